@@ -1,0 +1,236 @@
+//! `protocols show`: a protocol version in plain English, for a safeguarding
+//! lead to check against the document.
+
+use super::model::*;
+use crate::vocab::DutyKind;
+use std::fmt::Write as _;
+
+fn list<T: std::fmt::Display>(items: &[T], joiner: &str) -> String {
+    let words: Vec<String> = items.iter().map(|i| i.to_string().replace('_', " ")).collect();
+    match words.len() {
+        0 => String::new(),
+        1 => words[0].clone(),
+        n => format!("{} {joiner} {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
+
+fn role_name(p: &Protocol, id: &str) -> String {
+    p.role(id).map(|r| r.name.clone()).unwrap_or_else(|| id.to_string())
+}
+
+fn describe_when(c: &Conditions) -> Vec<String> {
+    let mut parts = Vec::new();
+    if !c.statuses.is_empty() {
+        parts.push(format!("the child is {}", list(&c.statuses, "or")));
+    }
+    if c.age_min > 0 || c.age_max != 17 {
+        parts.push(match (c.age_min, c.age_max) {
+            (0, max) => format!("aged {max} or under when the episode started"),
+            (min, 17) => format!("aged {min} or over when the episode started"),
+            (min, max) => format!("aged {min} to {max} when the episode started"),
+        });
+    }
+    if !c.categories.is_empty() {
+        parts.push(format!("the episode is recorded as {}", list(&c.categories, "or")));
+    }
+    if !c.risks.is_empty() {
+        parts.push(format!("the police risk grade is {}", list(&c.risks, "or")));
+    }
+    if !c.flags_any.is_empty() {
+        parts.push(format!("the child is flagged {}", list(&c.flags_any, "or")));
+    }
+    if !c.flags_all.is_empty() {
+        parts.push(format!("the child is flagged {}", list(&c.flags_all, "and")));
+    }
+    if !c.flags_none.is_empty() {
+        parts.push(format!("the child is not flagged {}", list(&c.flags_none, "or")));
+    }
+    match c.out_of_area {
+        Some(true) => parts.push("the child is placed outside the responsible authority".into()),
+        Some(false) => parts.push("the child lives in the responsible authority".into()),
+        None => {}
+    }
+    match c.with_others {
+        Some(true) => parts.push("the child is missing with other children".into()),
+        Some(false) => parts.push("the child is missing alone".into()),
+        None => {}
+    }
+    if let Some(w) = &c.episodes_in_window {
+        let cats = if w.categories.is_empty() {
+            "episodes".to_string()
+        } else {
+            format!("{} episodes", list(&w.categories, "or"))
+        };
+        parts.push(match w.days {
+            Some(d) => format!("this is at least the {}th of the child's {cats} in {d} days", w.count)
+                .replace("1th", "1st")
+                .replace("2th", "2nd")
+                .replace("3th", "3rd"),
+            None => format!("the child has had at least {} {cats}", w.count),
+        });
+    }
+    if c.earlier_episodes > 0 {
+        parts.push(format!("the child has gone missing at least {} time(s) before", c.earlier_episodes));
+    }
+    if !c.previous_return_interview.is_empty() {
+        parts.push(format!(
+            "the previous return interview was {}",
+            list(&c.previous_return_interview, "or")
+        ));
+    }
+    if !c.found_by_none.is_empty() {
+        parts.push(format!("the child was not found by {}", list(&c.found_by_none, "or")));
+    }
+    if c.currently_missing {
+        parts.push("the child is missing now".into());
+    }
+    parts
+}
+
+fn describe_trigger(t: &Trigger, still_missing: bool) -> String {
+    let more = if t.strictly_after { "more than " } else { "" };
+    match t.anchor {
+        Anchor::Start if t.after.is_zero() => "when the episode starts".to_string(),
+        Anchor::Start if still_missing => format!("when the child has been missing {more}{}", t.after.describe()),
+        Anchor::Start => format!("{more}{} after the episode starts", t.after.describe()),
+        Anchor::Return if t.after.is_zero() => "when the child returns".to_string(),
+        Anchor::Return => format!("{more}{} after the child returns", t.after.describe()),
+        Anchor::Event => {
+            let what = t
+                .event
+                .as_ref()
+                .map(|m| describe_matcher(m))
+                .unwrap_or_default();
+            if t.after.is_zero() {
+                format!("when {what} is recorded")
+            } else {
+                format!("{more}{} after {what} is recorded", t.after.describe())
+            }
+        }
+    }
+}
+
+fn describe_matcher(m: &Matcher) -> String {
+    let mut text = m.event.as_str().replace('_', " ");
+    for (field, values) in &m.fields {
+        let _ = write!(text, " ({:?}: {})", field, values.join(" or "));
+    }
+    text.to_lowercase()
+}
+
+/// A plain-English account of a protocol version.
+pub fn describe(p: &Protocol) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} — {}", p.id, p.title);
+    let _ = writeln!(out, "Version {}, in force from {}. Document: {}.", p.version, p.effective_from, p.document);
+    let covers = if p.is_baseline() {
+        "every authority without a local protocol".to_string()
+    } else {
+        p.authorities.join(", ")
+    };
+    let _ = writeln!(out, "Covers: {covers}.");
+    let _ = writeln!(out, "File: {}", p.source);
+
+    let _ = writeln!(out, "\nRoles");
+    for r in &p.roles {
+        let _ = write!(out, "  {} ({}, {})", r.name, r.id, r.agency.as_str().replace('_', " "));
+        if !r.office_hours.is_empty() {
+            let hours: Vec<&str> = r.office_hours.iter().map(|h| h.text.as_str()).collect();
+            let _ = write!(
+                out,
+                "; open {}, otherwise {}",
+                hours.join(", "),
+                r.out_of_hours.as_deref().map(|o| role_name(p, o)).unwrap_or_default()
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    let _ = writeln!(out, "\nDuties ({})", p.rules.len());
+    for r in &p.rules {
+        let _ = writeln!(out, "\n  [{}] {}  ({})", p.cite(&r.cite), r.what, r.id);
+        let mut line = format!(
+            "    {}{}: {}",
+            if r.prompt { "To consider — " } else { "" },
+            r.kind.as_str(),
+            role_name(p, &r.by)
+        );
+        if let Some(to) = &r.to {
+            let verb = if r.kind == DutyKind::Notify { "tells" } else { "with" };
+            let _ = write!(line, " {verb} {}", role_name(p, to));
+        }
+        let _ = writeln!(out, "{line}");
+        let mut when = vec![describe_trigger(&r.trigger, r.when.still_missing)];
+        when.extend(describe_when(&r.when));
+        if r.when.still_missing && r.trigger.anchor != Anchor::Start {
+            when.push("the child is still missing".into());
+        }
+        let _ = writeln!(out, "    When: {}.", when.join("; "));
+        let due = if r.due.is_zero() {
+            "immediately".to_string()
+        } else {
+            let from = match r.due_from {
+                DueFrom::Trigger => "of that",
+                DueFrom::Start => "of the child going missing",
+                DueFrom::Return => "of the return",
+            };
+            format!("within {} {from}", r.due.describe())
+        };
+        let _ = write!(out, "    Due: {due}");
+        if let Some(rep) = r.repeat {
+            let until = match r.repeat_until {
+                RepeatUntil::Return => "until the child is found",
+                RepeatUntil::Superseded => "until a later episode starts a new cycle",
+            };
+            let _ = write!(out, "; then every {} {until}", rep.describe());
+        }
+        let _ = writeln!(out, ".");
+        let done = if r.satisfied_by.is_empty() && r.kind != DutyKind::Notify {
+            "marked done by a person".to_string()
+        } else if r.satisfied_by.is_empty() {
+            format!("a notification to {} is recorded", role_name(p, r.to.as_deref().unwrap_or("")))
+        } else {
+            r.satisfied_by.iter().map(describe_matcher).collect::<Vec<_>>().join(", or ")
+        };
+        let _ = writeln!(out, "    Done when: {done}.");
+        let whose = match r.applies {
+            Applies::Host => "the authority where the child lives",
+            Applies::Responsible => "the child's responsible authority",
+            Applies::Both => "the host or the responsible authority",
+        };
+        let _ = writeln!(out, "    Whose duty: {whose}.");
+        let _ = writeln!(out, "    Text: \"{}\"", r.quote);
+        if let Some(reading) = r.reading.as_ref().and_then(|id| p.readings.iter().find(|x| &x.id == id)) {
+            let _ = writeln!(out, "    Reading chosen: {}", reading.text);
+        }
+    }
+
+    if !p.flags.is_empty() {
+        let _ = writeln!(out, "\nFlags ({})", p.flags.len());
+        for f in &p.flags {
+            let _ = writeln!(out, "\n  [{}] {}  ({})", p.cite(&f.cite), f.what, f.id);
+            let when = describe_when(&f.when);
+            if !when.is_empty() {
+                let _ = writeln!(out, "    When: {}.", when.join("; "));
+            }
+            let _ = writeln!(out, "    Text: \"{}\"", f.quote);
+        }
+    }
+    if !p.warnings.is_empty() {
+        let _ = writeln!(out, "\nWarnings ({})", p.warnings.len());
+        for w in &p.warnings {
+            let _ = writeln!(out, "\n  [{}] {}  ({})", p.cite(&w.cite), w.what, w.id);
+            let mut when = vec![describe_trigger(&w.trigger, w.when.still_missing)];
+            when.extend(describe_when(&w.when));
+            let _ = writeln!(out, "    When: {}.", when.join("; "));
+            let _ = writeln!(out, "    Text: \"{}\"", w.quote);
+        }
+    }
+    if !p.readings.is_empty() {
+        let _ = writeln!(out, "\nReadings chosen where the document is ambiguous ({})", p.readings.len());
+        for r in &p.readings {
+            let _ = writeln!(out, "\n  [{}] ({})\n    {}", p.cite(&r.cite), r.id, r.text);
+        }
+    }
+    out
+}

@@ -1,0 +1,195 @@
+//! A validated protocol version: what the engine evaluates.
+
+use crate::duration::Duration;
+use crate::scenario::MatchField;
+use crate::vocab::{Agency, Category, DutyKind, EventType, Risk, Status};
+use jiff::civil::{Date, Time, Weekday};
+
+#[derive(Debug, Clone)]
+pub struct Protocol {
+    pub id: String,
+    pub title: String,
+    pub version: String,
+    pub effective_from: Date,
+    /// Authority ids; the national baseline has `["*"]`.
+    pub authorities: Vec<String>,
+    pub document: String,
+    /// Where it was loaded from, for messages (`protocols/newham/2024-01-01.toml`).
+    pub source: String,
+    pub roles: Vec<Role>,
+    pub readings: Vec<Reading>,
+    pub rules: Vec<Rule>,
+    pub flags: Vec<FlagRule>,
+    pub warnings: Vec<WarningRule>,
+}
+
+impl Protocol {
+    pub fn role(&self, id: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+
+    pub fn is_baseline(&self) -> bool {
+        self.authorities.iter().any(|a| a == "*")
+    }
+
+    /// `newham §9.2`, `bolton Return interviews`.
+    pub fn cite(&self, cite: &str) -> String {
+        format!("{} {}", self.id, cite)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub agency: Agency,
+    pub office_hours: Vec<OfficeHours>,
+    pub out_of_hours: Option<String>,
+    pub manager: Option<String>,
+}
+
+impl Role {
+    /// Is the role's service open at this local weekday and time (bank holidays are closed)?
+    pub fn is_open(&self, weekday: Weekday, time: Time, bank_holiday: bool) -> bool {
+        if self.office_hours.is_empty() {
+            return true;
+        }
+        !bank_holiday
+            && self
+                .office_hours
+                .iter()
+                .any(|h| h.days.contains(&weekday) && time >= h.opens && time < h.closes)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OfficeHours {
+    pub days: Vec<Weekday>,
+    pub opens: Time,
+    pub closes: Time,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub id: String,
+    pub cite: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    Host,
+    Responsible,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    Start,
+    Return,
+    Event,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueFrom {
+    Trigger,
+    Start,
+    Return,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepeatUntil {
+    Return,
+    Superseded,
+}
+
+/// Matches a recorded event: its type and, optionally, field values.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    pub event: EventType,
+    pub fields: Vec<(MatchField, Vec<String>)>,
+}
+
+/// "At least `count` episodes in the `days` ending at this one's start."
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub count: usize,
+    /// None: every earlier episode counts.
+    pub days: Option<u32>,
+    /// Empty: every category counts.
+    pub categories: Vec<Category>,
+}
+
+/// The conditions of a rule, flag or warning. Empty lists mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    pub categories: Vec<Category>,
+    pub risks: Vec<Risk>,
+    pub statuses: Vec<Status>,
+    pub age_min: i16,
+    pub age_max: i16,
+    pub flags_any: Vec<String>,
+    pub flags_all: Vec<String>,
+    pub flags_none: Vec<String>,
+    pub out_of_area: Option<bool>,
+    pub with_others: Option<bool>,
+    pub still_missing: bool,
+    pub episodes_in_window: Option<Window>,
+    pub earlier_episodes: usize,
+    pub previous_return_interview: Vec<crate::vocab::Outcome>,
+    pub found_by_none: Vec<String>,
+    /// Flags only: the child is missing at `now`.
+    pub currently_missing: bool,
+}
+
+/// When a duty or warning triggers.
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub anchor: Anchor,
+    pub after: Duration,
+    pub strictly_after: bool,
+    pub event: Option<Matcher>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub cite: String,
+    pub quote: String,
+    pub kind: DutyKind,
+    pub what: String,
+    pub by: String,
+    pub to: Option<String>,
+    pub prompt: bool,
+    pub applies: Applies,
+    pub trigger: Trigger,
+    pub due: Duration,
+    pub due_from: DueFrom,
+    pub repeat: Option<Duration>,
+    pub repeat_until: RepeatUntil,
+    pub satisfied_by: Vec<Matcher>,
+    pub satisfied_in_child: bool,
+    pub reading: Option<String>,
+    pub when: Conditions,
+}
+
+#[derive(Debug, Clone)]
+pub struct FlagRule {
+    pub id: String,
+    pub cite: String,
+    pub quote: String,
+    pub what: String,
+    pub when: Conditions,
+}
+
+#[derive(Debug, Clone)]
+pub struct WarningRule {
+    pub id: String,
+    pub cite: String,
+    pub quote: String,
+    pub what: String,
+    pub applies: Applies,
+    pub trigger: Trigger,
+    pub when: Conditions,
+}

@@ -1,0 +1,9 @@
+//! `homeward`: a thin command line over the engine and the generator.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::run()
+}
