@@ -8,8 +8,11 @@ use crate::vocab::{self, Category, EventType, Outcome, Risk, Status};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+
+type Text<'a> = Option<Cow<'a, str>>;
 
 /// A scenario field that is not valid, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,58 +35,79 @@ impl ScenarioError {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawScenario {
-    now: Option<String>,
-    #[serde(default)]
-    children: Vec<RawChild>,
-    #[serde(default)]
-    events: Vec<RawEvent>,
+struct RawScenario<'a> {
+    #[serde(borrow)]
+    now: Text<'a>,
+    #[serde(default, borrow)]
+    children: Vec<RawChild<'a>>,
+    #[serde(default, borrow)]
+    events: Vec<RawEvent<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawChild {
-    id: Option<String>,
-    date_of_birth: Option<String>,
-    status: Option<String>,
-    responsible_authority: Option<String>,
-    living_in: Option<String>,
-    #[serde(default)]
-    flags: Vec<String>,
+struct RawChild<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(borrow)]
+    date_of_birth: Text<'a>,
+    #[serde(borrow)]
+    status: Text<'a>,
+    #[serde(borrow)]
+    responsible_authority: Text<'a>,
+    #[serde(borrow)]
+    living_in: Text<'a>,
+    #[serde(default, borrow)]
+    flags: Vec<Cow<'a, str>>,
     /// Free-form display name; the engine never reads it.
-    #[serde(default)]
+    #[serde(default, borrow)]
     #[allow(dead_code)]
-    name: Option<String>,
+    name: Text<'a>,
 }
 
 /// One recorded event as it arrives. Every field of every type is optional
 /// here; [`parse`] checks which ones the type needs.
 #[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawEvent {
-    pub at: Option<String>,
-    pub child: Option<String>,
-    pub episode: Option<String>,
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub category: Option<String>,
-    pub risk: Option<String>,
+pub struct RawEvent<'a> {
+    #[serde(borrow)]
+    pub at: Text<'a>,
+    #[serde(borrow)]
+    pub child: Text<'a>,
+    #[serde(borrow)]
+    pub episode: Text<'a>,
+    #[serde(rename = "type", borrow)]
+    pub kind: Text<'a>,
+    #[serde(borrow)]
+    pub category: Text<'a>,
+    #[serde(borrow)]
+    pub risk: Text<'a>,
     pub with_others: Option<Vec<String>>,
-    pub started_at: Option<String>,
-    pub found_by: Option<String>,
-    pub location: Option<String>,
-    pub by: Option<String>,
-    pub outcome: Option<String>,
+    #[serde(borrow)]
+    pub started_at: Text<'a>,
+    #[serde(borrow)]
+    pub found_by: Text<'a>,
+    #[serde(borrow)]
+    pub location: Text<'a>,
+    #[serde(borrow)]
+    pub by: Text<'a>,
+    #[serde(borrow)]
+    pub outcome: Text<'a>,
     pub independent: Option<bool>,
-    pub to: Option<String>,
-    pub duty: Option<String>,
-    pub reason: Option<String>,
-    pub authorised_by: Option<String>,
+    #[serde(borrow)]
+    pub to: Text<'a>,
+    #[serde(borrow)]
+    pub duty: Text<'a>,
+    #[serde(borrow)]
+    pub reason: Text<'a>,
+    #[serde(borrow)]
+    pub authorised_by: Text<'a>,
     /// Who recorded it (the service fills this); the engine never reads it.
+    #[serde(borrow)]
     #[allow(dead_code)]
-    pub recorded_by: Option<String>,
-    #[serde(rename = "kind")]
-    pub sub_kind: Option<String>,
+    pub recorded_by: Text<'a>,
+    #[serde(rename = "kind", borrow)]
+    pub sub_kind: Text<'a>,
 }
 
 // ---------------------------------------------------------------- validated
@@ -183,6 +207,18 @@ impl EventData {
             EventData::SignificantHarm => EventType::SignificantHarm,
             EventData::DutyDone { .. } => EventType::DutyDone,
             EventData::Exception { .. } => EventType::Exception,
+        }
+    }
+
+    /// The field that most often tells two events of one type apart.
+    fn tie_key(&self) -> &str {
+        match self {
+            EventData::Notified { to } => to,
+            EventData::Meeting { kind } | EventData::Assessment { kind } | EventData::PlanUpdated { kind } => kind,
+            EventData::StrategyMeeting { kind } => kind.as_deref().unwrap_or(""),
+            EventData::DutyDone { duty } | EventData::Exception { duty, .. } => duty,
+            EventData::ReturnInterview { outcome, .. } => outcome.as_str(),
+            _ => "",
         }
     }
 
@@ -343,6 +379,11 @@ impl Scenario {
 
 /// Parses and validates a scenario from JSON text.
 pub fn parse(json: &str) -> Result<Scenario, ScenarioError> {
+    // Fast path: plain deserialisation. Only when it fails is the text read
+    // again with path tracking, to name the offending field.
+    if let Ok(raw) = serde_json::from_str::<RawScenario>(json) {
+        return build(raw);
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     let raw: RawScenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -361,24 +402,20 @@ fn json_message(e: &serde_json::Error) -> String {
     text
 }
 
-fn time(text: &str, path: &str) -> Result<Timestamp, ScenarioError> {
-    // RFC 3339 needs an offset; jiff's Timestamp parser requires one too.
-    text.parse::<Timestamp>()
-        .map_err(|_| ScenarioError::new(path, "not an RFC 3339 time"))
-        .and_then(|t| {
-            if text.contains('T') || text.contains('t') || text.contains(' ') {
-                Ok(t)
-            } else {
-                Err(ScenarioError::new(path, "not an RFC 3339 time"))
-            }
-        })
+/// An RFC 3339 time (with an offset); `path` is only built on error.
+fn time(text: &str, path: impl FnOnce() -> String) -> Result<Timestamp, ScenarioError> {
+    match text.parse::<Timestamp>() {
+        Ok(t) if text.contains(['T', 't', ' ']) => Ok(t),
+        _ => Err(ScenarioError::new(path(), "not an RFC 3339 time")),
+    }
 }
 
-fn required<'a>(value: &'a Option<String>, path: String) -> Result<&'a str, ScenarioError> {
+/// The value of a required text field; `path` is only built on error.
+fn required<'a>(value: &'a Text<'_>, path: impl FnOnce() -> String) -> Result<&'a str, ScenarioError> {
     match value.as_deref() {
         Some(v) if !v.trim().is_empty() => Ok(v),
-        Some(_) => Err(ScenarioError::new(path, "must not be empty")),
-        None => Err(ScenarioError::new(path, "is required")),
+        Some(_) => Err(ScenarioError::new(path(), "must not be empty")),
+        None => Err(ScenarioError::new(path(), "is required")),
     }
 }
 
@@ -393,8 +430,8 @@ fn plain_id(text: &str, path: &str) -> Result<(), ScenarioError> {
     }
 }
 
-fn build(raw: RawScenario) -> Result<Scenario, ScenarioError> {
-    let now = time(required(&raw.now, "now".into())?, "now")?;
+fn build(raw: RawScenario<'_>) -> Result<Scenario, ScenarioError> {
+    let now = time(required(&raw.now, || "now".into())?, || "now".into())?;
     let children = build_children(&raw.children, now)?;
     let index: HashMap<&str, usize> = children
         .iter()
@@ -410,13 +447,13 @@ fn build(raw: RawScenario) -> Result<Scenario, ScenarioError> {
     lifecycle(now, children, decoded)
 }
 
-fn build_children(raw: &[RawChild], now: Timestamp) -> Result<Vec<Child>, ScenarioError> {
+fn build_children(raw: &[RawChild<'_>], now: Timestamp) -> Result<Vec<Child>, ScenarioError> {
     let today = crate::calendar::local_date(now);
     let mut seen = HashMap::new();
     let mut children = Vec::with_capacity(raw.len());
     for (i, c) in raw.iter().enumerate() {
         let p = |f: &str| format!("children[{i}].{f}");
-        let id = required(&c.id, p("id"))?.to_string();
+        let id = required(&c.id, || p("id"))?.to_string();
         plain_id(&id, &p("id"))?;
         if let Some(first) = seen.insert(id.clone(), i) {
             return Err(ScenarioError::new(
@@ -424,14 +461,14 @@ fn build_children(raw: &[RawChild], now: Timestamp) -> Result<Vec<Child>, Scenar
                 format!("'{id}' is already the id of children[{first}]"),
             ));
         }
-        let dob_text = required(&c.date_of_birth, p("date_of_birth"))?;
+        let dob_text = required(&c.date_of_birth, || p("date_of_birth"))?;
         let date_of_birth: Date = dob_text
             .parse()
             .map_err(|_| ScenarioError::new(p("date_of_birth"), "not a date (YYYY-MM-DD)"))?;
         if date_of_birth > today {
             return Err(ScenarioError::new(p("date_of_birth"), "is after `now`"));
         }
-        let status = Status::parse(required(&c.status, p("status"))?)
+        let status = Status::parse(required(&c.status, || p("status"))?)
             .map_err(|m| ScenarioError::new(p("status"), m))?;
         let responsible = c.responsible_authority.as_deref().filter(|s| !s.is_empty());
         let living_in = c.living_in.as_deref().filter(|s| !s.is_empty());
@@ -453,8 +490,8 @@ fn build_children(raw: &[RawChild], now: Timestamp) -> Result<Vec<Child>, Scenar
         let mut flags = Vec::with_capacity(c.flags.len());
         for (j, f) in c.flags.iter().enumerate() {
             vocab::check_flag(f).map_err(|m| ScenarioError::new(p(&format!("flags[{j}]")), m))?;
-            if !flags.contains(f) {
-                flags.push(f.clone());
+            if !flags.iter().any(|x: &String| x == f) {
+                flags.push(f.to_string());
             }
         }
         children.push(Child {
@@ -480,26 +517,26 @@ struct Decoded {
 
 fn decode_event(
     i: usize,
-    ev: &RawEvent,
+    ev: &RawEvent<'_>,
     now: Timestamp,
     children: &HashMap<&str, usize>,
 ) -> Result<Decoded, ScenarioError> {
     let p = |f: &str| format!("events[{i}].{f}");
-    let at = time(required(&ev.at, p("at"))?, &p("at"))?;
+    let at = time(required(&ev.at, || p("at"))?, || p("at"))?;
     if at > now {
         return Err(ScenarioError::new(p("at"), "is after `now`"));
     }
-    let child_id = required(&ev.child, p("child"))?;
+    let child_id = required(&ev.child, || p("child"))?;
     let child = *children.get(child_id).ok_or_else(|| {
         ScenarioError::new(p("child"), format!("no child has the id '{child_id}'"))
     })?;
-    let kind = EventType::parse(required(&ev.kind, p("type"))?)
+    let kind = EventType::parse(required(&ev.kind, || p("type"))?)
         .map_err(|m| ScenarioError::new(p("type"), m))?;
     let episode = match &ev.episode {
         Some(e) if e.is_empty() => return Err(ScenarioError::new(p("episode"), "must not be empty")),
         Some(e) => {
             plain_id(e, &p("episode"))?;
-            Some(e.clone())
+            Some(e.to_string())
         }
         None => None,
     };
@@ -562,7 +599,7 @@ fn decode_event(
     }
 
     let category = |field: &str| -> Result<Category, ScenarioError> {
-        Category::parse(required(&ev.category, p(field))?)
+        Category::parse(required(&ev.category, || p(field))?)
             .map_err(|m| ScenarioError::new(p(field), m))
     };
     let risk = |value: &str| -> Result<Risk, ScenarioError> {
@@ -576,10 +613,10 @@ fn decode_event(
             Ok(r) => Ok(r),
         }
     };
-    let text = |value: &Option<String>, field: &str| -> Result<String, ScenarioError> {
-        Ok(required(value, p(field))?.to_string())
+    let text = |value: &Text<'_>, field: &str| -> Result<String, ScenarioError> {
+        Ok(required(value, || p(field))?.to_string())
     };
-    let one_of = |value: &Option<String>, field: &str, allowed: &[&str]| {
+    let one_of = |value: &Text<'_>, field: &str, allowed: &[&str]| {
         match value.as_deref() {
             None => Ok(None),
             Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
@@ -594,7 +631,7 @@ fn decode_event(
         EventType::Reported => {
             let started_at = match &ev.started_at {
                 Some(s) => {
-                    let t = time(s, &p("started_at"))?;
+                    let t = time(s, || p("started_at"))?;
                     if t > at {
                         return Err(ScenarioError::new(
                             p("started_at"),
@@ -625,17 +662,17 @@ fn decode_event(
             category: category("category")?,
         },
         EventType::RiskGraded => EventData::RiskGraded {
-            risk: risk(required(&ev.risk, p("risk"))?)?,
+            risk: risk(required(&ev.risk, || p("risk"))?)?,
         },
         EventType::Returned => EventData::Returned {
             found_by: one_of(&ev.found_by, "found_by", vocab::FOUND_BY)?,
-            location: ev.location.clone(),
+            location: ev.location.as_ref().map(|l| l.to_string()),
         },
         EventType::SafeAndWellCheck => EventData::SafeAndWellCheck {
             by: one_of(&ev.by, "by", vocab::CHECK_BY)?,
         },
         EventType::ReturnInterview => EventData::ReturnInterview {
-            outcome: Outcome::parse(required(&ev.outcome, p("outcome"))?)
+            outcome: Outcome::parse(required(&ev.outcome, || p("outcome"))?)
                 .map_err(|m| ScenarioError::new(p("outcome"), m))?,
             independent: ev.independent,
         },
@@ -696,6 +733,9 @@ fn canonical_order(a: &Decoded, b: &Decoded) -> std::cmp::Ordering {
         .then_with(|| a.child.cmp(&b.child))
         .then_with(|| rank(&a.data).cmp(&rank(&b.data)))
         .then_with(|| a.episode.cmp(&b.episode))
+        .then_with(|| a.data.event_type().cmp(&b.data.event_type()))
+        .then_with(|| a.data.tie_key().cmp(&b.data.tie_key()))
+        // Same time, child, episode, type and main field: compare everything.
         .then_with(|| format!("{:?}", a.data).cmp(&format!("{:?}", b.data)))
 }
 
@@ -708,7 +748,9 @@ fn lifecycle(
 
     let mut episodes: Vec<Episode> = Vec::new();
     // (child, episode id) → index into episodes.
-    let mut by_key: HashMap<(usize, String), usize> = HashMap::new();
+    // For each child, (episode id, index into episodes).
+    let mut by_key: Vec<Vec<(String, usize)>> = vec![Vec::new(); children.len()];
+    let find = |keys: &[(String, usize)], id: &str| keys.iter().find(|(k, _)| k == id).map(|(_, i)| *i);
     // Reported episodes first, so that events may name an episode reported at the same instant.
     let mut open: Vec<Option<usize>> = vec![None; children.len()];
     let mut last_end: Vec<Option<Timestamp>> = vec![None; children.len()];
@@ -719,7 +761,7 @@ fn lifecycle(
         let child_id = &children[d.child].id;
         let episode = match (&d.data, &d.episode) {
             (EventData::Reported { category, risk, with_others, started_at }, Some(ep)) => {
-                if by_key.contains_key(&(d.child, ep.clone())) {
+                if find(&by_key[d.child], ep).is_some() {
                     return Err(ScenarioError::new(
                         p("episode"),
                         format!("episode '{ep}' of child '{child_id}' is already reported"),
@@ -755,12 +797,12 @@ fn lifecycle(
                     found_by: None,
                     with_others: with_others.clone(),
                 });
-                by_key.insert((d.child, ep.clone()), idx);
+                by_key[d.child].push((ep.clone(), idx));
                 open[d.child] = Some(idx);
                 Some(idx)
             }
             (_, Some(ep)) => {
-                let idx = *by_key.get(&(d.child, ep.clone())).ok_or_else(|| {
+                let idx = find(&by_key[d.child], ep).ok_or_else(|| {
                     ScenarioError::new(
                         p("episode"),
                         format!(

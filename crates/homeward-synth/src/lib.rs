@@ -286,7 +286,10 @@ fn child_history(
         };
         events.push(Event { category: Some(category), risk: Some(risk), ..ev(start, "reported") });
         if category == "absent" && duration_h > 24.0 && rng.chance(0.6) {
-            events.push(Event { category: Some("missing"), ..ev(start.checked_add(hours(24.0)).unwrap_or(start), "recategorised") });
+            let at = start.checked_add(hours(24.0)).unwrap_or(start);
+            if at < now {
+                events.push(Event { category: Some("missing"), ..ev(at, "recategorised") });
+            }
         }
         if rng.chance(0.10) {
             let at = start.checked_add(hours(duration_h * rng.f64() * 0.5)).unwrap_or(start);

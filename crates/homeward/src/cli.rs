@@ -32,6 +32,9 @@ enum Command {
     /// Check or read the protocol files.
     #[command(subcommand)]
     Protocols(ProtocolsCommand),
+    /// Benchmarks that print figures (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Write a synthetic scenario with realistic patterns (same seed, same file).
     Generate {
         #[arg(long, default_value_t = 100)]
@@ -49,6 +52,19 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Time the phases of `replay` on one scenario file, in one process:
+    /// plain JSON parsing (the floor), scenario validation, the engine, and
+    /// writing the result; then events per second and peak memory.
+    Replay {
+        scenario: PathBuf,
+        /// Repeat each phase and report the fastest run.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
     },
 }
 
@@ -109,6 +125,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     let dir = cli.protocols.as_deref();
     match cli.command {
         Command::Replay { scenario, all } => replay(dir, &scenario, all),
+        Command::Bench(BenchCommand::Replay { scenario, runs }) => {
+            crate::bench::replay(&loaded(dir)?, &scenario, runs.max(1))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Protocols(ProtocolsCommand::Check) => match registry(dir)? {
             Ok(r) => {
                 for p in r.all() {

@@ -1,5 +1,6 @@
 //! `homeward`: a thin command line over the engine and the generator.
 
+mod bench;
 mod cli;
 
 use std::process::ExitCode;
