@@ -32,6 +32,10 @@ enum Command {
     /// Check or read the protocol files.
     #[command(subcommand)]
     Protocols(ProtocolsCommand),
+    /// Run the service: JSON API, OpenAPI document, timer worker.
+    Serve(crate::serve::ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate(crate::serve::DatabaseArgs),
     /// Benchmarks that print figures (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -125,6 +129,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     let dir = cli.protocols.as_deref();
     match cli.command {
         Command::Replay { scenario, all } => replay(dir, &scenario, all),
+        Command::Serve(args) => crate::serve::serve(loaded(dir)?, args),
+        Command::Migrate(args) => crate::serve::migrate(args),
         Command::Bench(BenchCommand::Replay { scenario, runs }) => {
             crate::bench::replay(&loaded(dir)?, &scenario, runs.max(1))?;
             Ok(ExitCode::SUCCESS)

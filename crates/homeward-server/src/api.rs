@@ -1,0 +1,486 @@
+//! The JSON API under `/api/v1`. Routes and the OpenAPI document come from
+//! the same list (`router`), so they cannot drift.
+
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use homeward_store::{Actor, Child, ChildFilter, DutyFilter, DutyRecord, EpisodeRow, EventRecord, MissingChild, NewChild, RecordOptions};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Homeward API", version = "1", description = "Children missing from home or care: records, duties under each partnership's protocol, and what is late."),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_children, create_child))
+        .routes(routes!(match_children))
+        .routes(routes!(get_child))
+        .routes(routes!(child_timeline))
+        .routes(routes!(record_event))
+        .routes(routes!(list_duties))
+        .routes(routes!(currently_missing))
+}
+
+pub async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.store.db().ping().await.map_err(homeward_store::StoreError::from)?;
+    Ok("ready")
+}
+
+// ------------------------------------------------------------------ identity
+
+/// Who is calling. Until accounts and sessions exist, every request names
+/// its user and agency in headers (`X-Homeward-User`, `X-Homeward-Agency`),
+/// and every write records them.
+pub struct Caller(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| {
+            parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+        };
+        let user = header("x-homeward-user");
+        let agency = header("x-homeward-agency");
+        match (user, agency) {
+            (Some(user), Some(agency)) => Ok(Caller(Actor { user, agency })),
+            (None, _) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "every request must say who is asking (X-Homeward-User header)", Some("X-Homeward-User"))),
+            (_, None) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "every request must say for which agency (X-Homeward-Agency header)", Some("X-Homeward-Agency"))),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ shapes
+
+fn time(s: i64) -> String {
+    Timestamp::from_second(s).map(|t| t.to_string()).unwrap_or_default()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChildOut {
+    pub id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub status: String,
+    pub responsible_authority: String,
+    pub living_in: String,
+    pub flags: Vec<String>,
+    pub allocated_worker: Option<String>,
+    pub team: Option<String>,
+    pub photo_ref: Option<String>,
+    pub created_at: String,
+    pub created_by: String,
+    pub created_agency: String,
+}
+
+impl From<Child> for ChildOut {
+    fn from(c: Child) -> Self {
+        ChildOut {
+            flags: c.flag_list(),
+            created_at: time(c.created_at),
+            id: c.id,
+            given_name: c.given_name,
+            family_name: c.family_name,
+            date_of_birth: c.date_of_birth,
+            status: c.status,
+            responsible_authority: c.responsible_authority,
+            living_in: c.living_in,
+            allocated_worker: c.allocated_worker,
+            team: c.team,
+            photo_ref: c.photo_ref,
+            created_by: c.created_by,
+            created_agency: c.created_agency,
+        }
+    }
+}
+
+/// A new child. `status`, `flags` and authority ids use the replay contract's vocabulary.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChildIn {
+    pub given_name: String,
+    pub family_name: String,
+    /// YYYY-MM-DD
+    pub date_of_birth: String,
+    /// looked_after, child_protection, child_in_need, early_help, not_known, care_leaver
+    pub status: String,
+    pub responsible_authority: String,
+    /// Where the child lives or is placed; defaults to the responsible authority.
+    pub living_in: Option<String>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    pub allocated_worker: Option<String>,
+    pub team: Option<String>,
+    pub photo_ref: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DutyOut {
+    pub id: String,
+    pub child: String,
+    pub episode: String,
+    pub authority: String,
+    pub protocol: String,
+    pub rule: String,
+    pub kind: String,
+    pub what: String,
+    pub by: String,
+    pub to: Option<String>,
+    pub triggered_at: String,
+    pub due: String,
+    /// done, excepted, overdue, due, upcoming (lapsed with include_closed)
+    pub state: String,
+    pub done_at: Option<String>,
+    pub late: bool,
+    pub prompt: bool,
+    pub occurrence: i64,
+    pub cite: String,
+}
+
+impl DutyOut {
+    fn from_record(d: DutyRecord, now: Timestamp) -> Self {
+        DutyOut {
+            state: d.state_at(now).to_string(),
+            triggered_at: time(d.triggered_at),
+            due: time(d.due),
+            done_at: d.done_at.map(time),
+            late: d.late != 0,
+            prompt: d.prompt != 0,
+            id: d.id,
+            child: d.child_id,
+            episode: d.episode,
+            authority: d.authority,
+            protocol: d.protocol,
+            rule: d.rule,
+            kind: d.kind,
+            what: d.what,
+            by: d.by_role,
+            to: d.to_role,
+            occurrence: d.occurrence,
+            cite: d.cite,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventOut {
+    pub id: String,
+    pub seq: i64,
+    pub child: String,
+    pub episode: Option<String>,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub at: String,
+    /// The event as recorded, in the replay contract's shape.
+    #[schema(value_type = Object)]
+    pub body: Value,
+    pub recorded_by: String,
+    pub agency: String,
+    pub recorded_at: String,
+    pub supersedes: Option<String>,
+}
+
+impl From<EventRecord> for EventOut {
+    fn from(e: EventRecord) -> Self {
+        EventOut {
+            body: serde_json::from_str(&e.body).unwrap_or(Value::Null),
+            at: time(e.at),
+            recorded_at: time(e.recorded_at),
+            id: e.id,
+            seq: e.seq,
+            child: e.child_id,
+            episode: e.episode,
+            event_type: e.event_type,
+            recorded_by: e.recorded_by,
+            agency: e.agency,
+            supersedes: e.supersedes,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecordedOut {
+    pub event: EventOut,
+    /// The child's open duties after this event.
+    pub duties: Vec<DutyOut>,
+    /// False when the idempotency key matched an earlier recording (nothing new was written).
+    pub created: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EpisodeOut {
+    pub episode: String,
+    pub started_at: String,
+    pub returned_at: Option<String>,
+    pub category: String,
+    pub risk: String,
+}
+
+impl From<EpisodeRow> for EpisodeOut {
+    fn from(e: EpisodeRow) -> Self {
+        EpisodeOut { episode: e.episode, started_at: time(e.started_at), returned_at: e.returned_at.map(time), category: e.category, risk: e.risk }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TimelineOut {
+    pub child: ChildOut,
+    pub episodes: Vec<EpisodeOut>,
+    pub events: Vec<EventOut>,
+    /// Every duty, including done, excepted and lapsed ones.
+    pub duties: Vec<DutyOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MissingOut {
+    pub child: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub status: String,
+    pub responsible_authority: String,
+    pub living_in: String,
+    pub episode: String,
+    pub missing_since: String,
+    pub category: String,
+    pub risk: String,
+    /// Hours missing at the time of the request.
+    pub hours_missing: i64,
+}
+
+impl MissingOut {
+    fn from_row(m: MissingChild, now: Timestamp) -> Self {
+        MissingOut {
+            hours_missing: (now.as_second() - m.started_at).max(0) / 3600,
+            missing_since: time(m.started_at),
+            child: m.child_id,
+            given_name: m.given_name,
+            family_name: m.family_name,
+            date_of_birth: m.date_of_birth,
+            status: m.status,
+            responsible_authority: m.responsible_authority,
+            living_in: m.living_in,
+            episode: m.episode,
+            category: m.category,
+            risk: m.risk,
+        }
+    }
+}
+
+// ------------------------------------------------------------------ input helpers
+
+/// Parses a JSON body, naming the offending field on error.
+fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "" } else { path.as_str() };
+        let message = e.inner().to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", if field.is_empty() { message.clone() } else { format!("{field}: {message}") }, Some(field).filter(|f| !f.is_empty()))
+    })
+}
+
+struct Params(HashMap<String, String>);
+
+impl Params {
+    fn text(&self, name: &str) -> Option<String> {
+        self.0.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+
+    fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+        match self.text(name) {
+            None => Ok(None),
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                _ => Err(ApiError::invalid(name, format!("{name}: must be a whole number from {min} to {max}"))),
+            },
+        }
+    }
+
+    fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.text(name).as_deref() {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(_) => Err(ApiError::invalid(name, format!("{name}: must be true or false"))),
+        }
+    }
+
+    fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(k) => Err(ApiError::invalid(k, format!("{k}: unknown parameter (expected one of: {})", allowed.join(", ")))),
+            None => Ok(()),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ handlers
+
+/// List children, optionally in one authority (as responsible or host).
+#[utoipa::path(get, path = "/api/v1/children", tag = "children",
+    params(("authority" = Option<String>, Query, description = "authority id"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<ChildOut>), (status = 422, body = ErrorBody)))]
+async fn list_children(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
+    let q = Params(q);
+    q.only(&["authority", "limit", "offset"])?;
+    let filter = ChildFilter { authority: q.text("authority"), limit: q.int("limit", 1, 1000)?.unwrap_or(100), offset: q.int("offset", 0, i64::MAX)?.unwrap_or(0) };
+    let rows = state.store.children(&filter).await?;
+    Ok(Json(rows.into_iter().map(ChildOut::from).collect()))
+}
+
+/// Create a child. A record with the same family name and date of birth in
+/// the same authority is refused as a likely duplicate (409, naming the
+/// matches) unless `allow_duplicate=true`.
+#[utoipa::path(post, path = "/api/v1/children", tag = "children", request_body = NewChildIn,
+    params(("allow_duplicate" = Option<bool>, Query)),
+    responses((status = 201, body = ChildOut), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_child(State(state): State<AppState>, Caller(actor): Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<(StatusCode, Json<ChildOut>), ApiError> {
+    let q = Params(q);
+    q.only(&["allow_duplicate"])?;
+    let input: NewChildIn = body(&bytes)?;
+    let new = NewChild {
+        given_name: input.given_name,
+        family_name: input.family_name,
+        date_of_birth: input.date_of_birth,
+        status: input.status,
+        responsible_authority: input.responsible_authority,
+        living_in: input.living_in,
+        flags: input.flags,
+        allocated_worker: input.allocated_worker,
+        team: input.team,
+        photo_ref: input.photo_ref,
+    };
+    let child = state.store.create_child(&new, &actor, state.clock.now(), q.flag("allow_duplicate")?).await?;
+    Ok((StatusCode::CREATED, Json(child.into())))
+}
+
+/// Children matching a family name and date of birth: check before creating.
+#[utoipa::path(get, path = "/api/v1/children/matches", tag = "children",
+    params(("family_name" = String, Query), ("date_of_birth" = String, Query), ("authority" = Option<String>, Query)),
+    responses((status = 200, body = Vec<ChildOut>), (status = 422, body = ErrorBody)))]
+async fn match_children(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
+    let q = Params(q);
+    q.only(&["family_name", "date_of_birth", "authority"])?;
+    let family = q.text("family_name").ok_or_else(|| ApiError::invalid("family_name", "family_name: is required"))?;
+    let dob = q.text("date_of_birth").ok_or_else(|| ApiError::invalid("date_of_birth", "date_of_birth: is required"))?;
+    let rows = state.store.find_matches(&family, &dob, q.text("authority").as_deref()).await?;
+    Ok(Json(rows.into_iter().map(ChildOut::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ChildOut), (status = 404, body = ErrorBody)))]
+async fn get_child(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> Result<Json<ChildOut>, ApiError> {
+    let child = state.store.child(&id).await?.ok_or_else(|| ApiError::not_found("child"))?;
+    Ok(Json(child.into()))
+}
+
+/// Everything about a child: episodes, every recorded event with who
+/// recorded it, and every duty.
+#[utoipa::path(get, path = "/api/v1/children/{id}/timeline", tag = "children",
+    params(("id" = String, Path)),
+    responses((status = 200, body = TimelineOut), (status = 404, body = ErrorBody)))]
+async fn child_timeline(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> Result<Json<TimelineOut>, ApiError> {
+    let now = state.clock.now();
+    let child = state.store.child(&id).await?.ok_or_else(|| ApiError::not_found("child"))?;
+    let episodes = state.store.episodes(&id).await?;
+    let events = state.store.events(&id).await?;
+    let duties = state.store.duties(&DutyFilter { child: Some(id.clone()), include_closed: true, ..DutyFilter::default() }, now).await?;
+    Ok(Json(TimelineOut {
+        child: child.into(),
+        episodes: episodes.into_iter().map(EpisodeOut::from).collect(),
+        events: events.into_iter().map(EventOut::from).collect(),
+        duties: duties.into_iter().map(|d| DutyOut::from_record(d, now)).collect(),
+    }))
+}
+
+/// Record one event about a child, in the replay contract's shape (`type`,
+/// `at`, `episode` and the type's fields; `child` is taken from the path).
+/// The whole history is checked: a bad field is named and nothing is written.
+/// An `Idempotency-Key` header makes a retry safe; `supersedes=<event id>`
+/// records a correction that replaces an earlier event.
+#[utoipa::path(post, path = "/api/v1/children/{id}/events", tag = "events",
+    params(("id" = String, Path), ("supersedes" = Option<String>, Query), ("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = Object, description = "an event of the replay contract"),
+    responses((status = 201, body = RecordedOut), (status = 200, body = RecordedOut, description = "the idempotency key matched an earlier recording"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_event(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<RecordedOut>), ApiError> {
+    let q = Params(q);
+    q.only(&["supersedes"])?;
+    let event: Value = body(&bytes)?;
+    if event.get("child").is_some_and(|c| c.as_str() != Some(id.as_str())) {
+        return Err(ApiError::invalid("child", "child: does not match the child in the path"));
+    }
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let now = state.clock.now();
+    let recorded = state.store.record_event(&id, event, &actor, now, RecordOptions { idempotency_key: key, supersedes: q.text("supersedes") }).await?;
+    let status = if recorded.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(RecordedOut {
+        created: recorded.created,
+        event: recorded.event.into(),
+        duties: recorded.duties.into_iter().map(|d| DutyOut::from_record(d, now)).collect(),
+    })))
+}
+
+/// Duties, ordered by due time. Filters: an authority (my authority), a
+/// responsible role (`by`: my role), a child, a kind, only overdue, or due
+/// within the next N hours.
+#[utoipa::path(get, path = "/api/v1/duties", tag = "duties",
+    params(("authority" = Option<String>, Query), ("by" = Option<String>, Query, description = "the role that must act"), ("child" = Option<String>, Query),
+           ("kind" = Option<String>, Query), ("overdue" = Option<bool>, Query), ("due_within_hours" = Option<i64>, Query),
+           ("include_closed" = Option<bool>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<DutyOut>), (status = 422, body = ErrorBody)))]
+async fn list_duties(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<DutyOut>>, ApiError> {
+    let q = Params(q);
+    q.only(&["authority", "by", "child", "kind", "overdue", "due_within_hours", "include_closed", "limit", "offset"])?;
+    if let Some(kind) = q.text("kind") {
+        homeward_core::vocab::DutyKind::parse(&kind).map_err(|m| ApiError::invalid("kind", format!("kind: {m}")))?;
+    }
+    let filter = DutyFilter {
+        authority: q.text("authority"),
+        child: q.text("child"),
+        kind: q.text("kind"),
+        by_role: q.text("by"),
+        overdue: q.flag("overdue")?,
+        due_within_hours: q.int("due_within_hours", 0, 24 * 366)?,
+        include_closed: q.flag("include_closed")?,
+        limit: Some(q.int("limit", 1, 10_000)?.unwrap_or(500)),
+        offset: q.int("offset", 0, i64::MAX)?.unwrap_or(0),
+    };
+    let now = state.clock.now();
+    let rows = state.store.duties(&filter, now).await?;
+    Ok(Json(rows.into_iter().map(|d| DutyOut::from_record(d, now)).collect()))
+}
+
+/// Children missing now, most recent first.
+#[utoipa::path(get, path = "/api/v1/missing", tag = "children",
+    params(("authority" = Option<String>, Query)),
+    responses((status = 200, body = Vec<MissingOut>)))]
+async fn currently_missing(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<MissingOut>>, ApiError> {
+    let q = Params(q);
+    q.only(&["authority"])?;
+    let now = state.clock.now();
+    let rows = state.store.currently_missing(q.text("authority").as_deref()).await?;
+    Ok(Json(rows.into_iter().map(|m| MissingOut::from_row(m, now)).collect()))
+}

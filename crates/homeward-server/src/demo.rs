@@ -1,0 +1,61 @@
+//! Demo data: a realistic partnership from the synthetic generator, loaded
+//! through the same path as real records (every event checked and evaluated).
+
+use crate::AppState;
+use homeward_store::{Actor, NewChild, RecordOptions, StoreError};
+use std::collections::HashMap;
+
+const GIVEN: &[&str] = &["Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Jack", "Freya", "Harry", "Lily", "Charlie", "Grace", "Jacob", "Evie", "Alfie", "Ruby", "Oscar", "Sophie", "Kai", "Zara", "Ethan", "Maya", "Tyler", "Chloe", "Mason", "Aisha", "Reuben", "Jade", "Kian"];
+const FAMILY: &[&str] = &["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Khan", "Clarke", "Hughes", "Ahmed", "Lewis", "Edwards", "Begum", "Harris", "Martin", "Jackson", "Wood", "Turner"];
+
+/// Loads `children` synthetic children over the last `days` days, unless the
+/// database already has children. Returns how many were loaded.
+pub async fn load_demo(state: &AppState, children: u32, days: u32, seed: u64) -> Result<usize, StoreError> {
+    if !state.store.children(&homeward_store::ChildFilter { limit: 1, ..Default::default() }).await?.is_empty() {
+        return Ok(0);
+    }
+    let now = state.clock.now();
+    let config = homeward_synth::Config {
+        children,
+        days,
+        seed,
+        authorities: homeward_synth::AUTHORITIES.iter().map(|s| s.to_string()).collect(),
+        now: Some(now),
+    };
+    let scenario = homeward_synth::generate(&config).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let actor = Actor { user: "demo-loader".into(), agency: "homeward".into() };
+    let mut ids: HashMap<String, String> = HashMap::new();
+    for (n, c) in scenario.children.iter().enumerate() {
+        let new = NewChild {
+            given_name: GIVEN[n % GIVEN.len()].to_string(),
+            family_name: FAMILY[(n / GIVEN.len() + n * 7) % FAMILY.len()].to_string(),
+            date_of_birth: c.date_of_birth.clone(),
+            status: c.status.to_string(),
+            responsible_authority: c.responsible_authority.clone(),
+            living_in: Some(c.living_in.clone()),
+            flags: c.flags.iter().map(|f| f.to_string()).collect(),
+            allocated_worker: None,
+            team: None,
+            photo_ref: None,
+        };
+        let child = state.store.create_child(&new, &actor, now, true).await?;
+        ids.insert(c.id.clone(), child.id);
+    }
+    for e in &scenario.events {
+        let Some(child) = ids.get(&e.child) else { continue };
+        let mut body = serde_json::to_value(e).map_err(|x| StoreError::Internal(x.to_string()))?;
+        if let Some(others) = body.get_mut("with_others").and_then(|v| v.as_array_mut()) {
+            for o in others.iter_mut() {
+                if let Some(mapped) = o.as_str().and_then(|s| ids.get(s)) {
+                    *o = serde_json::Value::String(mapped.clone());
+                }
+            }
+        }
+        if let Some(duty) = body.get("duty").and_then(|d| d.as_str()).map(|d| d.replace(&format!("/{}/", e.child), &format!("/{child}/"))) {
+            body["duty"] = serde_json::Value::String(duty);
+        }
+        body.as_object_mut().map(|o| o.remove("child"));
+        state.store.record_event(child, body, &actor, now, RecordOptions::default()).await?;
+    }
+    Ok(ids.len())
+}

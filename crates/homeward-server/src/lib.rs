@@ -1,0 +1,58 @@
+//! Homeward's HTTP service.
+//!
+//! Request → validate → record event → engine → store → respond: handlers
+//! parse and check input, the store appends the event and re-evaluates the
+//! child with the engine in one transaction, and the response carries the
+//! child's duties as stored. The timer worker re-evaluates children whose
+//! duties change state with time.
+
+pub mod api;
+pub mod clock;
+mod demo;
+mod error;
+pub mod worker;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use demo::load_demo;
+pub use error::ApiError;
+
+use axum::Router;
+use homeward_store::Store;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    /// This instance's name, recorded on what it does (timer claims).
+    pub instance: String,
+}
+
+/// The whole application: API routes (with their OpenAPI document) and
+/// operational endpoints, with request ids, tracing and limits.
+pub fn app(state: AppState) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    api_router
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/readyz", axum::routing::get(api::ready))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(8 * 1024 * 1024))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

@@ -1,0 +1,450 @@
+//! Homeward's storage.
+//!
+//! Every fact is an event in an append-only log per child; nothing is updated
+//! in place. After every write the engine re-evaluates that child, and its
+//! duties and episodes are stored as projections for fast reads. The next
+//! instant at which any of its duties changes state is a durable timer.
+//!
+//! Time always comes from the caller (the service's clock), never from the
+//! database, and is stored as whole seconds since the Unix epoch.
+
+pub mod db;
+mod error;
+mod model;
+mod timers;
+
+pub use db::Db;
+pub use error::StoreError;
+pub use model::*;
+pub use timers::Claimed;
+
+use homeward_core::engine::{DutyState, Replay};
+use homeward_core::{Options, Registry, scenario};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Who is writing: every row records it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: String,
+    pub agency: String,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+    registry: Arc<Registry>,
+}
+
+pub(crate) fn secs(t: Timestamp) -> i64 {
+    t.as_second()
+}
+
+pub(crate) fn instant(s: i64) -> Timestamp {
+    Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+const LOCK_CHILD_PG: &str = "SELECT id FROM children WHERE id = $1 FOR UPDATE";
+
+impl Store {
+    pub fn new(db: Db, registry: Arc<Registry>) -> Store {
+        Store { db, registry }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    // ------------------------------------------------------------ children
+
+    /// Creates a child after checking every field with the engine's own rules.
+    /// Unless `allow_duplicate`, a child with the same family name, date of
+    /// birth and responsible authority is refused, naming the existing record.
+    pub async fn create_child(
+        &self,
+        new: &NewChild,
+        actor: &Actor,
+        now: Timestamp,
+        allow_duplicate: bool,
+    ) -> Result<Child, StoreError> {
+        if new.given_name.trim().is_empty() {
+            return Err(StoreError::invalid("given_name", "is required"));
+        }
+        if new.family_name.trim().is_empty() {
+            return Err(StoreError::invalid("family_name", "is required"));
+        }
+        let child_json = json!({
+            "id": "new",
+            "date_of_birth": new.date_of_birth,
+            "status": new.status,
+            "responsible_authority": new.responsible_authority,
+            "living_in": new.living_in.clone().unwrap_or_else(|| new.responsible_authority.clone()),
+            "flags": new.flags,
+        });
+        let probe = json!({"now": now.to_string(), "children": [child_json], "events": []});
+        scenario::parse(&probe.to_string()).map_err(|e| {
+            let field = e.path.strip_prefix("children[0].").unwrap_or(&e.path).to_string();
+            StoreError::invalid(&field, &e.message)
+        })?;
+        if !allow_duplicate {
+            let matches = self
+                .find_matches(&new.family_name, &new.date_of_birth, Some(&new.responsible_authority))
+                .await?;
+            if !matches.is_empty() {
+                return Err(StoreError::Duplicate(matches.into_iter().map(|c| c.id).collect()));
+            }
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let living_in = new.living_in.clone().unwrap_or_else(|| new.responsible_authority.clone());
+        let flags = serde_json::to_string(&new.flags).map_err(|e| StoreError::Internal(e.to_string()))?;
+        with_db!(&self.db, p => {
+            sqlx::query(
+                "INSERT INTO children (id, given_name, family_name, date_of_birth, status, responsible_authority, living_in, flags, allocated_worker, team, photo_ref, created_at, created_by, created_agency) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(&id)
+            .bind(new.given_name.trim())
+            .bind(new.family_name.trim())
+            .bind(&new.date_of_birth)
+            .bind(&new.status)
+            .bind(&new.responsible_authority)
+            .bind(&living_in)
+            .bind(&flags)
+            .bind(&new.allocated_worker)
+            .bind(&new.team)
+            .bind(&new.photo_ref)
+            .bind(secs(now))
+            .bind(&actor.user)
+            .bind(&actor.agency)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        self.child(&id).await?.ok_or(StoreError::NotFound("child"))
+    }
+
+    pub async fn child(&self, id: &str) -> Result<Option<Child>, StoreError> {
+        let row: Option<Child> = with_db!(&self.db, p => {
+            sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(p)
+                .await
+        })?;
+        Ok(row)
+    }
+
+    /// Children whose family name (any case) and date of birth match, in an
+    /// authority if given: the duplicate check before a new record.
+    pub async fn find_matches(
+        &self,
+        family_name: &str,
+        date_of_birth: &str,
+        authority: Option<&str>,
+    ) -> Result<Vec<Child>, StoreError> {
+        let rows: Vec<Child> = with_db!(&self.db, p => {
+            sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE LOWER(family_name) = LOWER($1) AND date_of_birth = $2 \
+                 AND (CAST($3 AS TEXT) IS NULL OR responsible_authority = $3 OR living_in = $3) ORDER BY id"))
+            .bind(family_name.trim())
+            .bind(date_of_birth)
+            .bind(authority)
+            .fetch_all(p)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    pub async fn children(&self, filter: &ChildFilter) -> Result<Vec<Child>, StoreError> {
+        let rows: Vec<Child> = with_db!(&self.db, p => {
+            sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE (CAST($1 AS TEXT) IS NULL OR responsible_authority = $1 OR living_in = $1) \
+                 ORDER BY family_name, given_name, id LIMIT $2 OFFSET $3"))
+            .bind(&filter.authority)
+            .bind(filter.limit)
+            .bind(filter.offset)
+            .fetch_all(p)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    // ------------------------------------------------------------ events
+
+    /// The child's recorded events in order, with who recorded them.
+    pub async fn events(&self, child_id: &str) -> Result<Vec<EventRecord>, StoreError> {
+        let rows: Vec<EventRecord> = with_db!(&self.db, p => {
+            sqlx::query_as(concat!("SELECT ", crate::event_columns!(), " FROM events WHERE child_id = $1 ORDER BY seq"))
+                .bind(child_id)
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(rows)
+    }
+
+    /// Records one event for a child: checked with the whole history by the
+    /// engine (a bad field is named, nothing is written), appended, and the
+    /// child re-evaluated, all in one transaction. A repeated idempotency key
+    /// returns the first recording and writes nothing.
+    pub async fn record_event(&self, child_id: &str, body: Value, actor: &Actor, now: Timestamp, options: RecordOptions) -> Result<Recorded, StoreError> {
+        let Value::Object(mut body) = body else {
+            return Err(StoreError::invalid("", "the event must be a JSON object"));
+        };
+        if let Some(key) = &options.idempotency_key {
+            if let Some(existing) = self.event_by_key(key).await? {
+                if existing.child_id != child_id {
+                    return Err(StoreError::Conflict("this idempotency key was used for another child".into()));
+                }
+                let duties = self.duties(&DutyFilter { child: Some(child_id.to_string()), ..DutyFilter::default() }, now).await?;
+                return Ok(Recorded { event: existing, duties, created: false });
+            }
+        }
+        body.insert("child".into(), Value::String(child_id.to_string()));
+        body.remove("recorded_by");
+        let store = self.clone();
+        let child_id = child_id.to_string();
+        let actor = actor.clone();
+        with_db!(&self.db, p => {
+            let mut tx = p.begin().await?;
+            if matches!(store.db, Db::Pg(_)) {
+                sqlx::query(LOCK_CHILD_PG).bind(&child_id).execute(&mut *tx).await?;
+            }
+            let child: Option<Child> = sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE id = $1"))
+                .bind(&child_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let child = child.ok_or(StoreError::NotFound("child"))?;
+            let history: Vec<EventRecord> = sqlx::query_as(concat!("SELECT ", crate::event_columns!(), " FROM events WHERE child_id = $1 ORDER BY seq"))
+                .bind(&child_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            if let Some(old) = &options.supersedes {
+                if !history.iter().any(|e| &e.id == old) {
+                    return Err(StoreError::invalid("supersedes", "is not an event of this child"));
+                }
+            }
+            let mut bodies = effective_bodies(&history, options.supersedes.as_deref());
+            let new_index = bodies.len();
+            bodies.push(Value::Object(body.clone()));
+            let evaluated = store.evaluate_bodies(&child, bodies, now, Some((new_index, &history)))?;
+            let event_type = body.get("type").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let at = body.get("at").and_then(|v| v.as_str()).and_then(|s| s.parse::<Timestamp>().ok()).map(secs).unwrap_or(0);
+            let episode = body.get("episode").and_then(|v| v.as_str()).map(str::to_string);
+            let id = uuid::Uuid::now_v7().to_string();
+            let text = Value::Object(body).to_string();
+            sqlx::query(
+                "INSERT INTO events (id, child_id, episode, type, at, body, recorded_by, agency, recorded_at, supersedes, idempotency_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&id).bind(&child_id).bind(&episode).bind(&event_type).bind(at).bind(&text)
+            .bind(&actor.user).bind(&actor.agency).bind(secs(now)).bind(&options.supersedes).bind(&options.idempotency_key)
+            .execute(&mut *tx)
+            .await?;
+            store_projection!(tx, &child_id, &evaluated, now);
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
+        let event = self.events(&child_id).await?.into_iter().last().ok_or(StoreError::NotFound("event"))?;
+        let duties = self.duties(&DutyFilter { child: Some(child_id.clone()), ..DutyFilter::default() }, now).await?;
+        Ok(Recorded { event, duties, created: true })
+    }
+
+    async fn event_by_key(&self, key: &str) -> Result<Option<EventRecord>, StoreError> {
+        let row: Option<EventRecord> = with_db!(&self.db, p => {
+            sqlx::query_as(concat!("SELECT ", crate::event_columns!(), " FROM events WHERE idempotency_key = $1"))
+                .bind(key)
+                .fetch_optional(p)
+                .await
+        })?;
+        Ok(row)
+    }
+
+    /// Re-evaluates one child at `now` and stores its duties, episodes and
+    /// next timer. Returns the duties that reached a stage (triggered or
+    /// overdue) for the first time, which the caller acts on exactly once.
+    pub async fn refresh(&self, child_id: &str, now: Timestamp, instance: &str) -> Result<Vec<Alert>, StoreError> {
+        let store = self.clone();
+        let child_id = child_id.to_string();
+        let instance = instance.to_string();
+        let alerts = with_db!(&self.db, p => {
+            let mut tx = p.begin().await?;
+            if matches!(store.db, Db::Pg(_)) {
+                sqlx::query(LOCK_CHILD_PG).bind(&child_id).execute(&mut *tx).await?;
+            }
+            let child: Option<Child> = sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE id = $1"))
+                .bind(&child_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(child) = child else {
+                sqlx::query("DELETE FROM timers WHERE child_id = $1").bind(&child_id).execute(&mut *tx).await?;
+                tx.commit().await?;
+                return Ok(Vec::new());
+            };
+            let history: Vec<EventRecord> = sqlx::query_as(concat!("SELECT ", crate::event_columns!(), " FROM events WHERE child_id = $1 ORDER BY seq"))
+                .bind(&child_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let evaluated = store.evaluate_bodies(&child, effective_bodies(&history, None), now, None)?;
+            store_projection!(tx, &child_id, &evaluated, now);
+            let mut alerts = Vec::new();
+            for d in &evaluated.replay.duties {
+                let stage = match d.state {
+                    DutyState::Overdue => "overdue",
+                    DutyState::Due => "triggered",
+                    _ => continue,
+                };
+                let inserted = sqlx::query(
+                    "INSERT INTO duty_alerts (duty_id, stage, child_id, fired_at, fired_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (duty_id, stage) DO NOTHING",
+                )
+                .bind(&d.id).bind(stage).bind(&child_id).bind(secs(now)).bind(&instance)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 1 {
+                    alerts.push(Alert { duty_id: d.id.clone(), stage: stage.to_string(), child_id: child_id.clone(), to: d.to.clone(), by: d.by.clone(), what: d.what.clone(), cite: d.cite.clone(), due: d.due });
+                }
+            }
+            tx.commit().await?;
+            Ok::<Vec<Alert>, StoreError>(alerts)
+        })?;
+        Ok(alerts)
+    }
+
+    /// Builds the child's scenario from stored events and runs the engine.
+    /// With `new`, a validation error is reported against the new event's
+    /// fields (or names the recorded event it conflicts with).
+    fn evaluate_bodies(&self, child: &Child, bodies: Vec<Value>, now: Timestamp, new: Option<(usize, &[EventRecord])>) -> Result<Evaluated, StoreError> {
+        let scenario = json!({"now": now.to_string(), "children": [child.scenario_json()], "events": bodies});
+        let text = scenario.to_string();
+        let parsed = scenario::parse(&text).and_then(|s| {
+            self.registry.check_scenario(&s)?;
+            Ok(s)
+        });
+        match parsed {
+            Ok(s) => Ok(Evaluated {
+                replay: homeward_core::evaluate(&self.registry, &s, Options::default()),
+                episodes: s
+                    .episodes
+                    .iter()
+                    .map(|e| EpisodeRow {
+                        episode: e.id.clone(),
+                        started_at: secs(e.start),
+                        returned_at: e.returned_at.map(secs),
+                        category: e.category_at(now).as_str().to_string(),
+                        risk: e.risk_at(now).as_str().to_string(),
+                    })
+                    .collect(),
+            }),
+            Err(e) => Err(match new {
+                Some((index, history)) => map_error(&e, index, history),
+                None => StoreError::Internal(format!("stored history no longer validates: {e}")),
+            }),
+        }
+    }
+}
+
+/// The events that count: superseded ones (and the one `replacing` is about to supersede) left out.
+fn effective_bodies(history: &[EventRecord], replacing: Option<&str>) -> Vec<Value> {
+    let superseded: std::collections::HashSet<&str> = history
+        .iter()
+        .filter_map(|e| e.supersedes.as_deref())
+        .chain(replacing)
+        .collect();
+    history
+        .iter()
+        .filter(|e| !superseded.contains(e.id.as_str()) && e.event_type != "retraction")
+        .filter_map(|e| serde_json::from_str(&e.body).ok())
+        .collect()
+}
+
+fn map_error(e: &scenario::ScenarioError, new_index: usize, history: &[EventRecord]) -> StoreError {
+    let prefix = format!("events[{new_index}]");
+    if let Some(rest) = e.path.strip_prefix(&prefix) {
+        return StoreError::invalid(rest.trim_start_matches('.'), &e.message);
+    }
+    // The new event made a recorded one invalid (e.g. a return before a
+    // recorded regrade): name the recorded event.
+    let other = e
+        .path
+        .strip_prefix("events[")
+        .and_then(|r| r.split(']').next())
+        .and_then(|n| n.parse::<usize>().ok());
+    let effective: Vec<&EventRecord> = history.iter().collect();
+    match other.and_then(|i| effective.get(i)) {
+        Some(rec) => StoreError::invalid(
+            "at",
+            &format!("conflicts with recorded event {} ({} at {}): {}", rec.id, rec.event_type, instant(rec.at), e.message),
+        ),
+        None => StoreError::invalid(&e.path, &e.message),
+    }
+}
+
+/// Replaces the child's duty and episode projections and its timer, inside `$tx`.
+#[macro_export]
+macro_rules! store_projection {
+    ($tx:ident, $child:expr, $replay:expr, $now:expr) => {{
+        let child: &str = $child;
+        let evaluated: &$crate::Evaluated = $replay;
+        let replay = &evaluated.replay;
+        let now: jiff::Timestamp = $now;
+        sqlx::query("DELETE FROM duties WHERE child_id = $1").bind(child).execute(&mut *$tx).await?;
+        let mut next: Option<i64> = None;
+        for d in &replay.duties {
+            sqlx::query(
+                "INSERT INTO duties (id, child_id, episode, authority, protocol, rule, kind, what, by_role, to_role, triggered_at, due, state, done_at, late, prompt, occurrence, cite) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            )
+            .bind(&d.id).bind(child).bind(&d.episode).bind(&d.authority).bind(&d.protocol).bind(&d.rule)
+            .bind(d.kind.as_str()).bind(&d.what).bind(&d.by).bind(&d.to)
+            .bind($crate::secs(d.triggered_at)).bind($crate::secs(d.due)).bind(d.state.as_str())
+            .bind(d.done_at.map($crate::secs)).bind(i64::from(d.late)).bind(i64::from(d.prompt)).bind(i64::from(d.occurrence)).bind(&d.cite)
+            .execute(&mut *$tx)
+            .await?;
+            if d.done_at.is_none() && d.exception.is_none() {
+                for t in [d.triggered_at, d.due] {
+                    if t > now {
+                        let s = $crate::secs(t);
+                        next = Some(next.map_or(s, |n: i64| n.min(s)));
+                    }
+                }
+                // A due duty becomes overdue one second after its due time.
+                if d.due == now {
+                    let s = $crate::secs(now) + 1;
+                    next = Some(next.map_or(s, |n: i64| n.min(s)));
+                }
+            }
+        }
+        sqlx::query("DELETE FROM episodes WHERE child_id = $1").bind(child).execute(&mut *$tx).await?;
+        for ep in &evaluated.episodes {
+            sqlx::query("INSERT INTO episodes (child_id, episode, started_at, returned_at, category, risk) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(child).bind(&ep.episode).bind(ep.started_at).bind(ep.returned_at).bind(&ep.category).bind(&ep.risk)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        match next {
+            Some(run_at) => {
+                sqlx::query(
+                    "INSERT INTO timers (child_id, run_at, locked_by, locked_until, attempts) VALUES ($1, $2, NULL, NULL, 0) \
+                     ON CONFLICT (child_id) DO UPDATE SET run_at = excluded.run_at, locked_by = NULL, locked_until = NULL, attempts = 0",
+                )
+                .bind(child).bind(run_at)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM timers WHERE child_id = $1").bind(child).execute(&mut *$tx).await?;
+            }
+        }
+    }};
+}
+
+
+/// The engine's result for one child, with its episodes for the projection.
+pub struct Evaluated {
+    pub replay: Replay,
+    pub episodes: Vec<EpisodeRow>,
+}
+
+mod queries;

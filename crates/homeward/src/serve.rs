@@ -1,0 +1,125 @@
+//! `homeward serve` and `homeward migrate`.
+
+use anyhow::{Context, Result};
+use homeward_core::Registry;
+use homeward_server::{AppState, SystemClock, worker};
+use homeward_store::{Db, Store};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct DatabaseArgs {
+    /// `postgres://…` for production; default: an embedded SQLite database in --data-dir.
+    #[arg(long, env = "HOMEWARD_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Where the embedded SQLite database lives.
+    #[arg(long, env = "HOMEWARD_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "HOMEWARD_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Load a demo partnership (synthetic children over the last 90 days) into an empty database.
+    #[arg(long)]
+    demo: bool,
+    /// This instance's name (recorded on timer claims); default: a fresh id.
+    #[arg(long, env = "HOMEWARD_INSTANCE")]
+    instance: Option<String>,
+    /// Do not run the timer worker in this process.
+    #[arg(long)]
+    no_worker: bool,
+}
+
+impl DatabaseArgs {
+    fn url(&self) -> Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
+                Ok(format!("sqlite://{}", self.data_dir.join("homeward.sqlite3").display()))
+            }
+        }
+    }
+
+    async fn open(&self) -> Result<Db> {
+        let url = self.url()?;
+        let db = Db::connect(&url).await.with_context(|| "connecting to the database")?;
+        db.migrate().await.context("applying migrations")?;
+        Ok(db)
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")
+}
+
+fn logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOMEWARD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).try_init();
+}
+
+pub fn migrate(args: DatabaseArgs) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = args.open().await?;
+        println!("migrations applied ({})", db.backend());
+        db.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
+    logging();
+    runtime()?.block_on(async move {
+        let db = args.database.open().await?;
+        let state = AppState {
+            store: Store::new(db.clone(), Arc::new(registry)),
+            clock: Arc::new(SystemClock),
+            instance: args.instance.clone().unwrap_or_else(|| format!("homeward-{}", uuid_like())),
+        };
+        if args.demo {
+            let loaded = homeward_server::load_demo(&state, 300, 90, 20261123).await.context("loading demo data")?;
+            tracing::info!(children = loaded, "demo data loaded");
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = (!args.no_worker).then(|| tokio::spawn(worker::run(state.clone(), worker::WorkerConfig::default(), stopped)));
+        let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+        tracing::info!(listen = %args.listen, database = db.backend(), instance = %state.instance, "homeward is serving");
+        axum::serve(listener, homeward_server::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        let _ = stop.send(true);
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        db.close().await;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn uuid_like() -> String {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("{:x}-{:x}", t, std::process::id())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
