@@ -289,9 +289,16 @@ fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "" } else { path.as_str() };
         let message = e.inner().to_string();
         let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        // serde reports a missing or unknown field at the enclosing object; name the field itself.
+        let named = message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"))
+            .map(|f| if path == "." { f.to_string() } else { format!("{path}.{f}") });
+        let path = named.unwrap_or(path);
+        let field = if path == "." { "" } else { path.as_str() };
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", if field.is_empty() { message.clone() } else { format!("{field}: {message}") }, Some(field).filter(|f| !f.is_empty()))
     })
 }

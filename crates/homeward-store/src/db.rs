@@ -77,6 +77,16 @@ impl Db {
         }
     }
 
+    /// How write transactions start. SQLite takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads then writes never
+    /// fails on a lock another connection took in between.
+    pub fn begin_statement(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Pg(_) => "BEGIN",
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "sqlite",

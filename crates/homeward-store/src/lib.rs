@@ -207,7 +207,7 @@ impl Store {
         let child_id = child_id.to_string();
         let actor = actor.clone();
         with_db!(&self.db, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(store.db.begin_statement()).await?;
             if matches!(store.db, Db::Pg(_)) {
                 sqlx::query(LOCK_CHILD_PG).bind(&child_id).execute(&mut *tx).await?;
             }
@@ -269,7 +269,7 @@ impl Store {
         let child_id = child_id.to_string();
         let instance = instance.to_string();
         let alerts = with_db!(&self.db, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(store.db.begin_statement()).await?;
             if matches!(store.db, Db::Pg(_)) {
                 sqlx::query(LOCK_CHILD_PG).bind(&child_id).execute(&mut *tx).await?;
             }

@@ -384,7 +384,7 @@ fn follow_up(rng: &mut Rng, scenario: &mut Scenario) -> Result<(), GenerateError
         let base = Event { at, child: duty.child.clone(), episode: Some(duty.episode.clone()), ..Event::default() };
         let matcher = rule.satisfied_by.first();
         let event = match matcher {
-            None if duty.kind.as_str() == "notify" => Event { kind: "notified", to: duty.to.clone(), ..base },
+            None if rule.satisfied_by_default => Event { kind: "notified", to: duty.to.clone(), ..base },
             Some(m) if !matches!(m.event, EventType::Reported | EventType::Recategorised | EventType::RiskGraded | EventType::Returned | EventType::DutyDone | EventType::Exception) => {
                 let value = |f: MatchField| m.fields.iter().find(|(n, _)| *n == f).and_then(|(_, v)| v.first().cloned());
                 let mut e = Event { kind: m.event.as_str(), ..base };

@@ -251,7 +251,7 @@ fn evaluate_child(
             let id = if occurrence == 1 { base_id.clone() } else { format!("{base_id}#{occurrence}") };
             let to = addressee(protocol, rule, triggered_at);
             let fallback;
-            let matchers: &[Matcher] = if rule.satisfied_by.is_empty() && rule.kind == crate::vocab::DutyKind::Notify {
+            let matchers: &[Matcher] = if rule.satisfied_by_default {
                 fallback = notify_matchers(protocol, rule, to.as_deref());
                 &fallback
             } else {
@@ -271,6 +271,22 @@ fn evaluate_child(
                 done_at = Some(done_at.map_or(t, |d| d.min(t)));
             }
             let exception = exception_by_id.get(id.as_str()).cloned();
+            // A later occurrence that was not yet due when the condition ended
+            // (the child was found, or a new cycle began) is no longer owed.
+            let ended_at = match rule.repeat_until {
+                RepeatUntil::Return => ep.returned_at,
+                RepeatUntil::Superseded => superseded_at,
+            };
+            let lapsed = occurrence > 1 && done_at.is_none() && ended_at.is_some_and(|end| end < due);
+            if lapsed {
+                if options.include_lapsed {
+                    duties.push(make_duty(
+                        &id, occurrence, c.id.as_str(), ep, first.authority, protocol, rule, to,
+                        triggered_at, due, DutyState::Lapsed, None, None,
+                    ));
+                }
+                break;
+            }
             let state = if done_at.is_some() {
                 DutyState::Done
             } else if exception.is_some() {

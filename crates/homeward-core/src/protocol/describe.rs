@@ -185,10 +185,10 @@ pub fn describe(p: &Protocol) -> String {
             let _ = write!(out, "; then every {} {until}", rep.describe());
         }
         let _ = writeln!(out, ".");
-        let done = if r.satisfied_by.is_empty() && r.kind != DutyKind::Notify {
-            "marked done by a person".to_string()
-        } else if r.satisfied_by.is_empty() {
+        let done = if r.satisfied_by_default {
             format!("a notification to {} is recorded", role_name(p, r.to.as_deref().unwrap_or("")))
+        } else if r.satisfied_by.is_empty() {
+            "marked done by a person".to_string()
         } else {
             r.satisfied_by.iter().map(describe_matcher).collect::<Vec<_>>().join(", or ")
         };

@@ -668,6 +668,7 @@ fn rule(def: RuleDef, ctx: &Ctx) -> Result<Rule, ProtocolError> {
     if def.repeat_until.is_some() && repeat.is_none() {
         return Err(ctx.err("repeat_until", "is only meaningful with `repeat`"));
     }
+    let satisfied_by_default = def.satisfied_by.is_none();
     let satisfied_by = match def.satisfied_by {
         Some(list) => list
             .iter()
@@ -709,6 +710,7 @@ fn rule(def: RuleDef, ctx: &Ctx) -> Result<Rule, ProtocolError> {
         repeat,
         repeat_until,
         satisfied_by,
+        satisfied_by_default,
         satisfied_in_child,
         reading: def.reading,
         when,

@@ -168,7 +168,12 @@ pub struct Rule {
     pub due_from: DueFrom,
     pub repeat: Option<Duration>,
     pub repeat_until: RepeatUntil,
+    /// Events that discharge the duty. Empty with `satisfied_by_default`
+    /// false: only `duty_done` can.
     pub satisfied_by: Vec<Matcher>,
+    /// A notify rule that gave no `satisfied_by`: a notification to its `to`
+    /// role (or that role's out-of-hours route) discharges it.
+    pub satisfied_by_default: bool,
     pub satisfied_in_child: bool,
     pub reading: Option<String>,
     pub when: Conditions,

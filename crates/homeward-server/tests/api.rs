@@ -1,0 +1,309 @@
+//! The JSON API and the timer worker, on SQLite always and on PostgreSQL when
+//! `HOMEWARD_TEST_PG_URL` names a server (`scripts/test` starts one).
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use homeward_core::Registry;
+use homeward_server::worker::{self, WorkerConfig};
+use homeward_server::{AppState, Clock, ManualClock};
+use homeward_store::{Db, Store};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct Harness {
+    state: AppState,
+    clock: Arc<ManualClock>,
+    url: String,
+}
+
+fn registry() -> Arc<Registry> {
+    Arc::new(Registry::builtin().expect("built-in protocols"))
+}
+
+async fn databases() -> Vec<String> {
+    let mut urls = Vec::new();
+    let dir = std::env::temp_dir().join(format!("homeward-api-{}-{}", std::process::id(), uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    urls.push(format!("sqlite://{}", dir.join("test.sqlite3").display()));
+    if let Ok(admin) = std::env::var("HOMEWARD_TEST_PG_URL") {
+        let name = format!("hw_{}", uuid::Uuid::now_v7().simple());
+        let db = Db::connect(&admin).await.expect("connect to the test PostgreSQL");
+        if let Db::Pg(pool) = &db {
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(pool).await.unwrap();
+        }
+        db.close().await;
+        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+        urls.push(format!("{base}/{name}"));
+    }
+    urls
+}
+
+async fn harness(url: &str, instance: &str, clock: Arc<ManualClock>) -> Harness {
+    let db = Db::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    let state = AppState { store: Store::new(db, registry()), clock: clock.clone(), instance: instance.to_string() };
+    Harness { state, clock, url: url.to_string() }
+}
+
+/// The manual clock starts here: after every event the tests record up front.
+fn start() -> Timestamp {
+    "2026-03-03T06:00:00Z".parse().unwrap()
+}
+
+impl Harness {
+    async fn call(&self, method: &str, uri: &str, body: Option<Value>, extra: &[(&str, &str)]) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri).header("x-homeward-user", "pc-1234").header("x-homeward-agency", "police");
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let req = match body {
+            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        let res = homeward_server::app(self.state.clone()).oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 16 * 1024 * 1024).await.unwrap();
+        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).to_string()));
+        (status, value)
+    }
+
+    async fn new_child(&self, family: &str, status: &str, authority: &str) -> String {
+        let (code, body) = self
+            .call("POST", "/api/v1/children", Some(json!({"given_name": "Sam", "family_name": family, "date_of_birth": "2011-05-01", "status": status, "responsible_authority": authority})), &[])
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    async fn event(&self, child: &str, event: Value) -> (StatusCode, Value) {
+        self.call("POST", &format!("/api/v1/children/{child}/events"), Some(event), &[]).await
+    }
+
+    async fn event_count(&self, child: &str) -> usize {
+        self.state.store.events(child).await.unwrap().len()
+    }
+}
+
+async fn each_database<F, Fut>(test: F)
+where
+    F: Fn(Harness) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for url in databases().await {
+        let clock = Arc::new(ManualClock::new(start()));
+        test(harness(&url, "test-1", clock).await).await;
+    }
+}
+
+#[tokio::test]
+async fn children_are_created_checked_and_deduplicated() {
+    each_database(|h| async move {
+        let id = h.new_child("Okafor", "looked_after", "newham").await;
+        let (code, body) = h.call("GET", &format!("/api/v1/children/{id}"), None, &[]).await;
+        assert_eq!(code, StatusCode::OK);
+        assert_eq!(body["created_by"], "pc-1234", "{}", h.url);
+        // Same family name (any case), date of birth and authority: a likely duplicate.
+        let dup = json!({"given_name": "Samuel", "family_name": "OKAFOR", "date_of_birth": "2011-05-01", "status": "looked_after", "responsible_authority": "newham"});
+        let (code, body) = h.call("POST", "/api/v1/children", Some(dup.clone()), &[]).await;
+        assert_eq!(code, StatusCode::CONFLICT);
+        assert_eq!(body["code"], "duplicate");
+        assert_eq!(body["matches"], json!([id]));
+        let (code, _) = h.call("POST", "/api/v1/children?allow_duplicate=true", Some(dup), &[]).await;
+        assert_eq!(code, StatusCode::CREATED);
+        // Bad input names the field.
+        let (code, body) = h.call("POST", "/api/v1/children", Some(json!({"given_name": "A", "family_name": "B", "date_of_birth": "2011-13-01", "status": "looked_after", "responsible_authority": "newham"})), &[]).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "date_of_birth");
+        let (code, body) = h.call("POST", "/api/v1/children", Some(json!({"given_name": "A", "family_name": "B", "date_of_birth": "2011-01-01", "status": "in_care", "responsible_authority": "newham"})), &[]).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "status");
+        let (code, body) = h.call("POST", "/api/v1/children", Some(json!({"given_name": "A", "family_name": "B", "date_of_birth": "2011-01-01", "status": "not_known"})), &[]).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "responsible_authority");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn requests_must_say_who_is_asking() {
+    each_database(|h| async move {
+        let req = Request::builder().uri("/api/v1/duties").body(Body::empty()).unwrap();
+        let res = homeward_server::app(h.state.clone()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn events_are_checked_against_the_whole_history_and_nothing_is_half_written() {
+    each_database(|h| async move {
+        let child = h.new_child("Ahmed", "looked_after", "newham").await;
+        let (code, body) = h.event(&child, json!({"at": "2026-03-02T21:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"})).await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        assert!(!body["duties"].as_array().unwrap().is_empty(), "a looked-after child missing in Newham has duties at once");
+        // A bad risk grade: named, nothing written.
+        let (code, body) = h.event(&child, json!({"at": "2026-03-02T22:00:00Z", "episode": "e1", "type": "risk_graded", "risk": "severe"})).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "risk");
+        // A second report while one is open.
+        let (code, body) = h.event(&child, json!({"at": "2026-03-02T22:00:00Z", "episode": "e2", "type": "reported", "category": "missing"})).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "type");
+        // In the future.
+        let (code, body) = h.event(&child, json!({"at": "2026-03-09T22:00:00Z", "episode": "e1", "type": "returned"})).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "at");
+        // Malformed JSON and unknown children.
+        let (code, _) = h.call("POST", &format!("/api/v1/children/{child}/events"), Some(json!("not an object")), &[]).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        let (code, _) = h.event("no-such-child", json!({"at": "2026-03-02T21:30:00Z", "episode": "e1", "type": "returned"})).await;
+        assert_eq!(code, StatusCode::NOT_FOUND);
+        assert_eq!(h.event_count(&child).await, 1, "only the valid event was written");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_idempotency_key_makes_a_retry_safe() {
+    each_database(|h| async move {
+        let child = h.new_child("Jones", "not_known", "bolton").await;
+        let ev = json!({"at": "2026-03-02T21:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "high"});
+        let uri = format!("/api/v1/children/{child}/events");
+        let (a, first) = h.call("POST", &uri, Some(ev.clone()), &[("idempotency-key", "k-1")]).await;
+        let (b, second) = h.call("POST", &uri, Some(ev), &[("idempotency-key", "k-1")]).await;
+        assert_eq!((a, b), (StatusCode::CREATED, StatusCode::OK));
+        assert_eq!(first["event"]["id"], second["event"]["id"]);
+        assert_eq!(second["created"], false);
+        assert_eq!(h.event_count(&child).await, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_correction_supersedes_an_event() {
+    each_database(|h| async move {
+        let child = h.new_child("Brown", "not_known", "bolton").await;
+        h.event(&child, json!({"at": "2026-03-02T21:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"})).await;
+        let (_, wrong) = h.event(&child, json!({"at": "2026-03-02T21:30:00Z", "episode": "e1", "type": "risk_graded", "risk": "low"})).await;
+        let wrong_id = wrong["event"]["id"].as_str().unwrap();
+        let (code, body) = h
+            .call("POST", &format!("/api/v1/children/{child}/events?supersedes={wrong_id}"), Some(json!({"at": "2026-03-02T21:30:00Z", "episode": "e1", "type": "risk_graded", "risk": "high"})), &[])
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        // Both rows stay (append-only); the timeline shows the correction.
+        assert_eq!(h.event_count(&child).await, 3);
+        let (_, missing) = h.call("GET", "/api/v1/missing", None, &[]).await;
+        assert_eq!(missing[0]["risk"], "high");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn currently_missing_and_the_timeline() {
+    each_database(|h| async move {
+        let a = h.new_child("Patel", "looked_after", "bolton").await;
+        let b = h.new_child("Khan", "not_known", "newham").await;
+        h.event(&a, json!({"at": "2026-03-02T20:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"})).await;
+        h.event(&b, json!({"at": "2026-03-02T20:30:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "high"})).await;
+        let (_, missing) = h.call("GET", "/api/v1/missing", None, &[]).await;
+        assert_eq!(missing.as_array().unwrap().len(), 2);
+        let (_, bolton) = h.call("GET", "/api/v1/missing?authority=bolton", None, &[]).await;
+        assert_eq!(bolton.as_array().unwrap().len(), 1);
+        let (code, _) = h.event(&a, json!({"at": "2026-03-02T20:45:00Z", "episode": "e1", "type": "returned", "found_by": "police"})).await;
+        assert_eq!(code, StatusCode::CREATED);
+        let (_, missing) = h.call("GET", "/api/v1/missing", None, &[]).await;
+        assert_eq!(missing.as_array().unwrap().len(), 1);
+        assert_eq!(missing[0]["child"], b.as_str());
+        let (code, timeline) = h.call("GET", &format!("/api/v1/children/{a}/timeline"), None, &[]).await;
+        assert_eq!(code, StatusCode::OK);
+        assert_eq!(timeline["events"].as_array().unwrap().len(), 2);
+        assert_eq!(timeline["events"][0]["recorded_by"], "pc-1234");
+        assert_eq!(timeline["episodes"][0]["returned_at"], "2026-03-02T20:45:00Z");
+        let (code, body) = h.call("GET", "/api/v1/duties?overdue=maybe", None, &[]).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "overdue");
+        let (code, body) = h.call("GET", "/api/v1/duties?colour=red", None, &[]).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "colour");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn timers_fire_when_time_passes_and_act_once() {
+    each_database(|h| async move {
+        let child = h.new_child("Wright", "looked_after", "newham").await;
+        h.event(&child, json!({"at": "2026-03-02T21:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"})).await;
+        let config = WorkerConfig::default();
+        // Nothing is due yet beyond the immediate duties.
+        let first = worker::tick(&h.state, &config).await.unwrap();
+        let (_, before) = h.call("GET", "/api/v1/duties?overdue=true", None, &[]).await;
+        // Two days later the 24h and 48h thresholds have passed: the timer fires.
+        h.clock.advance(SignedDuration::from_hours(41));
+        let (claimed, alerts) = worker::tick(&h.state, &config).await.unwrap();
+        assert_eq!(claimed, 1, "the child's timer was due");
+        assert!(!alerts.is_empty(), "duties reached a stage");
+        let (_, after) = h.call("GET", "/api/v1/duties?overdue=true", None, &[]).await;
+        assert!(after.as_array().unwrap().len() > before.as_array().unwrap().len());
+        // Acting is once: a second refresh raises nothing new.
+        let again = h.state.store.refresh(&child, h.clock.now(), "test-2").await.unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        let _ = first;
+    })
+    .await;
+}
+
+/// Two instances on one database, many timers due at once: every child's
+/// duties are acted on exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_the_timers_without_acting_twice() {
+    for url in databases().await {
+        let clock = Arc::new(ManualClock::new(start()));
+        let a = harness(&url, "instance-a", clock.clone()).await;
+        let b = harness(&url, "instance-b", clock.clone()).await;
+        let children = if url.starts_with("postgres") { 60 } else { 30 };
+        for n in 0..children {
+            let id = a.new_child(&format!("Family{n}"), "looked_after", "newham").await;
+            a.event(&id, json!({"at": "2026-03-02T21:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"})).await;
+        }
+        clock.advance(SignedDuration::from_hours(80));
+        let config = WorkerConfig { batch: 7, ..WorkerConfig::default() };
+        let run = |state: AppState, config: WorkerConfig| async move {
+            let mut alerts = Vec::new();
+            loop {
+                let (n, mut raised) = worker::tick(&state, &config).await.unwrap();
+                alerts.append(&mut raised);
+                if n == 0 {
+                    break;
+                }
+            }
+            alerts
+        };
+        let (x, y) = tokio::join!(run(a.state.clone(), config.clone()), run(b.state.clone(), config.clone()));
+        let mut all: Vec<(String, String)> = x.iter().chain(y.iter()).map(|al| (al.duty_id.clone(), al.stage.clone())).collect();
+        let total = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), total, "a duty stage was acted on twice ({url})");
+        assert_eq!(a.state.store.alert_count().await.unwrap() as usize, total);
+        assert!(total >= children, "every child had overdue duties ({url})");
+        assert_eq!(a.state.store.due_timers(clock.now()).await.unwrap(), 0, "no timer left behind");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route() {
+    each_database(|h| async move {
+        let (code, doc) = h.call("GET", "/api/openapi.json", None, &[]).await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        for path in ["/api/v1/children", "/api/v1/children/{id}", "/api/v1/children/{id}/events", "/api/v1/children/{id}/timeline", "/api/v1/duties", "/api/v1/missing", "/api/v1/children/matches"] {
+            assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
+        }
+        let (code, _) = h.call("GET", "/readyz", None, &[]).await;
+        assert_eq!(code, StatusCode::OK);
+    })
+    .await;
+}
