@@ -10,6 +10,7 @@ pub mod api;
 pub mod clock;
 mod demo;
 mod error;
+pub mod metrics;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -31,6 +32,13 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// This instance's name, recorded on what it does (timer claims).
     pub instance: String,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, instance: impl Into<String>) -> Self {
+        AppState { store, clock, instance: instance.into(), metrics: Arc::new(metrics::Metrics::default()) }
+    }
 }
 
 /// The whole application: API routes (with their OpenAPI document) and
@@ -49,6 +57,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/readyz", axum::routing::get(api::ready))
+        .route("/metrics", axum::routing::get(metrics::render))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(8 * 1024 * 1024))
         .layer(CatchPanicLayer::new())

@@ -33,11 +33,13 @@ pub async fn tick(state: &AppState, config: &WorkerConfig) -> Result<(usize, Vec
     let now = state.clock.now();
     let claimed = state.store.claim_timers(&state.instance, now, config.lease, config.batch).await?;
     let mut alerts = Vec::new();
+    state.metrics.timers_fired.fetch_add(claimed.len() as u64, std::sync::atomic::Ordering::Relaxed);
     for timer in &claimed {
         let raised = state.store.refresh(&timer.child_id, now, &state.instance).await?;
         for a in &raised {
             tracing::info!(duty = %a.duty_id, stage = %a.stage, to = ?a.to, by = %a.by, cite = %a.cite, "duty reached a stage");
         }
+        state.metrics.alerts_raised.fetch_add(raised.len() as u64, std::sync::atomic::Ordering::Relaxed);
         alerts.extend(raised);
     }
     Ok((claimed.len(), alerts))
@@ -53,6 +55,7 @@ pub async fn run(state: AppState, config: WorkerConfig, mut shutdown: watch::Rec
             Ok((0, _)) => true,
             Ok(_) => false,
             Err(e) => {
+                state.metrics.worker_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::error!(error = %e, "timer worker round failed; retrying");
                 true
             }

@@ -43,7 +43,7 @@ async fn databases() -> Vec<String> {
 async fn harness(url: &str, instance: &str, clock: Arc<ManualClock>) -> Harness {
     let db = Db::connect(url).await.unwrap();
     db.migrate().await.unwrap();
-    let state = AppState { store: Store::new(db, registry()), clock: clock.clone(), instance: instance.to_string() };
+    let state = AppState::new(Store::new(db, registry()), clock.clone(), instance);
     Harness { state, clock, url: url.to_string() }
 }
 
@@ -304,6 +304,12 @@ async fn the_openapi_document_lists_every_route() {
         }
         let (code, _) = h.call("GET", "/readyz", None, &[]).await;
         assert_eq!(code, StatusCode::OK);
+        let (code, metrics) = h.call("GET", "/metrics", None, &[]).await;
+        assert_eq!(code, StatusCode::OK);
+        let text = metrics.as_str().unwrap();
+        for name in ["homeward_http_requests_total{class=\"2xx\"}", "homeward_http_request_duration_seconds_count", "homeward_open_episodes", "homeward_overdue_duties", "homeward_timer_lag_seconds"] {
+            assert!(text.contains(name), "{name} missing from /metrics:\n{text}");
+        }
     })
     .await;
 }

@@ -16,7 +16,7 @@ mod timers;
 pub use db::Db;
 pub use error::StoreError;
 pub use model::*;
-pub use timers::Claimed;
+pub use timers::{Claimed, Gauges};
 
 use homeward_core::engine::{DutyState, Replay};
 use homeward_core::{Options, Registry, scenario};

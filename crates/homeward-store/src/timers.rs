@@ -62,3 +62,29 @@ impl Store {
         Ok(n)
     }
 }
+
+/// Figures read at scrape time.
+#[derive(Debug, Clone, Copy)]
+pub struct Gauges {
+    pub open_episodes: i64,
+    pub overdue_duties: i64,
+    pub timer_lag_seconds: i64,
+    pub timers_waiting: i64,
+}
+
+impl Store {
+    pub async fn gauges(&self, now: Timestamp) -> Result<Gauges, StoreError> {
+        let n = secs(now);
+        let (open, overdue, oldest, waiting): (i64, i64, Option<i64>, i64) = with_db!(self.db(), p => {
+            let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM episodes WHERE returned_at IS NULL").fetch_one(p).await?;
+            let overdue: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM duties WHERE state IN ('due', 'overdue', 'upcoming') AND triggered_at <= $1 AND due < $1")
+                .bind(n).fetch_one(p).await?;
+            let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(run_at) FROM timers WHERE run_at <= $1 AND (locked_until IS NULL OR locked_until < $1)")
+                .bind(n).fetch_one(p).await?;
+            let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM timers WHERE run_at <= $1 AND (locked_until IS NULL OR locked_until < $1)")
+                .bind(n).fetch_one(p).await?;
+            Ok::<_, sqlx::Error>((open, overdue, oldest, waiting))
+        })?;
+        Ok(Gauges { open_episodes: open, overdue_duties: overdue, timer_lag_seconds: oldest.map_or(0, |o| (n - o).max(0)), timers_waiting: waiting })
+    }
+}

@@ -77,11 +77,11 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
     logging();
     runtime()?.block_on(async move {
         let db = args.database.open().await?;
-        let state = AppState {
-            store: Store::new(db.clone(), Arc::new(registry)),
-            clock: Arc::new(SystemClock),
-            instance: args.instance.clone().unwrap_or_else(|| format!("homeward-{}", uuid_like())),
-        };
+        let state = AppState::new(
+            Store::new(db.clone(), Arc::new(registry)),
+            Arc::new(SystemClock),
+            args.instance.clone().unwrap_or_else(|| format!("homeward-{}", uuid_like())),
+        );
         if args.demo {
             let loaded = homeward_server::load_demo(&state, 300, 90, 20261123).await.context("loading demo data")?;
             tracing::info!(children = loaded, "demo data loaded");
