@@ -102,6 +102,11 @@ pub struct RawEvent<'a> {
     pub reason: Text<'a>,
     #[serde(borrow)]
     pub authorised_by: Text<'a>,
+    /// Free text recorded with the event (circumstances, what the child
+    /// said); the engine never reads it.
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    pub note: Text<'a>,
     /// Who recorded it (the service fills this); the engine never reads it.
     #[serde(borrow)]
     #[allow(dead_code)]

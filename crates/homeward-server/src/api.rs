@@ -33,6 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_event))
         .routes(routes!(list_duties))
         .routes(routes!(currently_missing))
+        .routes(routes!(import_police_list))
+        .routes(routes!(import_placement_notice))
 }
 
 pub async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
@@ -490,4 +492,44 @@ async fn currently_missing(State(state): State<AppState>, _caller: Caller, Query
     let now = state.clock.now();
     let rows = state.store.currently_missing(q.text("authority").as_deref()).await?;
     Ok(Json(rows.into_iter().map(|m| MissingOut::from_row(m, now)).collect()))
+}
+
+fn csv_text(bytes: &Bytes) -> Result<&str, ApiError> {
+    std::str::from_utf8(bytes).map_err(|_| ApiError::invalid("body", "the CSV must be UTF-8 text"))
+}
+
+impl From<crate::import::FileError> for ApiError {
+    fn from(e: crate::import::FileError) -> Self {
+        ApiError::invalid(&e.column.clone(), e.to_string())
+    }
+}
+
+/// Import the police's list of missing and returned children (CSV, header row;
+/// columns: police_reference, given_name, family_name, date_of_birth,
+/// authority, reported_at, category, and optionally risk, returned_at,
+/// found_by, status). Children are matched or created; importing the same
+/// file again creates nothing. `dry_run=true` writes nothing.
+#[utoipa::path(post, path = "/api/v1/imports/police-list", tag = "imports",
+    params(("dry_run" = Option<bool>, Query)),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = crate::import::ImportReport), (status = 422, body = ErrorBody)))]
+async fn import_police_list(State(state): State<AppState>, Caller(actor): Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
+    let q = Params(q);
+    q.only(&["dry_run"])?;
+    Ok(Json(crate::import::police_list(&state, csv_text(&bytes)?, &actor, q.flag("dry_run")?).await?))
+}
+
+/// Import placement notices of a child going missing or returning (Bolton
+/// Figures 1 and 3; columns: notice (missing|returned), given_name,
+/// family_name, date_of_birth, authority, went_missing_at, and optionally
+/// reported_to_police_at, returned_at, where_found, circumstances, intent,
+/// contact, child_commentary, placement_changes). The child must be on record.
+#[utoipa::path(post, path = "/api/v1/imports/placement-notice", tag = "imports",
+    params(("dry_run" = Option<bool>, Query)),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = crate::import::ImportReport), (status = 422, body = ErrorBody)))]
+async fn import_placement_notice(State(state): State<AppState>, Caller(actor): Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
+    let q = Params(q);
+    q.only(&["dry_run"])?;
+    Ok(Json(crate::import::placement_notice(&state, csv_text(&bytes)?, &actor, q.flag("dry_run")?).await?))
 }

@@ -10,6 +10,7 @@ pub mod api;
 pub mod clock;
 mod demo;
 mod error;
+pub mod import;
 pub mod metrics;
 pub mod worker;
 

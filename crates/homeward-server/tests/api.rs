@@ -313,3 +313,111 @@ async fn the_openapi_document_lists_every_route() {
     })
     .await;
 }
+
+impl Harness {
+    async fn csv(&self, uri: &str, text: &str) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("x-homeward-user", "mfh-coordinator")
+            .header("x-homeward-agency", "bolton-council")
+            .header("content-type", "text/csv")
+            .body(Body::from(text.to_string()))
+            .unwrap();
+        let res = homeward_server::app(self.state.clone()).oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+}
+
+const POLICE_LIST: &str = "police_reference,given_name,family_name,date_of_birth,authority,reported_at,category,risk,returned_at,found_by
+GMP-0001,Tia,Nolan,2010-02-03,bolton,2026-03-02 20:15,missing,medium,2026-03-02 23:40,police
+GMP-0002,Reece,Ward,2011-07-19,bolton,2026-03-02T22:00:00Z,missing,high,,
+GMP-0003,Kyle,Ross,2012-01-01,bolton,yesterday evening,missing,medium,,
+GMP-0004,Ana,Silva,2009-09-09,bolton,2026-03-02 21:00,runaway,medium,,
+";
+
+#[tokio::test]
+async fn the_police_list_imports_once_and_reports_each_rejected_row() {
+    each_database(|h| async move {
+        // A dry run writes nothing but says what would happen.
+        let (code, dry) = h.csv("/api/v1/imports/police-list?dry_run=true", POLICE_LIST).await;
+        assert_eq!(code, StatusCode::OK, "{dry}");
+        assert_eq!(dry["dry_run"], true);
+        assert_eq!(dry["rows"], 4);
+        assert_eq!(dry["children_created"], 2, "{dry}");
+        assert_eq!(dry["events_created"], 3, "{dry}");
+        let rejected = dry["rejected"].as_array().unwrap();
+        assert_eq!(rejected.len(), 2, "{dry}");
+        assert_eq!(rejected[0]["line"], 4);
+        assert_eq!(rejected[0]["column"], "reported_at");
+        assert_eq!(rejected[1]["line"], 5);
+        assert_eq!(rejected[1]["column"], "category");
+        let (_, children) = h.call("GET", "/api/v1/children", None, &[]).await;
+        assert_eq!(children.as_array().unwrap().len(), 0, "the dry run wrote nothing");
+
+        let (_, first) = h.csv("/api/v1/imports/police-list", POLICE_LIST).await;
+        assert_eq!(first["children_created"], 2, "{first}");
+        assert_eq!(first["events_created"], 3);
+        let (_, missing) = h.call("GET", "/api/v1/missing?authority=bolton", None, &[]).await;
+        assert_eq!(missing.as_array().unwrap().len(), 1, "GMP-0001 returned, GMP-0002 still missing");
+        assert_eq!(missing[0]["family_name"], "Ward");
+        // UK local time: 20:15 in March is 20:15Z.
+        let child = h.state.store.find_matches("Nolan", "2010-02-03", Some("bolton")).await.unwrap();
+        let events = h.state.store.events(&child[0].id).await.unwrap();
+        assert_eq!(events[0].at, "2026-03-02T20:15:00Z".parse::<Timestamp>().unwrap().as_second());
+        assert_eq!(events[0].recorded_by, "mfh-coordinator");
+
+        // The same file again: nothing new.
+        let (_, again) = h.csv("/api/v1/imports/police-list", POLICE_LIST).await;
+        assert_eq!(again["children_created"], 0, "{again}");
+        assert_eq!(again["events_created"], 0);
+        assert_eq!(again["unchanged"], 3);
+        let (_, children) = h.call("GET", "/api/v1/children", None, &[]).await;
+        assert_eq!(children.as_array().unwrap().len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_file_without_a_required_column_imports_nothing() {
+    each_database(|h| async move {
+        let (code, body) = h.csv("/api/v1/imports/police-list", "police_reference,given_name,family_name,authority,reported_at,category\nX,A,B,bolton,2026-03-02 20:00,missing\n").await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "date_of_birth");
+        let (code, body) = h.csv("/api/v1/imports/police-list", "police_reference,given_name,family_name,date_of_birth,authority,reported_at,category,shoe_size\n").await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "shoe_size");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn placement_notices_match_the_child_and_the_open_episode() {
+    each_database(|h| async move {
+        let child = h.new_child("Nolan", "looked_after", "bolton").await;
+        // The police reported it first; the placement's notice joins the same episode.
+        h.event(&child, json!({"at": "2026-03-02T20:30:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"})).await;
+        let notices = "notice,given_name,family_name,date_of_birth,authority,went_missing_at,reported_to_police_at,returned_at,where_found,circumstances,child_commentary
+missing,Sam,Nolan,2011-05-01,bolton,2026-03-02 20:00,2026-03-02 20:30,,,Left after an argument at tea,
+returned,Sam,Nolan,2011-05-01,bolton,2026-03-02 20:00,,2026-03-03 01:10,Bus station,,Went to see a friend
+missing,Nobody,Known,2011-05-01,bolton,2026-03-02 20:00,,,,,
+";
+        let (code, report) = h.csv("/api/v1/imports/placement-notice", notices).await;
+        assert_eq!(code, StatusCode::OK, "{report}");
+        assert_eq!(report["unchanged"], 1, "the missing notice joins the open episode: {report}");
+        assert_eq!(report["events_created"], 1, "{report}");
+        assert_eq!(report["rejected"][0]["line"], 4);
+        assert_eq!(report["rejected"][0]["column"], "family_name");
+        let events = h.state.store.events(&child).await.unwrap();
+        let returned: Value = serde_json::from_str(&events.last().unwrap().body).unwrap();
+        assert_eq!(returned["type"], "returned");
+        assert_eq!(returned["episode"], "e1");
+        assert_eq!(returned["location"], "Bus station");
+        assert!(returned["note"].as_str().unwrap().contains("Went to see a friend"));
+        let (_, again) = h.csv("/api/v1/imports/placement-notice", notices).await;
+        assert_eq!(again["events_created"], 0, "{again}");
+    })
+    .await;
+}

@@ -251,7 +251,23 @@ impl Store {
         Ok(Recorded { event, duties, created: true })
     }
 
-    async fn event_by_key(&self, key: &str) -> Result<Option<EventRecord>, StoreError> {
+    /// Checks an event against the child's history exactly as `record_event`
+    /// would, and writes nothing (for dry runs).
+    pub async fn check_event(&self, child_id: &str, body: Value, now: Timestamp) -> Result<(), StoreError> {
+        let Value::Object(mut body) = body else {
+            return Err(StoreError::invalid("", "the event must be a JSON object"));
+        };
+        body.insert("child".into(), Value::String(child_id.to_string()));
+        let child = self.child(child_id).await?.ok_or(StoreError::NotFound("child"))?;
+        let history = self.events(child_id).await?;
+        let mut bodies = effective_bodies(&history, None);
+        let new_index = bodies.len();
+        bodies.push(Value::Object(body));
+        self.evaluate_bodies(&child, bodies, now, Some((new_index, &history))).map(|_| ())
+    }
+
+    /// The event recorded with this idempotency key, if any.
+    pub async fn event_by_key(&self, key: &str) -> Result<Option<EventRecord>, StoreError> {
         let row: Option<EventRecord> = with_db!(&self.db, p => {
             sqlx::query_as(concat!("SELECT ", crate::event_columns!(), " FROM events WHERE idempotency_key = $1"))
                 .bind(key)

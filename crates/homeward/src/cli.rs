@@ -34,6 +34,9 @@ enum Command {
     Protocols(ProtocolsCommand),
     /// Run the service: JSON API, OpenAPI document, timer worker.
     Serve(crate::serve::ServeArgs),
+    /// Import a CSV file into the database (see README "Imports" for the columns).
+    #[command(subcommand)]
+    Import(crate::serve::ImportCommand),
     /// Apply the database migrations and exit.
     Migrate(crate::serve::DatabaseArgs),
     /// Benchmarks that print figures (see BENCHMARKS.md).
@@ -131,6 +134,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Replay { scenario, all } => replay(dir, &scenario, all),
         Command::Serve(args) => crate::serve::serve(loaded(dir)?, args),
         Command::Migrate(args) => crate::serve::migrate(args),
+        Command::Import(cmd) => crate::serve::import(loaded(dir)?, cmd),
         Command::Bench(BenchCommand::Replay { scenario, runs }) => {
             crate::bench::replay(&loaded(dir)?, &scenario, runs.max(1))?;
             Ok(ExitCode::SUCCESS)

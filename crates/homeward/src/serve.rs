@@ -18,6 +18,31 @@ pub struct DatabaseArgs {
     data_dir: PathBuf,
 }
 
+#[derive(clap::Subcommand)]
+pub enum ImportCommand {
+    /// The police's weekday list of missing and returned children.
+    PoliceList(ImportArgs),
+    /// Placements' notices of a child going missing or returning.
+    PlacementNotice(ImportArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// The CSV file.
+    file: PathBuf,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Check every row and report what would be created; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Who is importing (recorded on every record).
+    #[arg(long, env = "HOMEWARD_USER")]
+    user: String,
+    /// On behalf of which agency.
+    #[arg(long, env = "HOMEWARD_AGENCY")]
+    agency: String,
+}
+
 #[derive(clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
@@ -122,4 +147,38 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+pub fn import(registry: Registry, cmd: ImportCommand) -> Result<ExitCode> {
+    let (kind, args) = match cmd {
+        ImportCommand::PoliceList(a) => ("police-list", a),
+        ImportCommand::PlacementNotice(a) => ("placement-notice", a),
+    };
+    let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    runtime()?.block_on(async move {
+        let db = args.database.open().await?;
+        let state = AppState::new(Store::new(db.clone(), Arc::new(registry)), Arc::new(SystemClock), "import");
+        let actor = homeward_store::Actor { user: args.user, agency: args.agency };
+        let report = match kind {
+            "police-list" => homeward_server::import::police_list(&state, &text, &actor, args.dry_run).await,
+            _ => homeward_server::import::placement_notice(&state, &text, &actor, args.dry_run).await,
+        };
+        db.close().await;
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{}: {e}", args.file.display());
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let verb = if report.dry_run { "would create" } else { "created" };
+        println!(
+            "{} rows: {verb} {} children and {} events; {} already imported; {} rejected",
+            report.rows, report.children_created, report.events_created, report.unchanged, report.rejected.len()
+        );
+        for r in &report.rejected {
+            println!("  line {}{}: {}", r.line, r.column.as_deref().map(|c| format!(", {c}")).unwrap_or_default(), r.reason);
+        }
+        Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    })
 }

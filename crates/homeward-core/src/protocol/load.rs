@@ -583,8 +583,8 @@ fn matcher(table: &toml::Table, field: &str, ctx: &Ctx) -> Result<Matcher, Proto
 fn conditions(def: WhenDef, ctx: &Ctx) -> Result<Conditions, ProtocolError> {
     let age_min = def.age_min.unwrap_or(0);
     let age_max = def.age_max.unwrap_or(17);
-    if age_min < 0 || age_max < age_min || age_max > 25 {
-        return Err(ctx.err("when.age_max", format!("ages {age_min}..={age_max} are not a valid range (0 to 25)")));
+    if age_min < 0 || age_max < age_min || age_max > 120 {
+        return Err(ctx.err("when.age_max", format!("ages {age_min}..={age_max} are not a valid range (0 to 120)")));
     }
     for (field, list) in [("when.flags_any", &def.flags_any), ("when.flags_all", &def.flags_all), ("when.flags_none", &def.flags_none)] {
         for f in list {
