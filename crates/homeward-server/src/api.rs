@@ -35,6 +35,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(currently_missing))
         .routes(routes!(import_police_list))
         .routes(routes!(import_placement_notice))
+        .routes(routes!(list_notifications))
+        .routes(routes!(get_notification))
+        .routes(routes!(acknowledge_notification))
+        .routes(routes!(notification_calendar))
 }
 
 pub async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
@@ -532,4 +536,149 @@ async fn import_placement_notice(State(state): State<AppState>, Caller(actor): C
     let q = Params(q);
     q.only(&["dry_run"])?;
     Ok(Json(crate::import::placement_notice(&state, csv_text(&bytes)?, &actor, q.flag("dry_run")?).await?))
+}
+
+// ------------------------------------------------------------------ notifications
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryOut {
+    pub id: String,
+    /// 0 for the first sending, then 1, 2, … for each re-send.
+    pub round: i64,
+    /// `email` or `webhook`.
+    pub channel: String,
+    pub target: String,
+    /// `pending`, `sent` or `failed` (given up after every retry).
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+impl From<homeward_store::DeliveryRecord> for DeliveryOut {
+    fn from(d: homeward_store::DeliveryRecord) -> Self {
+        DeliveryOut {
+            id: d.id,
+            round: d.round,
+            channel: d.channel,
+            target: d.target,
+            state: d.state,
+            attempts: d.attempts,
+            next_attempt_at: time(d.next_attempt_at),
+            last_error: d.last_error,
+            sent_at: d.sent_at.map(time),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NotificationOut {
+    pub id: String,
+    pub duty: String,
+    /// `triggered` or `overdue`.
+    pub stage: String,
+    pub child: String,
+    pub authority: String,
+    pub protocol: String,
+    /// The protocol role told.
+    pub role: String,
+    /// 0 for the first message; 1 for its escalation to the role's manager, …
+    pub level: i64,
+    pub escalation_of: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub has_calendar: bool,
+    pub created_at: String,
+    pub acknowledge_by: String,
+    /// `acknowledged`, `duty_closed` (the duty was done or ended first), or null while waiting.
+    pub settled: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_agency: Option<String>,
+    pub escalated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<Vec<DeliveryOut>>,
+}
+
+impl NotificationOut {
+    fn from_record(n: homeward_store::NotificationRecord, deliveries: Option<Vec<homeward_store::DeliveryRecord>>) -> Self {
+        NotificationOut {
+            id: n.id,
+            duty: n.duty_id,
+            stage: n.stage,
+            child: n.child_id,
+            authority: n.authority,
+            protocol: n.protocol,
+            role: n.role,
+            level: n.level,
+            escalation_of: n.escalation_of,
+            subject: n.subject,
+            body: n.body,
+            has_calendar: n.calendar.is_some(),
+            created_at: time(n.created_at),
+            acknowledge_by: time(n.ack_due_at),
+            settled: n.settled,
+            acknowledged_at: n.acknowledged_at.map(time),
+            acknowledged_by: n.acknowledged_by,
+            acknowledged_agency: n.acknowledged_agency,
+            escalated_at: n.escalated_at.map(time),
+            deliveries: deliveries.map(|d| d.into_iter().map(DeliveryOut::from).collect()),
+        }
+    }
+}
+
+/// Notifications, newest first. Filters: a child, a duty, an authority, a
+/// role, or only those still waiting for acknowledgement.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+    params(("child" = Option<String>, Query), ("duty" = Option<String>, Query), ("authority" = Option<String>, Query),
+           ("role" = Option<String>, Query), ("waiting" = Option<bool>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<NotificationOut>), (status = 422, body = ErrorBody)))]
+async fn list_notifications(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<NotificationOut>>, ApiError> {
+    let q = Params(q);
+    q.only(&["child", "duty", "authority", "role", "waiting", "limit"])?;
+    let filter = homeward_store::NotificationFilter {
+        child: q.text("child"),
+        duty: q.text("duty"),
+        authority: q.text("authority"),
+        role: q.text("role"),
+        waiting: q.flag("waiting")?,
+        limit: q.int("limit", 1, 5000)?,
+    };
+    let rows = state.store.notifications(&filter).await?;
+    Ok(Json(rows.into_iter().map(|n| NotificationOut::from_record(n, None)).collect()))
+}
+
+/// One notification with every delivery attempt stream.
+#[utoipa::path(get, path = "/api/v1/notifications/{id}", tag = "notifications",
+    params(("id" = String, Path)),
+    responses((status = 200, body = NotificationOut), (status = 404, body = ErrorBody)))]
+async fn get_notification(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> Result<Json<NotificationOut>, ApiError> {
+    let n = state.store.notification(&id).await?.ok_or_else(|| ApiError::not_found("notification"))?;
+    let deliveries = state.store.deliveries(&id).await?;
+    Ok(Json(NotificationOut::from_record(n, Some(deliveries))))
+}
+
+/// Acknowledge a notification: the caller has seen it and the duty is in
+/// hand. Every message about the same duty stage (to colleagues, or escalated
+/// to managers) is acknowledged with it, and escalation stops. Repeating it
+/// changes nothing.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/acknowledge", tag = "notifications",
+    params(("id" = String, Path)),
+    responses((status = 200, body = NotificationOut), (status = 404, body = ErrorBody)))]
+async fn acknowledge_notification(State(state): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> Result<Json<NotificationOut>, ApiError> {
+    let n = state.store.acknowledge(&id, &actor, state.clock.now()).await?;
+    let deliveries = state.store.deliveries(&id).await?;
+    Ok(Json(NotificationOut::from_record(n, Some(deliveries))))
+}
+
+/// The iCalendar invitation offered with a meeting duty's notification.
+#[utoipa::path(get, path = "/api/v1/notifications/{id}/calendar.ics", tag = "notifications",
+    params(("id" = String, Path)),
+    responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = ErrorBody)))]
+async fn notification_calendar(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let n = state.store.notification(&id).await?.ok_or_else(|| ApiError::not_found("notification"))?;
+    let ics = n.calendar.ok_or_else(|| ApiError::not_found("calendar invitation (this notification is not about a meeting)"))?;
+    Ok(([("content-type", "text/calendar; charset=utf-8; method=PUBLISH"), ("content-disposition", "attachment; filename=\"meeting.ics\"")], ics).into_response())
 }

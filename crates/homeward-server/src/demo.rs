@@ -24,6 +24,8 @@ pub async fn load_demo(state: &AppState, children: u32, days: u32, seed: u64) ->
     };
     let scenario = homeward_synth::generate(&config).map_err(|e| StoreError::Internal(e.to_string()))?;
     let actor = Actor { user: "demo-loader".into(), agency: "homeward".into() };
+    // History is loaded without telling anyone: only what falls due from now on is notified.
+    let store = state.store.with_notifier(std::sync::Arc::new(homeward_store::Silent));
     let mut ids: HashMap<String, String> = HashMap::new();
     for (n, c) in scenario.children.iter().enumerate() {
         let new = NewChild {
@@ -38,7 +40,7 @@ pub async fn load_demo(state: &AppState, children: u32, days: u32, seed: u64) ->
             team: None,
             photo_ref: None,
         };
-        let child = state.store.create_child(&new, &actor, now, true).await?;
+        let child = store.create_child(&new, &actor, now, true).await?;
         ids.insert(c.id.clone(), child.id);
     }
     for e in &scenario.events {
@@ -55,7 +57,7 @@ pub async fn load_demo(state: &AppState, children: u32, days: u32, seed: u64) ->
             body["duty"] = serde_json::Value::String(duty);
         }
         body.as_object_mut().map(|o| o.remove("child"));
-        state.store.record_event(child, body, &actor, now, RecordOptions::default()).await?;
+        store.record_event(child, body, &actor, now, RecordOptions::default()).await?;
     }
     Ok(ids.len())
 }

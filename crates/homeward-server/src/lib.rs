@@ -12,6 +12,7 @@ mod demo;
 mod error;
 pub mod import;
 pub mod metrics;
+pub mod notify;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};

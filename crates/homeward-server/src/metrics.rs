@@ -24,6 +24,9 @@ pub struct Metrics {
     pub timers_fired: AtomicU64,
     pub alerts_raised: AtomicU64,
     pub worker_errors: AtomicU64,
+    pub deliveries_sent: AtomicU64,
+    pub delivery_failures: AtomicU64,
+    pub escalations: AtomicU64,
 }
 
 impl Metrics {
@@ -66,7 +69,10 @@ pub async fn render(State(state): State<AppState>) -> Response {
     for (name, help, v) in [
         ("homeward_timers_fired_total", "Timers this instance claimed and processed.", &m.timers_fired),
         ("homeward_duty_alerts_total", "Duties this instance acted on (became due or overdue).", &m.alerts_raised),
-        ("homeward_worker_errors_total", "Timer worker rounds that failed.", &m.worker_errors),
+        ("homeward_worker_errors_total", "Timer worker and notification rounds that failed.", &m.worker_errors),
+        ("homeward_notification_deliveries_total", "Notification deliveries this instance sent.", &m.deliveries_sent),
+        ("homeward_notification_delivery_failures_total", "Notification delivery attempts that failed (each is retried or escalated).", &m.delivery_failures),
+        ("homeward_notification_escalations_total", "Notifications this instance escalated to a manager for want of acknowledgement.", &m.escalations),
     ] {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Ordering::Relaxed));
     }
@@ -84,6 +90,19 @@ pub async fn render(State(state): State<AppState>) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "metrics: gauges unavailable");
+        }
+    }
+    match state.store.notification_gauges(now).await {
+        Ok((failed, waiting)) => {
+            for (name, help, v) in [
+                ("homeward_notification_failures", "Deliveries given up after every retry.", failed),
+                ("homeward_notifications_unacknowledged", "Notifications past their acknowledgement deadline and not yet acknowledged.", waiting),
+            ] {
+                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "metrics: notification gauges unavailable");
         }
     }
     ([("content-type", "text/plain; version=0.0.4")], out).into_response()

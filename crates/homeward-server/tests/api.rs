@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
 
+mod support;
+
 struct Harness {
     state: AppState,
     clock: Arc<ManualClock>,
@@ -268,6 +270,8 @@ async fn two_instances_share_the_timers_without_acting_twice() {
             let id = a.new_child(&format!("Family{n}"), "looked_after", "newham").await;
             a.event(&id, json!({"at": "2026-03-02T21:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"})).await;
         }
+        // Recording acted on what was already due; the timers act on the rest.
+        let acted_on_recording = a.state.store.alert_count().await.unwrap() as usize;
         clock.advance(SignedDuration::from_hours(80));
         let config = WorkerConfig { batch: 7, ..WorkerConfig::default() };
         let run = |state: AppState, config: WorkerConfig| async move {
@@ -287,7 +291,7 @@ async fn two_instances_share_the_timers_without_acting_twice() {
         all.sort();
         all.dedup();
         assert_eq!(all.len(), total, "a duty stage was acted on twice ({url})");
-        assert_eq!(a.state.store.alert_count().await.unwrap() as usize, total);
+        assert_eq!(a.state.store.alert_count().await.unwrap() as usize, acted_on_recording + total);
         assert!(total >= children, "every child had overdue duties ({url})");
         assert_eq!(a.state.store.due_timers(clock.now()).await.unwrap(), 0, "no timer left behind");
     }
@@ -420,4 +424,335 @@ missing,Nobody,Known,2011-05-01,bolton,2026-03-02 20:00,,,,,
         assert_eq!(again["events_created"], 0, "{again}");
     })
     .await;
+}
+
+// ------------------------------------------------------------------ notifications
+
+use homeward_server::notify::{self, Channels, Directory, Mailer, NotifyConfig, Planner};
+
+/// A protocol written for these tests, so they do not move when a real
+/// protocol is revised: a notify duty at the report (due in an hour) and a
+/// meeting at the report, with a manager chain for escalation.
+const TESTSHIRE: &str = r#"
+[protocol]
+id = "testshire"
+title = "Testshire test protocol"
+version = "1"
+effective_from = "2020-01-01"
+authorities = ["testshire"]
+document = "a protocol written for the notification tests"
+
+[[role]]
+id = "police"
+name = "Police"
+agency = "police"
+manager = "police_inspector"
+
+[[role]]
+id = "police_inspector"
+name = "Duty inspector"
+agency = "police"
+
+[[role]]
+id = "social_worker"
+name = "Allocated social worker"
+agency = "childrens_services"
+manager = "team_manager"
+
+[[role]]
+id = "team_manager"
+name = "Team manager"
+agency = "childrens_services"
+manager = "head_of_service"
+
+[[role]]
+id = "head_of_service"
+name = "Head of service"
+agency = "childrens_services"
+
+[[rule]]
+id = "tell-sw"
+cite = "§1"
+quote = "the police will tell the social worker within the hour"
+kind = "notify"
+what = "Police tell the social worker the child is missing"
+by = "police"
+to = "social_worker"
+due = "1h"
+satisfied_by = [{ type = "notified", to = "social_worker" }]
+
+[[rule]]
+id = "meeting"
+cite = "§2"
+quote = "a strategy meeting will be held within three days"
+kind = "meeting"
+what = "Strategy meeting"
+by = "social_worker"
+to = "team_manager"
+due = "72h"
+satisfied_by = [{ type = "strategy_meeting" }]
+"#;
+
+const HOOK_SECRET: &str = "a-shared-secret-for-tests";
+
+fn test_registry() -> Arc<Registry> {
+    let mut files: Vec<(String, String)> = Registry::builtin_files().iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+    files.push(("testshire/2020-01-01.toml".into(), TESTSHIRE.into()));
+    Arc::new(Registry::from_sources(files).expect("test protocol loads"))
+}
+
+fn directory(registry: &Registry, webhook: &str) -> Directory {
+    let text = format!(
+        r#"
+        [defaults]
+        acknowledge_within = "30m"
+        [[inbox]]
+        authority = "testshire"
+        role = "police"
+        email = ["control-room@police.test"]
+        webhooks = [{{ url = "{webhook}", secret = "{HOOK_SECRET}" }}]
+        [[inbox]]
+        authority = "testshire"
+        role = "police_inspector"
+        email = ["inspector@police.test"]
+        [[inbox]]
+        authority = "testshire"
+        role = "social_worker"
+        email = ["sw@council.test"]
+        [[inbox]]
+        authority = "testshire"
+        role = "team_manager"
+        email = ["tm@council.test"]
+        [[inbox]]
+        authority = "testshire"
+        role = "head_of_service"
+        email = ["hos@council.test"]
+        "#
+    );
+    Directory::parse("directory.toml", &text, registry, &|_| None).expect("test directory is valid")
+}
+
+struct Notifying {
+    h: Harness,
+    channels: Arc<Channels>,
+    sink: support::SmtpSink,
+    hooks: support::WebhookReceiver,
+}
+
+async fn notifying(url: &str, instance: &str, clock: Arc<ManualClock>, fail_hooks: usize) -> Notifying {
+    let (sink, smtp) = support::SmtpSink::start().await;
+    let (hooks, hook_url) = support::WebhookReceiver::start(HOOK_SECRET, fail_hooks).await;
+    notifying_with(url, instance, clock, sink, &smtp, hooks, &hook_url).await
+}
+
+async fn notifying_with(url: &str, instance: &str, clock: Arc<ManualClock>, sink: support::SmtpSink, smtp: &str, hooks: support::WebhookReceiver, hook_url: &str) -> Notifying {
+    let registry = test_registry();
+    let directory = Arc::new(directory(&registry, hook_url));
+    let db = Db::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    let planner = Arc::new(Planner::new(registry.clone(), directory.clone(), "https://homeward.test"));
+    let state = AppState::new(Store::new(db, registry).with_notifier(planner), clock.clone(), instance);
+    let channels = Channels::new(directory, Mailer::smtp(smtp).unwrap(), "Homeward <homeward@council.test>".parse().unwrap(), "https://homeward.test").unwrap();
+    Notifying { h: Harness { state, clock, url: url.to_string() }, channels: Arc::new(channels), sink, hooks }
+}
+
+impl Notifying {
+    async fn tick(&self) -> notify::Round {
+        notify::tick(&self.h.state, &self.channels, &NotifyConfig::default()).await.unwrap()
+    }
+
+    async fn report(&self, family: &str) -> String {
+        let child = self.h.new_child(family, "looked_after", "testshire").await;
+        let (code, body) = self.h.event(&child, json!({"at": self.h.clock.now().to_string(), "episode": "e1", "type": "reported", "category": "missing", "risk": "high"})).await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        child
+    }
+
+    async fn notifications(&self, query: &str) -> Vec<Value> {
+        let (code, body) = self.h.call("GET", &format!("/api/v1/notifications?{query}"), None, &[]).await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        body.as_array().unwrap().clone()
+    }
+}
+
+fn parsed(m: &support::Received) -> mailparse::ParsedMail<'_> {
+    mailparse::parse_mail(&m.data).expect("a well-formed message")
+}
+
+fn header(mail: &mailparse::ParsedMail<'_>, name: &str) -> String {
+    use mailparse::MailHeaderMap;
+    mail.headers.get_first_value(name).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duties_are_told_by_email_and_signed_webhook_and_escalated_until_acknowledged() {
+    for url in databases().await {
+        let n = notifying(&url, "test-1", Arc::new(ManualClock::new(start())), 1).await;
+        let child = n.report("Hughes").await;
+
+        // The report made two duties due at once: who is told and who acts each get a message.
+        let all = n.notifications(&format!("child={child}")).await;
+        let roles: std::collections::BTreeSet<(String, String)> =
+            all.iter().map(|x| (x["duty"].as_str().unwrap().split('/').next().unwrap().to_string(), x["role"].as_str().unwrap().to_string())).collect();
+        let expected: std::collections::BTreeSet<(String, String)> = [("testshire.meeting", "social_worker"), ("testshire.meeting", "team_manager"), ("testshire.tell-sw", "police"), ("testshire.tell-sw", "social_worker")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(roles, expected, "{url}");
+
+        // Four emails go out; the webhook's first answer is a 500.
+        let round = n.tick().await;
+        assert_eq!((round.sent, round.failed_attempts), (4, 1), "{url}");
+        let mail = n.sink.messages();
+        assert_eq!(mail.len(), 4);
+        let tm = mail.iter().find(|m| m.to == ["tm@council.test"]).expect("the team manager is told of the meeting");
+        assert_eq!(tm.from, "<homeward@council.test>", "the SMTP envelope names the sender");
+        let tm_mail = parsed(tm);
+        assert!(header(&tm_mail, "Subject").starts_with("Strategy meeting — Sam H. (due "), "{}", header(&tm_mail, "Subject"));
+        assert_eq!(header(&tm_mail, "From"), "Homeward <homeward@council.test>");
+        let calendar = tm_mail.subparts.iter().find(|p| p.ctype.mimetype == "text/calendar").expect("a meeting comes with an invitation");
+        let ics = calendar.get_body().unwrap();
+        assert!(ics.contains("BEGIN:VEVENT") && ics.contains("SUMMARY:Strategy meeting"), "{ics}");
+        let text = tm_mail.subparts.iter().find(|p| p.ctype.mimetype == "text/plain").unwrap().get_body().unwrap();
+        assert!(text.contains("Protocol: testshire §2") && text.contains(&child) && !text.contains("Hughes"), "the message names the paragraph and only the family initial:\n{text}");
+        let message_id = header(&tm_mail, "Message-ID");
+        let tm_note = all.iter().find(|x| x["role"] == "team_manager").unwrap();
+        let (_, detail) = n.h.call("GET", &format!("/api/v1/notifications/{}", tm_note["id"].as_str().unwrap()), None, &[]).await;
+        assert_eq!(message_id, format!("<{}@homeward>", detail["deliveries"][0]["id"].as_str().unwrap()), "the Message-ID is the delivery id");
+        assert_eq!(detail["deliveries"][0]["state"], "sent");
+        let (code, ics_body) = n.h.call("GET", &format!("/api/v1/notifications/{}/calendar.ics", tm_note["id"].as_str().unwrap()), None, &[]).await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(ics_body.as_str().unwrap().starts_with("BEGIN:VCALENDAR"));
+
+        // The webhook is retried after its backoff, with the same idempotency key, signed.
+        n.h.clock.advance(SignedDuration::from_secs(29));
+        assert_eq!(n.tick().await.sent, 0, "not before the backoff");
+        n.h.clock.advance(SignedDuration::from_secs(1));
+        assert_eq!(n.tick().await.sent, 1);
+        let hooks = n.hooks.hooks();
+        assert_eq!(hooks.len(), 2);
+        assert!(hooks.iter().all(|x| x.signature_ok), "{hooks:?}");
+        assert_eq!(hooks[0].idempotency_key, hooks[1].idempotency_key);
+        assert_eq!(hooks[1].timestamp, n.h.clock.now().as_second());
+        assert_eq!(hooks[1].body["child"], child.as_str());
+        assert_eq!(hooks[1].body["role"], "police");
+
+        // The social worker acknowledges being told; the police message about the same duty is settled with it.
+        let sw_told = all.iter().find(|x| x["role"] == "social_worker" && x["duty"].as_str().unwrap().starts_with("testshire.tell-sw")).unwrap();
+        let (code, acked) = n.h.call("POST", &format!("/api/v1/notifications/{}/acknowledge", sw_told["id"].as_str().unwrap()), None, &[]).await;
+        assert_eq!(code, StatusCode::OK, "{acked}");
+        assert_eq!(acked["settled"], "acknowledged");
+        assert_eq!(acked["acknowledged_by"], "pc-1234");
+
+        // Nobody acknowledges the meeting: 30 minutes on, both messages are re-sent and escalated to the managers.
+        n.h.clock.advance(SignedDuration::from_mins(30));
+        let round = n.tick().await;
+        assert_eq!((round.resent, round.escalated), (2, 2), "{url}");
+        assert_eq!(round.sent, 4, "two re-sends and two escalations");
+        let again = n.tick().await;
+        assert_eq!((again.resent, again.escalated, again.sent), (0, 0, 0), "an escalation happens once");
+        let meeting = n.notifications(&format!("child={child}&waiting=true")).await;
+        let escalated: Vec<(&str, i64)> = meeting.iter().filter(|x| x["level"] == 1).map(|x| (x["role"].as_str().unwrap(), x["level"].as_i64().unwrap())).collect();
+        assert_eq!(escalated.len(), 2);
+        assert!(escalated.contains(&("team_manager", 1)) && escalated.contains(&("head_of_service", 1)), "{escalated:?}");
+        let to_hos = n.sink.messages().into_iter().filter(|m| m.to == ["hos@council.test"]).count();
+        assert_eq!(to_hos, 1);
+        let hos_mail = n.sink.messages().into_iter().find(|m| m.to == ["hos@council.test"]).unwrap();
+        assert!(header(&parsed(&hos_mail), "Subject").starts_with("NOT ACKNOWLEDGED: Strategy meeting"));
+
+        // The head of service acknowledges: every message about the meeting is settled, nothing more is sent.
+        let hos = meeting.iter().find(|x| x["role"] == "head_of_service").unwrap();
+        let (code, _) = n.h.call("POST", &format!("/api/v1/notifications/{}/acknowledge", hos["id"].as_str().unwrap()), None, &[]).await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(n.notifications(&format!("child={child}&waiting=true")).await.is_empty());
+        n.h.clock.advance(SignedDuration::from_hours(2));
+        let quiet = n.tick().await;
+        assert_eq!((quiet.resent, quiet.escalated), (0, 0));
+
+        // /metrics reports deliveries and failures.
+        let (_, metrics) = n.h.call("GET", "/metrics", None, &[]).await;
+        let text = metrics.as_str().unwrap();
+        assert!(text.contains("homeward_notification_delivery_failures_total 1"), "{text}");
+        assert!(text.contains("homeward_notification_failures 0"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_done_duty_needs_no_acknowledgement_and_a_dead_webhook_is_given_up_and_escalated() {
+    for url in databases().await {
+        let (sink, smtp) = support::SmtpSink::start().await;
+        let (hooks, _) = support::WebhookReceiver::start(HOOK_SECRET, 0).await;
+        // Nothing listens on this port: every webhook attempt fails.
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead_url = format!("http://{}/hook", dead.local_addr().unwrap());
+        drop(dead);
+        let n = notifying_with(&url, "test-1", Arc::new(ManualClock::new(start())), sink, &smtp, hooks, &dead_url).await;
+        let child = n.report("Patel").await;
+        n.tick().await;
+        // The police tell the social worker within the window: that duty's messages close without escalation.
+        let (code, body) = n.h.event(&child, json!({"at": n.h.clock.now().to_string(), "episode": "e1", "type": "notified", "to": "social_worker"})).await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        // Keep retrying the webhook through its backoff (30 s … 1 h) until it is given up.
+        let mut given_up = 0;
+        for _ in 0..homeward_store::MAX_ATTEMPTS {
+            n.h.clock.advance(SignedDuration::from_hours(1));
+            given_up += n.tick().await.given_up;
+        }
+        assert_eq!(given_up, 1, "{url}");
+        let tell = n.notifications(&format!("child={child}&role=police")).await;
+        let original = tell.iter().find(|x| x["level"] == 0).unwrap();
+        assert_eq!(original["settled"], "duty_closed", "the duty was done, so nobody is chased: {original}");
+        let (_, detail) = n.h.call("GET", &format!("/api/v1/notifications/{}", original["id"].as_str().unwrap()), None, &[]).await;
+        let webhook = detail["deliveries"].as_array().unwrap().iter().find(|d| d["channel"] == "webhook").unwrap();
+        assert_eq!(webhook["state"], "failed");
+        assert_eq!(webhook["attempts"], homeward_store::MAX_ATTEMPTS);
+        assert!(webhook["last_error"].as_str().unwrap().starts_with("webhook"), "{webhook}");
+        let (_, metrics) = n.h.call("GET", "/metrics", None, &[]).await;
+        assert!(metrics.as_str().unwrap().contains("homeward_notification_failures 1"));
+        // The meeting was never acknowledged: it went up the chain while the webhook was failing.
+        let meeting_levels: Vec<i64> = n.notifications(&format!("child={child}")).await.iter().filter(|x| x["duty"].as_str().unwrap().starts_with("testshire.meeting")).map(|x| x["level"].as_i64().unwrap()).collect();
+        assert!(meeting_levels.contains(&2), "social worker → team manager → head of service: {meeting_levels:?}");
+    }
+}
+
+/// Two instances deliver from one outbox: every message arrives exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_deliver_each_message_once() {
+    for url in databases().await {
+        let clock = Arc::new(ManualClock::new(start()));
+        let (sink, smtp) = support::SmtpSink::start().await;
+        let (hooks, hook_url) = support::WebhookReceiver::start(HOOK_SECRET, 0).await;
+        let a = notifying_with(&url, "instance-a", clock.clone(), sink.clone(), &smtp, hooks.clone(), &hook_url).await;
+        let b = notifying_with(&url, "instance-b", clock.clone(), sink.clone(), &smtp, hooks.clone(), &hook_url).await;
+        let children = if url.starts_with("postgres") { 40 } else { 15 };
+        for i in 0..children {
+            a.report(&format!("Family{i}")).await;
+        }
+        let config = NotifyConfig { batch: 9, ..NotifyConfig::default() };
+        let run = |n: &Notifying| {
+            let (state, channels, config) = (n.h.state.clone(), n.channels.clone(), config.clone());
+            async move {
+                let mut sent = 0;
+                loop {
+                    let r = notify::tick(&state, &channels, &config).await.unwrap();
+                    sent += r.sent;
+                    if r.sent + r.failed_attempts == 0 {
+                        break sent;
+                    }
+                }
+            }
+        };
+        let (x, y) = tokio::join!(run(&a), run(&b));
+        // Per child: 4 emails and 1 webhook.
+        assert_eq!(x + y, children * 5, "{url}");
+        let mut ids: Vec<String> = sink.messages().iter().map(|m| header(&parsed(m), "Message-ID")).collect();
+        assert_eq!(ids.len(), children * 4);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), children * 4, "an email went out twice ({url})");
+        let mut keys: Vec<String> = hooks.hooks().iter().map(|h| h.idempotency_key.clone()).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), children, "a webhook went out twice ({url})");
+    }
 }

@@ -43,8 +43,14 @@ fn migrations(sources: &[(i64, &'static str, &'static str)]) -> Migrator {
     m
 }
 
-const SQLITE: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/sqlite/0001_initial.sql"))];
-const POSTGRES: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/postgres/0001_initial.sql"))];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
+    (2, "notifications", include_str!("../migrations/sqlite/0002_notifications.sql")),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
+    (2, "notifications", include_str!("../migrations/postgres/0002_notifications.sql")),
+];
 
 impl Db {
     /// Connects to `sqlite://PATH` or `postgres://…`. SQLite files are created if missing.

@@ -11,14 +11,18 @@
 pub mod db;
 mod error;
 mod model;
+mod notifications;
 mod timers;
 
 pub use db::Db;
 pub use error::StoreError;
 pub use model::*;
+pub use notifications::{
+    Delivery, DeliveryRecord, Escalated, MAX_ATTEMPTS, NewNotification, NotificationFilter, NotificationRecord, Notifier, Silent, Target, ack_due, backoff,
+};
 pub use timers::{Claimed, Gauges};
 
-use homeward_core::engine::{DutyState, Replay};
+use homeward_core::engine::Replay;
 use homeward_core::{Options, Registry, scenario};
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -35,6 +39,7 @@ pub struct Actor {
 pub struct Store {
     db: Db,
     registry: Arc<Registry>,
+    notifier: Arc<dyn Notifier>,
 }
 
 pub(crate) fn secs(t: Timestamp) -> i64 {
@@ -48,8 +53,19 @@ pub(crate) fn instant(s: i64) -> Timestamp {
 const LOCK_CHILD_PG: &str = "SELECT id FROM children WHERE id = $1 FOR UPDATE";
 
 impl Store {
+    /// A store that tells nobody when duties reach a stage; see [`Store::with_notifier`].
     pub fn new(db: Db, registry: Arc<Registry>) -> Store {
-        Store { db, registry }
+        Store { db, registry, notifier: Arc::new(Silent) }
+    }
+
+    /// The same store, deciding with `notifier` whom to tell when a duty
+    /// reaches a stage (the messages are written in the same transaction).
+    pub fn with_notifier(&self, notifier: Arc<dyn Notifier>) -> Store {
+        Store { db: self.db.clone(), registry: self.registry.clone(), notifier }
+    }
+
+    pub fn notifier(&self) -> &dyn Notifier {
+        self.notifier.as_ref()
     }
 
     pub fn db(&self) -> &Db {
@@ -243,6 +259,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             store_projection!(tx, &child_id, &evaluated, now);
+            let fired_by = format!("event by {}", actor.user);
+            raise_alerts!(tx, store, &child, &evaluated, now, &fired_by);
             tx.commit().await?;
             Ok::<(), StoreError>(())
         })?;
@@ -304,24 +322,7 @@ impl Store {
                 .await?;
             let evaluated = store.evaluate_bodies(&child, effective_bodies(&history, None), now, None)?;
             store_projection!(tx, &child_id, &evaluated, now);
-            let mut alerts = Vec::new();
-            for d in &evaluated.replay.duties {
-                let stage = match d.state {
-                    DutyState::Overdue => "overdue",
-                    DutyState::Due => "triggered",
-                    _ => continue,
-                };
-                let inserted = sqlx::query(
-                    "INSERT INTO duty_alerts (duty_id, stage, child_id, fired_at, fired_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (duty_id, stage) DO NOTHING",
-                )
-                .bind(&d.id).bind(stage).bind(&child_id).bind(secs(now)).bind(&instance)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if inserted == 1 {
-                    alerts.push(Alert { duty_id: d.id.clone(), stage: stage.to_string(), child_id: child_id.clone(), to: d.to.clone(), by: d.by.clone(), what: d.what.clone(), cite: d.cite.clone(), due: d.due });
-                }
-            }
+            let alerts = raise_alerts!(tx, store, &child, &evaluated, now, &instance);
             tx.commit().await?;
             Ok::<Vec<Alert>, StoreError>(alerts)
         })?;
@@ -395,6 +396,58 @@ fn map_error(e: &scenario::ScenarioError, new_index: usize, history: &[EventReco
         ),
         None => StoreError::invalid(&e.path, &e.message),
     }
+}
+
+/// Records, inside `$tx`, each duty that reached a stage (triggered or
+/// overdue) for the first time, and writes the notifications the store's
+/// notifier asks for. Evaluates to the alerts raised.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! raise_alerts {
+    ($tx:ident, $store:expr, $child:expr, $evaluated:expr, $now:expr, $fired_by:expr) => {{
+        let store: &$crate::Store = &$store;
+        let child: &$crate::Child = $child;
+        let evaluated: &$crate::Evaluated = $evaluated;
+        let now: jiff::Timestamp = $now;
+        let fired_by: &str = $fired_by;
+        let mut alerts = Vec::new();
+        for d in &evaluated.replay.duties {
+            let stage = match d.state {
+                homeward_core::engine::DutyState::Overdue => "overdue",
+                homeward_core::engine::DutyState::Due => "triggered",
+                _ => continue,
+            };
+            let inserted = sqlx::query(
+                "INSERT INTO duty_alerts (duty_id, stage, child_id, fired_at, fired_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (duty_id, stage) DO NOTHING",
+            )
+            .bind(&d.id).bind(stage).bind(&child.id).bind($crate::secs(now)).bind(fired_by)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                let alert = $crate::Alert {
+                    duty_id: d.id.clone(),
+                    stage: stage.to_string(),
+                    child_id: child.id.clone(),
+                    episode: d.episode.clone(),
+                    authority: d.authority.clone(),
+                    protocol: d.protocol.clone(),
+                    rule: d.rule.clone(),
+                    kind: d.kind.as_str().to_string(),
+                    to: d.to.clone(),
+                    by: d.by.clone(),
+                    what: d.what.clone(),
+                    cite: d.cite.clone(),
+                    triggered_at: d.triggered_at,
+                    due: d.due,
+                };
+                let messages = store.notifier().on_alert(&alert, child);
+                $crate::enqueue_notifications!($tx, messages.iter(), now);
+                alerts.push(alert);
+            }
+        }
+        alerts
+    }};
 }
 
 /// Replaces the child's duty and episode projections and its timer, inside `$tx`.

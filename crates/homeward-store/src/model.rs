@@ -201,9 +201,17 @@ pub struct Alert {
     pub duty_id: String,
     pub stage: String,
     pub child_id: String,
+    pub episode: String,
+    /// The authority whose duty it is, and the protocol that creates it.
+    pub authority: String,
+    pub protocol: String,
+    pub rule: String,
+    /// The duty's kind (`notify`, `meeting`, …).
+    pub kind: String,
     pub to: Option<String>,
     pub by: String,
     pub what: String,
     pub cite: String,
+    pub triggered_at: Timestamp,
     pub due: Timestamp,
 }

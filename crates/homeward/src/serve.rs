@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use homeward_core::Registry;
+use homeward_server::notify::{self, Channels, Directory, Mailer, Planner};
 use homeward_server::{AppState, SystemClock, worker};
 use homeward_store::{Db, Store};
 use std::path::PathBuf;
@@ -56,9 +57,24 @@ pub struct ServeArgs {
     /// This instance's name (recorded on timer claims); default: a fresh id.
     #[arg(long, env = "HOMEWARD_INSTANCE")]
     instance: Option<String>,
-    /// Do not run the timer worker in this process.
+    /// Do not run the timer worker and notification sender in this process.
     #[arg(long)]
     no_worker: bool,
+    /// The notification directory (who receives messages for each role); with
+    /// --demo and no directory, every role gets an inbox at a reserved domain.
+    #[arg(long, env = "HOMEWARD_DIRECTORY")]
+    directory: Option<PathBuf>,
+    /// SMTP server for email: smtp://host:port, smtp://host:port?tls=required or
+    /// smtps://user:password@host:port. Without it, email is written as .eml
+    /// files to DATA_DIR/outbox.
+    #[arg(long, env = "HOMEWARD_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of Homeward's email.
+    #[arg(long, env = "HOMEWARD_MAIL_FROM", default_value = "Homeward <homeward@localhost>")]
+    mail_from: String,
+    /// How practitioners reach this service, for links in messages (default: http://LISTEN).
+    #[arg(long, env = "HOMEWARD_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 impl DatabaseArgs {
@@ -100,25 +116,45 @@ pub fn migrate(args: DatabaseArgs) -> Result<ExitCode> {
 
 pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
     logging();
+    let registry = Arc::new(registry);
+    let directory = match &args.directory {
+        Some(path) => Directory::load(path, &registry, &|k| std::env::var(k).ok())?,
+        None if args.demo => Directory::demo(&registry),
+        None => Directory::default(),
+    };
+    if directory.is_empty() {
+        tracing::warn!("no notification directory (--directory): every notification will be escalated as undeliverable");
+    }
+    let directory = Arc::new(directory);
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
+    let mailer = match &args.smtp_url {
+        Some(url) => Mailer::smtp(url).map_err(anyhow::Error::msg)?,
+        None => Mailer::outbox(args.database.data_dir.join("outbox")).map_err(anyhow::Error::msg)?,
+    };
+    let from: notify::Mailbox = args.mail_from.parse().with_context(|| format!("--mail-from {}", args.mail_from))?;
+    let channels = Arc::new(Channels::new(directory.clone(), mailer, from, public_url.clone()).map_err(anyhow::Error::msg)?);
     runtime()?.block_on(async move {
         let db = args.database.open().await?;
+        let planner = Arc::new(Planner::new(registry.clone(), directory.clone(), public_url));
         let state = AppState::new(
-            Store::new(db.clone(), Arc::new(registry)),
+            Store::new(db.clone(), registry).with_notifier(planner),
             Arc::new(SystemClock),
             args.instance.clone().unwrap_or_else(|| format!("homeward-{}", uuid_like())),
         );
+        tracing::info!(inboxes = directory.len(), email = %channels.mailer.describe(), "notifications configured");
         if args.demo {
             let loaded = homeward_server::load_demo(&state, 300, 90, 20261123).await.context("loading demo data")?;
             tracing::info!(children = loaded, "demo data loaded");
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = (!args.no_worker).then(|| tokio::spawn(worker::run(state.clone(), worker::WorkerConfig::default(), stopped)));
+        let worker = (!args.no_worker).then(|| tokio::spawn(worker::run(state.clone(), worker::WorkerConfig::default(), stopped.clone())));
+        let sender = (!args.no_worker).then(|| tokio::spawn(notify::run(state.clone(), channels.clone(), notify::NotifyConfig::default(), stopped)));
         let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(listen = %args.listen, database = db.backend(), instance = %state.instance, "homeward is serving");
         axum::serve(listener, homeward_server::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
         let _ = stop.send(true);
-        if let Some(w) = worker {
-            let _ = w.await;
+        for task in [worker, sender].into_iter().flatten() {
+            let _ = task.await;
         }
         db.close().await;
         tracing::info!("stopped");
