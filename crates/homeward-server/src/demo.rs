@@ -2,7 +2,7 @@
 //! through the same path as real records (every event checked and evaluated).
 
 use crate::AppState;
-use homeward_store::{Actor, NewChild, RecordOptions, StoreError};
+use homeward_store::{Actor, NewChild, StoreError};
 use std::collections::HashMap;
 
 const GIVEN: &[&str] = &["Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Jack", "Freya", "Harry", "Lily", "Charlie", "Grace", "Jacob", "Evie", "Alfie", "Ruby", "Oscar", "Sophie", "Kai", "Zara", "Ethan", "Maya", "Tyler", "Chloe", "Mason", "Aisha", "Reuben", "Jade", "Kian"];
@@ -14,15 +14,21 @@ pub async fn load_demo(state: &AppState, children: u32, days: u32, seed: u64) ->
     if !state.store.children(&homeward_store::ChildFilter { limit: 1, ..Default::default() }).await?.is_empty() {
         return Ok(0);
     }
-    let now = state.clock.now();
     let config = homeward_synth::Config {
         children,
         days,
         seed,
         authorities: homeward_synth::AUTHORITIES.iter().map(|s| s.to_string()).collect(),
-        now: Some(now),
+        now: Some(state.clock.now()),
     };
-    let scenario = homeward_synth::generate(&config).map_err(|e| StoreError::Internal(e.to_string()))?;
+    load_synthetic(state, &config).await
+}
+
+/// Loads a synthetic partnership (names made up, every child's history
+/// checked and evaluated as one recording). Returns how many children.
+pub async fn load_synthetic(state: &AppState, config: &homeward_synth::Config) -> Result<usize, StoreError> {
+    let now = state.clock.now();
+    let scenario = homeward_synth::generate(config).map_err(|e| StoreError::Internal(e.to_string()))?;
     let actor = Actor { user: "demo-loader".into(), agency: "homeward".into() };
     // History is loaded without telling anyone: only what falls due from now on is notified.
     let store = state.store.with_notifier(std::sync::Arc::new(homeward_store::Silent));
@@ -43,6 +49,7 @@ pub async fn load_demo(state: &AppState, children: u32, days: u32, seed: u64) ->
         let child = store.create_child(&new, &actor, now, true).await?;
         ids.insert(c.id.clone(), child.id);
     }
+    let mut histories: HashMap<&str, Vec<serde_json::Value>> = HashMap::new();
     for e in &scenario.events {
         let Some(child) = ids.get(&e.child) else { continue };
         let mut body = serde_json::to_value(e).map_err(|x| StoreError::Internal(x.to_string()))?;
@@ -57,7 +64,13 @@ pub async fn load_demo(state: &AppState, children: u32, days: u32, seed: u64) ->
             body["duty"] = serde_json::Value::String(duty);
         }
         body.as_object_mut().map(|o| o.remove("child"));
-        store.record_event(child, body, &actor, now, RecordOptions::default()).await?;
+        histories.entry(child.as_str()).or_default().push(body);
+    }
+    let mut order: Vec<&str> = histories.keys().copied().collect();
+    order.sort_unstable();
+    for child in order {
+        let events = histories.remove(child).unwrap_or_default();
+        store.record_history(child, events, &actor, now).await?;
     }
     Ok(ids.len())
 }

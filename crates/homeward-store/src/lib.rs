@@ -269,6 +269,66 @@ impl Store {
         Ok(Recorded { event, duties, created: true })
     }
 
+    /// Records many events for one child at once (loading a history from
+    /// another system, demo data): the whole history is checked by the engine
+    /// (an error names `events[i]` of this list and its field; nothing is
+    /// written), the events appended, and the child evaluated once, all in one
+    /// transaction. Returns how many events were recorded.
+    pub async fn record_history(&self, child_id: &str, events: Vec<Value>, actor: &Actor, now: Timestamp) -> Result<usize, StoreError> {
+        let store = self.clone();
+        let child_id = child_id.to_string();
+        let actor = actor.clone();
+        let mut bodies_in = Vec::with_capacity(events.len());
+        for (i, e) in events.into_iter().enumerate() {
+            let Value::Object(mut body) = e else {
+                return Err(StoreError::invalid(&format!("events[{i}]"), "an event must be a JSON object"));
+            };
+            body.insert("child".into(), Value::String(child_id.clone()));
+            body.remove("recorded_by");
+            bodies_in.push(body);
+        }
+        let count = bodies_in.len();
+        with_db!(&self.db, p => {
+            let mut tx = p.begin_with(store.db.begin_statement()).await?;
+            if matches!(store.db, Db::Pg(_)) {
+                sqlx::query(LOCK_CHILD_PG).bind(&child_id).execute(&mut *tx).await?;
+            }
+            let child: Option<Child> = sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE id = $1"))
+                .bind(&child_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let child = child.ok_or(StoreError::NotFound("child"))?;
+            let history: Vec<EventRecord> = sqlx::query_as(concat!("SELECT ", crate::event_columns!(), " FROM events WHERE child_id = $1 ORDER BY seq"))
+                .bind(&child_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut bodies = effective_bodies(&history, None);
+            let offset = bodies.len();
+            bodies.extend(bodies_in.iter().cloned().map(Value::Object));
+            // No "new event" to blame: errors keep the scenario's own path, events[i].field.
+            let evaluated = store.evaluate_bodies(&child, bodies, now, Some((usize::MAX, &[]))).map_err(|e| shift_error(e, offset))?;
+            for body in bodies_in {
+                let event_type = body.get("type").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                let at = body.get("at").and_then(|v| v.as_str()).and_then(|s| s.parse::<Timestamp>().ok()).map(secs).unwrap_or(0);
+                let episode = body.get("episode").and_then(|v| v.as_str()).map(str::to_string);
+                sqlx::query(
+                    "INSERT INTO events (id, child_id, episode, type, at, body, recorded_by, agency, recorded_at, supersedes, idempotency_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)",
+                )
+                .bind(uuid::Uuid::now_v7().to_string()).bind(&child_id).bind(&episode).bind(&event_type).bind(at).bind(Value::Object(body).to_string())
+                .bind(&actor.user).bind(&actor.agency).bind(secs(now))
+                .execute(&mut *tx)
+                .await?;
+            }
+            store_projection!(tx, &child_id, &evaluated, now);
+            let fired_by = format!("history by {}", actor.user);
+            raise_alerts!(tx, store, &child, &evaluated, now, &fired_by);
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(count)
+    }
+
     /// Checks an event against the child's history exactly as `record_event`
     /// would, and writes nothing (for dry runs).
     pub async fn check_event(&self, child_id: &str, body: Value, now: Timestamp) -> Result<(), StoreError> {
@@ -360,6 +420,17 @@ impl Store {
             }),
         }
     }
+}
+
+/// Renumbers a history error's `events[i]` to the caller's list (which
+/// follows `offset` events already recorded).
+fn shift_error(e: StoreError, offset: usize) -> StoreError {
+    let StoreError::Invalid { field, message } = e else { return e };
+    let renumbered = field
+        .strip_prefix("events[")
+        .and_then(|r| r.split_once(']'))
+        .and_then(|(n, rest)| n.parse::<usize>().ok().map(|n| format!("events[{}]{rest}", n.saturating_sub(offset))));
+    StoreError::Invalid { field: renumbered.unwrap_or(field), message }
 }
 
 /// The events that count: superseded ones (and the one `replacing` is about to supersede) left out.

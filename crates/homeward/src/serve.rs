@@ -75,6 +75,11 @@ pub struct ServeArgs {
     /// How practitioners reach this service, for links in messages (default: http://LISTEN).
     #[arg(long, env = "HOMEWARD_PUBLIC_URL")]
     public_url: Option<String>,
+    /// How long a claimed timer or delivery is held before another instance
+    /// may take it over (after a crash). Short leases take over sooner but
+    /// must outlast the slowest delivery.
+    #[arg(long, env = "HOMEWARD_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(2..=3600))]
+    lease_seconds: i64,
 }
 
 impl DatabaseArgs {
@@ -127,13 +132,14 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
     }
     let directory = Arc::new(directory);
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
-    let mailer = match &args.smtp_url {
-        Some(url) => Mailer::smtp(url).map_err(anyhow::Error::msg)?,
-        None => Mailer::outbox(args.database.data_dir.join("outbox")).map_err(anyhow::Error::msg)?,
-    };
     let from: notify::Mailbox = args.mail_from.parse().with_context(|| format!("--mail-from {}", args.mail_from))?;
-    let channels = Arc::new(Channels::new(directory.clone(), mailer, from, public_url.clone()).map_err(anyhow::Error::msg)?);
     runtime()?.block_on(async move {
+        // The SMTP connection pool needs the runtime, so it is made inside it.
+        let mailer = match &args.smtp_url {
+            Some(url) => Mailer::smtp(url).map_err(anyhow::Error::msg)?,
+            None => Mailer::outbox(args.database.data_dir.join("outbox")).map_err(anyhow::Error::msg)?,
+        };
+        let channels = Arc::new(Channels::new(directory.clone(), mailer, from, public_url.clone()).map_err(anyhow::Error::msg)?);
         let db = args.database.open().await?;
         let planner = Arc::new(Planner::new(registry.clone(), directory.clone(), public_url));
         let state = AppState::new(
@@ -147,8 +153,11 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
             tracing::info!(children = loaded, "demo data loaded");
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = (!args.no_worker).then(|| tokio::spawn(worker::run(state.clone(), worker::WorkerConfig::default(), stopped.clone())));
-        let sender = (!args.no_worker).then(|| tokio::spawn(notify::run(state.clone(), channels.clone(), notify::NotifyConfig::default(), stopped)));
+        let lease = jiff::SignedDuration::from_secs(args.lease_seconds);
+        let worker_config = worker::WorkerConfig { lease, ..worker::WorkerConfig::default() };
+        let notify_config = notify::NotifyConfig { lease, ..notify::NotifyConfig::default() };
+        let worker = (!args.no_worker).then(|| tokio::spawn(worker::run(state.clone(), worker_config, stopped.clone())));
+        let sender = (!args.no_worker).then(|| tokio::spawn(notify::run(state.clone(), channels.clone(), notify_config, stopped)));
         let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(listen = %args.listen, database = db.backend(), instance = %state.instance, "homeward is serving");
         axum::serve(listener, homeward_server::app(state)).with_graceful_shutdown(shutdown_signal()).await?;

@@ -14,6 +14,7 @@
 //! email = ["mpc@police.example"]
 //! webhooks = [{ url = "https://pager.example/homeward", secret_env = "PAGER_SECRET" }]
 //! acknowledge_within = "30m"         # optional; overrides the default
+//! escalate_to = "police_inspector"   # optional; overrides the protocol role's `manager`
 //! ```
 
 use homeward_core::Registry;
@@ -46,6 +47,9 @@ pub struct Inbox {
     pub email: Vec<String>,
     pub webhooks: Vec<Webhook>,
     pub acknowledge_within: SignedDuration,
+    /// Whom to escalate to instead of the protocol role's `manager` (a
+    /// partnership may name a manager where its document does not).
+    pub escalate_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -81,6 +85,7 @@ struct InboxDef {
     #[serde(default)]
     webhooks: Vec<WebhookDef>,
     acknowledge_within: Option<String>,
+    escalate_to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -135,13 +140,20 @@ impl Directory {
             if d.authority != "*" && (d.authority.is_empty() || !d.authority.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')) {
                 return Err(err(entry, "authority", format!("'{}' is not an authority id (lower case letters, digits and hyphens, or \"*\")", d.authority)));
             }
-            let known = registry
-                .all()
-                .iter()
-                .filter(|p| d.authority == "*" || p.authorities.iter().any(|a| a == &d.authority || a == "*"))
-                .any(|p| p.roles.iter().any(|r| r.id == d.role));
-            if !known {
+            let known = |role: &str| {
+                registry
+                    .all()
+                    .iter()
+                    .filter(|p| d.authority == "*" || p.authorities.iter().any(|a| a == &d.authority || a == "*"))
+                    .any(|p| p.roles.iter().any(|r| r.id == role))
+            };
+            if !known(&d.role) {
                 return Err(err(entry, "role", format!("'{}' is not a role of any protocol covering {}", d.role, d.authority)));
+            }
+            if let Some(up) = &d.escalate_to {
+                if !known(up) || up == &d.role {
+                    return Err(err(entry, "escalate_to", format!("'{up}' is not another role of a protocol covering {}", d.authority)));
+                }
             }
             for address in &d.email {
                 if address.parse::<lettre::Address>().is_err() {
@@ -184,6 +196,7 @@ impl Directory {
                     email: d.email.clone(),
                     webhooks,
                     acknowledge_within,
+                    escalate_to: d.escalate_to.clone(),
                 },
             );
         }
@@ -208,6 +221,7 @@ impl Directory {
                         email: vec![format!("{}@{}.homeward.invalid", r.id.replace('_', "-"), domain)],
                         webhooks: Vec::new(),
                         acknowledge_within: DEFAULT_ACKNOWLEDGE_WITHIN,
+                        escalate_to: None,
                     });
                 }
             }
@@ -287,6 +301,11 @@ acknowledge_within = "3d""#, "inbox 1 (bath-and-north-east-somerset police_mpc)"
             (r#"[[inbox]]
 authority = "bath-and-north-east-somerset"
 role = "police_mpc""#, "inbox 1 (bath-and-north-east-somerset police_mpc)", "email"),
+            (r#"[[inbox]]
+authority = "bath-and-north-east-somerset"
+role = "police_mpc"
+email = ["a@b.example"]
+escalate_to = "chief_constable""#, "inbox 1 (bath-and-north-east-somerset police_mpc)", "escalate_to"),
         ];
         for (text, entry, field) in cases {
             let e = Directory::parse("d.toml", text, &registry(), &no_env).unwrap_err();
@@ -303,6 +322,15 @@ webhooks = [{ url = "https://h.example", secret_env = "PAGER" }]"#;
         let env = |k: &str| (k == "PAGER").then(|| "a-long-enough-secret".to_string());
         let d = Directory::parse("d.toml", text, &registry(), &env).unwrap();
         assert_eq!(d.inbox("bath-and-north-east-somerset", "police_mpc").unwrap().webhooks[0].secret, b"a-long-enough-secret");
+    }
+
+    #[test]
+    fn the_example_directory_is_valid() {
+        let text = include_str!("../../../../examples/directory.toml");
+        let env = |_: &str| Some("an-example-secret-of-enough-length".to_string());
+        let d = Directory::parse("examples/directory.toml", text, &registry(), &env).unwrap();
+        assert!(d.inbox("bath-and-north-east-somerset", "police").is_some());
+        assert_eq!(d.inbox("bath-and-north-east-somerset", "police").unwrap().escalate_to.as_deref(), Some("police_senior_manager"));
     }
 
     #[test]

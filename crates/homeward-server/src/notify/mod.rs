@@ -103,7 +103,9 @@ impl Round {
 }
 
 /// One round: escalate what nobody acknowledged, then deliver what is due.
-pub async fn tick(state: &AppState, channels: &Channels, config: &NotifyConfig) -> Result<Round, StoreError> {
+/// The claimed deliveries are sent concurrently (a mail server or webhook
+/// receiver answering slowly must not hold up every other message).
+pub async fn tick(state: &AppState, channels: &Arc<Channels>, config: &NotifyConfig) -> Result<Round, StoreError> {
     let now = state.clock.now();
     let mut round = Round::default();
     let escalated = state.store.escalate_round(state.store.notifier(), &state.instance, now, config.batch).await?;
@@ -116,28 +118,50 @@ pub async fn tick(state: &AppState, channels: &Channels, config: &NotifyConfig) 
     }
     state.metrics.escalations.fetch_add(escalated.escalated as u64, Ordering::Relaxed);
     let claimed = state.store.claim_deliveries(&state.instance, now, config.lease, config.batch).await?;
-    for d in &claimed {
-        match channels.send(d, now.as_second()).await {
-            Ok(()) => {
-                state.store.delivery_sent(&d.id, &state.instance, state.clock.now()).await?;
-                state.metrics.deliveries_sent.fetch_add(1, Ordering::Relaxed);
-                round.sent += 1;
-            }
-            Err(error) => {
-                state.metrics.delivery_failures.fetch_add(1, Ordering::Relaxed);
+    let mut sending = tokio::task::JoinSet::new();
+    for d in claimed {
+        let (state, channels) = (state.clone(), channels.clone());
+        sending.spawn(async move { deliver(&state, &channels, d, now.as_second()).await });
+    }
+    while let Some(done) = sending.join_next().await {
+        match done.map_err(|e| StoreError::Internal(format!("delivery task: {e}")))?? {
+            Outcome::Sent => round.sent += 1,
+            Outcome::Retry => round.failed_attempts += 1,
+            Outcome::GivenUp => {
                 round.failed_attempts += 1;
-                let given_up = state.store.delivery_failed(&d.id, &state.instance, d.attempts, &error, state.clock.now()).await?;
-                if given_up {
-                    round.given_up += 1;
-                    tracing::error!(delivery = %d.id, channel = %d.channel, target = %d.target, attempts = d.attempts, error = %error,
-                        "delivery failed for good; the notification is escalated");
-                } else {
-                    tracing::warn!(delivery = %d.id, channel = %d.channel, target = %d.target, attempts = d.attempts, error = %error, "delivery failed; will retry");
-                }
+                round.given_up += 1;
             }
         }
     }
     Ok(round)
+}
+
+enum Outcome {
+    Sent,
+    Retry,
+    GivenUp,
+}
+
+async fn deliver(state: &AppState, channels: &Channels, d: Delivery, now: i64) -> Result<Outcome, StoreError> {
+    match channels.send(&d, now).await {
+        Ok(()) => {
+            state.store.delivery_sent(&d.id, &state.instance, state.clock.now()).await?;
+            state.metrics.deliveries_sent.fetch_add(1, Ordering::Relaxed);
+            Ok(Outcome::Sent)
+        }
+        Err(error) => {
+            state.metrics.delivery_failures.fetch_add(1, Ordering::Relaxed);
+            let given_up = state.store.delivery_failed(&d.id, &state.instance, d.attempts, &error, state.clock.now()).await?;
+            if given_up {
+                tracing::error!(delivery = %d.id, channel = %d.channel, target = %d.target, attempts = d.attempts, error = %error,
+                    "delivery failed for good; the notification is escalated");
+                Ok(Outcome::GivenUp)
+            } else {
+                tracing::warn!(delivery = %d.id, channel = %d.channel, target = %d.target, attempts = d.attempts, error = %error, "delivery failed; will retry");
+                Ok(Outcome::Retry)
+            }
+        }
+    }
 }
 
 /// Runs until `shutdown` turns true; finishes the deliveries in hand first.

@@ -4,8 +4,9 @@
 //!   act (`by`) each get a message.
 //! - When it becomes overdue, the role that must act is told again.
 //! - A message nobody acknowledges in time is re-sent and escalated to the
-//!   role's manager as the protocol names it (`manager` on the role), and so
-//!   on up; at the top it is re-sent every window until acknowledged.
+//!   role's manager (the directory's `escalate_to` for that inbox, else the
+//!   protocol role's `manager`), and so on up; at the top it is re-sent
+//!   every window until acknowledged.
 //!
 //! Messages carry the minimum a practitioner needs to act (the child's given
 //! name and family initial, age, Homeward reference, the duty, its deadline
@@ -153,7 +154,8 @@ impl Notifier for Planner {
         if waiting.level >= MAX_LEVEL {
             return None;
         }
-        let manager = self.role(&waiting.protocol, &waiting.role)?.manager.clone()?;
+        let configured = self.directory.inbox(&waiting.authority, &waiting.role).and_then(|i| i.escalate_to.clone());
+        let manager = configured.or_else(|| self.role(&waiting.protocol, &waiting.role).and_then(|r| r.manager.clone()))?;
         let id = uuid::Uuid::now_v7().to_string();
         let (targets, ack_within) = self.targets(&waiting.authority, &manager);
         let told = self.role_name(&waiting.protocol, &waiting.role);
