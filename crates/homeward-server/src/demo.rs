@@ -8,25 +8,13 @@ use std::collections::HashMap;
 const GIVEN: &[&str] = &["Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Jack", "Freya", "Harry", "Lily", "Charlie", "Grace", "Jacob", "Evie", "Alfie", "Ruby", "Oscar", "Sophie", "Kai", "Zara", "Ethan", "Maya", "Tyler", "Chloe", "Mason", "Aisha", "Reuben", "Jade", "Kian"];
 const FAMILY: &[&str] = &["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Khan", "Clarke", "Hughes", "Ahmed", "Lewis", "Edwards", "Begum", "Harris", "Martin", "Jackson", "Wood", "Turner"];
 
-/// Loads `children` synthetic children over the last `days` days, unless the
-/// database already has children. Returns how many were loaded.
-pub async fn load_demo(state: &AppState, children: u32, days: u32, seed: u64) -> Result<usize, StoreError> {
+/// Loads a synthetic partnership into an empty database (names made up,
+/// every child's history checked and evaluated as one recording). Returns
+/// how many children were loaded: none if the database already has some.
+pub async fn load_synthetic(state: &AppState, config: &homeward_synth::Config) -> Result<usize, StoreError> {
     if !state.store.children(&homeward_store::ChildFilter { limit: 1, ..Default::default() }).await?.is_empty() {
         return Ok(0);
     }
-    let config = homeward_synth::Config {
-        children,
-        days,
-        seed,
-        authorities: homeward_synth::AUTHORITIES.iter().map(|s| s.to_string()).collect(),
-        now: Some(state.clock.now()),
-    };
-    load_synthetic(state, &config).await
-}
-
-/// Loads a synthetic partnership (names made up, every child's history
-/// checked and evaluated as one recording). Returns how many children.
-pub async fn load_synthetic(state: &AppState, config: &homeward_synth::Config) -> Result<usize, StoreError> {
     let now = state.clock.now();
     let scenario = homeward_synth::generate(config).map_err(|e| StoreError::Internal(e.to_string()))?;
     let actor = Actor { user: "demo-loader".into(), agency: "homeward".into() };

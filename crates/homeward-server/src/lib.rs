@@ -16,7 +16,7 @@ pub mod notify;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use demo::{load_demo, load_synthetic};
+pub use demo::load_synthetic;
 pub use error::ApiError;
 
 use axum::Router;

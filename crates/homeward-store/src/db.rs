@@ -46,10 +46,12 @@ fn migrations(sources: &[(i64, &'static str, &'static str)]) -> Migrator {
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
     (2, "notifications", include_str!("../migrations/sqlite/0002_notifications.sql")),
+    (3, "read indexes", include_str!("../migrations/sqlite/0003_read_indexes.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
     (2, "notifications", include_str!("../migrations/postgres/0002_notifications.sql")),
+    (3, "read indexes", include_str!("../migrations/postgres/0003_read_indexes.sql")),
 ];
 
 impl Db {
@@ -68,8 +70,15 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
-            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+                .foreign_keys(true)
+                // 64 MiB of page cache per connection (the default is 2 MiB).
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "memory");
+            // Several connections: readers run beside the one writer (WAL).
+            // Every write transaction starts with BEGIN IMMEDIATE (see
+            // `begin_statement`), so writers queue on the lock (busy_timeout)
+            // instead of failing when one upgrades from reading.
+            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
             Ok(Db::Sqlite(pool))
         }
     }

@@ -7,31 +7,62 @@ use jiff::Timestamp;
 impl Store {
     /// Duties, filtered, ordered by due then id. Done, excepted and lapsed
     /// ones only with `include_closed`.
-    pub async fn duties(&self, f: &DutyFilter, now: Timestamp) -> Result<Vec<DutyRecord>, StoreError> {
+    ///
+    /// The SQL names only the filters given, so the indexes on open duties
+    /// (authority, role, due) serve "my overdue duties" directly. Every value
+    /// is a bound parameter; only fixed fragments are joined.
+    pub async fn duties<'a>(&self, f: &'a DutyFilter, now: Timestamp) -> Result<Vec<DutyRecord>, StoreError> {
+        enum Param<'a> {
+            Text(&'a str),
+            Int(i64),
+        }
         let now_s = secs(now);
-        let within = f.due_within_hours.map(|h| now_s + h * 3600);
+        let mut conditions: Vec<String> = Vec::new();
+        let mut params: Vec<Param<'_>> = Vec::new();
+        let mut add = |fragment: &str, values: Vec<Param<'a>>| {
+            let mut text = fragment.to_string();
+            for v in values {
+                params.push(v);
+                text = text.replacen('?', &format!("${}", params.len()), 1);
+            }
+            conditions.push(text);
+        };
+        if let Some(a) = &f.authority {
+            add("authority = ?", vec![Param::Text(a)]);
+        }
+        if let Some(c) = &f.child {
+            add("child_id = ?", vec![Param::Text(c)]);
+        }
+        if let Some(k) = &f.kind {
+            add("kind = ?", vec![Param::Text(k)]);
+        }
+        if let Some(r) = &f.by_role {
+            add("by_role = ?", vec![Param::Text(r)]);
+        }
+        if !f.include_closed || f.overdue || f.due_within_hours.is_some() {
+            add("state IN ('due', 'overdue', 'upcoming')", vec![]);
+        }
+        if f.overdue {
+            add("due < ? AND triggered_at <= ?", vec![Param::Int(now_s), Param::Int(now_s)]);
+        }
+        if let Some(h) = f.due_within_hours {
+            add("due >= ? AND due <= ?", vec![Param::Int(now_s), Param::Int(now_s + h * 3600)]);
+        }
+        let mut sql = String::from(concat!("SELECT ", crate::duty_columns!(), " FROM duties"));
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(&format!(" ORDER BY due, id LIMIT ${} OFFSET ${}", params.len() + 1, params.len() + 2));
         let rows: Vec<DutyRecord> = with_db!(self.db(), p => {
-            sqlx::query_as(concat!("SELECT ", crate::duty_columns!(), " FROM duties WHERE \
-                 (CAST($1 AS TEXT) IS NULL OR authority = $1) \
-                 AND (CAST($2 AS TEXT) IS NULL OR child_id = $2) \
-                 AND (CAST($3 AS TEXT) IS NULL OR kind = $3) \
-                 AND (CAST($4 AS TEXT) IS NULL OR by_role = $4) \
-                 AND ($5 = 1 OR state IN ('due', 'overdue', 'upcoming')) \
-                 AND ($6 = 0 OR (state IN ('due', 'overdue', 'upcoming') AND triggered_at <= $7 AND due < $7)) \
-                 AND (CAST($8 AS BIGINT) IS NULL OR (state IN ('due', 'overdue', 'upcoming') AND due >= $7 AND due <= $8)) \
-                 ORDER BY due, id LIMIT $9 OFFSET $10"))
-            .bind(&f.authority)
-            .bind(&f.child)
-            .bind(&f.kind)
-            .bind(&f.by_role)
-            .bind(i64::from(f.include_closed))
-            .bind(i64::from(f.overdue))
-            .bind(now_s)
-            .bind(within)
-            .bind(f.limit.unwrap_or(i64::MAX))
-            .bind(f.offset)
-            .fetch_all(p)
-            .await
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for v in &params {
+                q = match v {
+                    Param::Text(t) => q.bind(*t),
+                    Param::Int(i) => q.bind(*i),
+                };
+            }
+            q.bind(f.limit.unwrap_or(i64::MAX)).bind(f.offset).fetch_all(p).await
         })?;
         Ok(rows)
     }

@@ -6,7 +6,9 @@ use clap::{Parser, Subcommand};
 use homeward_core::{Options, Registry};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use crate::serve::runtime;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(name = "homeward", version, about = "Homeward: children missing from home or care, and what each partnership's protocol requires")]
@@ -73,6 +75,24 @@ enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Time to drain N timers that fall due at the same instant, with one
+    /// and with two workers (each with its own connection pool).
+    Timers {
+        #[arg(long, default_value_t = 100_000)]
+        timers: usize,
+        /// An empty PostgreSQL database; default: a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Rows per second importing an N-row police list, beside the sqlite3
+    /// tool's bare `.import` of the same file.
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        /// An empty PostgreSQL database; default: a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,6 +157,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Import(cmd) => crate::serve::import(loaded(dir)?, cmd),
         Command::Bench(BenchCommand::Replay { scenario, runs }) => {
             crate::bench::replay(&loaded(dir)?, &scenario, runs.max(1))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Timers { timers, database_url }) => {
+            let registry = Arc::new(loaded(dir)?);
+            let report = runtime()?.block_on(crate::bench_service::timers(registry, timers, database_url.as_deref()))?;
+            print!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Import { rows, database_url }) => {
+            let registry = Arc::new(loaded(dir)?);
+            let report = runtime()?.block_on(crate::bench_service::import(registry, rows, database_url.as_deref()))?;
+            print!("{report}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Protocols(ProtocolsCommand::Check) => match registry(dir)? {

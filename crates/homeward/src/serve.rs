@@ -54,6 +54,15 @@ pub struct ServeArgs {
     /// Load a demo partnership (synthetic children over the last 90 days) into an empty database.
     #[arg(long)]
     demo: bool,
+    /// With --demo: how many children.
+    #[arg(long, default_value_t = 300, requires = "demo")]
+    demo_children: u32,
+    /// With --demo: how many days of history.
+    #[arg(long, default_value_t = 90, requires = "demo")]
+    demo_days: u32,
+    /// With --demo: only these authorities (repeatable); default: all eight.
+    #[arg(long = "demo-authority", value_name = "ID", requires = "demo")]
+    demo_authorities: Vec<String>,
     /// This instance's name (recorded on timer claims); default: a fresh id.
     #[arg(long, env = "HOMEWARD_INSTANCE")]
     instance: Option<String>,
@@ -101,7 +110,7 @@ impl DatabaseArgs {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")
 }
 
@@ -149,7 +158,15 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
         );
         tracing::info!(inboxes = directory.len(), email = %channels.mailer.describe(), "notifications configured");
         if args.demo {
-            let loaded = homeward_server::load_demo(&state, 300, 90, 20261123).await.context("loading demo data")?;
+            let started = std::time::Instant::now();
+            let authorities = if args.demo_authorities.is_empty() {
+                homeward_synth::AUTHORITIES.iter().map(|s| s.to_string()).collect()
+            } else {
+                args.demo_authorities.clone()
+            };
+            let config = homeward_synth::Config { children: args.demo_children, days: args.demo_days, seed: 20261123, authorities, now: Some(state.clock.now()) };
+            let loaded = homeward_server::load_synthetic(&state, &config).await.context("loading demo data")?;
+            tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo load finished");
             tracing::info!(children = loaded, "demo data loaded");
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
