@@ -756,3 +756,33 @@ async fn two_instances_deliver_each_message_once() {
         assert_eq!(keys.len(), children, "a webhook went out twice ({url})");
     }
 }
+
+/// A whole history recorded at once: checked as one, renumbered errors name
+/// the offending event of the list given, and nothing is half-written.
+#[tokio::test]
+async fn a_history_is_recorded_whole_or_not_at_all() {
+    each_database(|h| async move {
+        let child = h.new_child("Begum", "looked_after", "newham").await;
+        let actor = homeward_store::Actor { user: "migration".into(), agency: "newham-council".into() };
+        let good = vec![
+            json!({"at": "2026-02-01T20:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"}),
+            json!({"at": "2026-02-02T08:00:00Z", "episode": "e1", "type": "returned", "found_by": "police"}),
+        ];
+        let n = h.state.store.record_history(&child, good, &actor, h.clock.now()).await.unwrap();
+        assert_eq!(n, 2);
+        let bad = vec![
+            json!({"at": "2026-02-10T20:00:00Z", "episode": "e2", "type": "reported", "category": "missing", "risk": "medium"}),
+            json!({"at": "2026-02-11T08:00:00Z", "episode": "e2", "type": "risk_graded", "risk": "extreme"}),
+        ];
+        let err = h.state.store.record_history(&child, bad, &actor, h.clock.now()).await.unwrap_err();
+        match err {
+            homeward_store::StoreError::Invalid { field, .. } => assert_eq!(field, "events[1].risk", "{}", h.url),
+            other => panic!("expected an invalid field, got {other:?}"),
+        }
+        assert_eq!(h.event_count(&child).await, 2, "nothing of the bad history was written");
+        let (_, timeline) = h.call("GET", &format!("/api/v1/children/{child}/timeline"), None, &[]).await;
+        assert_eq!(timeline["episodes"].as_array().unwrap().len(), 1);
+        assert_eq!(timeline["events"][0]["recorded_by"], "migration");
+    })
+    .await;
+}
