@@ -25,21 +25,9 @@ fn registry() -> Arc<Registry> {
 }
 
 async fn databases() -> Vec<String> {
-    let mut urls = Vec::new();
     let dir = std::env::temp_dir().join(format!("homeward-api-{}-{}", std::process::id(), uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
-    urls.push(format!("sqlite://{}", dir.join("test.sqlite3").display()));
-    if let Ok(admin) = std::env::var("HOMEWARD_TEST_PG_URL") {
-        let name = format!("hw_{}", uuid::Uuid::now_v7().simple());
-        let db = Db::connect(&admin).await.expect("connect to the test PostgreSQL");
-        if let Db::Pg(pool) = &db {
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(pool).await.unwrap();
-        }
-        db.close().await;
-        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-        urls.push(format!("{base}/{name}"));
-    }
-    urls
+    support::databases(&dir.join("test.sqlite3")).await
 }
 
 async fn harness(url: &str, instance: &str, clock: Arc<ManualClock>) -> Harness {

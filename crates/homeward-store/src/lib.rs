@@ -224,18 +224,9 @@ impl Store {
         let actor = actor.clone();
         with_db!(&self.db, p => {
             let mut tx = p.begin_with(store.db.begin_statement()).await?;
-            if matches!(store.db, Db::Pg(_)) {
-                sqlx::query(LOCK_CHILD_PG).bind(&child_id).execute(&mut *tx).await?;
-            }
-            let child: Option<Child> = sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE id = $1"))
-                .bind(&child_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let child = crate::lock_child!(tx, store, &child_id);
             let child = child.ok_or(StoreError::NotFound("child"))?;
-            let history: Vec<EventRecord> = sqlx::query_as(concat!("SELECT ", crate::event_columns!(), " FROM events WHERE child_id = $1 ORDER BY seq"))
-                .bind(&child_id)
-                .fetch_all(&mut *tx)
-                .await?;
+            let history = crate::child_history!(tx, &child_id);
             if let Some(old) = &options.supersedes {
                 if !history.iter().any(|e| &e.id == old) {
                     return Err(StoreError::invalid("supersedes", "is not an event of this child"));
@@ -290,18 +281,9 @@ impl Store {
         let count = bodies_in.len();
         with_db!(&self.db, p => {
             let mut tx = p.begin_with(store.db.begin_statement()).await?;
-            if matches!(store.db, Db::Pg(_)) {
-                sqlx::query(LOCK_CHILD_PG).bind(&child_id).execute(&mut *tx).await?;
-            }
-            let child: Option<Child> = sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE id = $1"))
-                .bind(&child_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let child = crate::lock_child!(tx, store, &child_id);
             let child = child.ok_or(StoreError::NotFound("child"))?;
-            let history: Vec<EventRecord> = sqlx::query_as(concat!("SELECT ", crate::event_columns!(), " FROM events WHERE child_id = $1 ORDER BY seq"))
-                .bind(&child_id)
-                .fetch_all(&mut *tx)
-                .await?;
+            let history = crate::child_history!(tx, &child_id);
             let mut bodies = effective_bodies(&history, None);
             let offset = bodies.len();
             bodies.extend(bodies_in.iter().cloned().map(Value::Object));
@@ -364,22 +346,13 @@ impl Store {
         let instance = instance.to_string();
         let alerts = with_db!(&self.db, p => {
             let mut tx = p.begin_with(store.db.begin_statement()).await?;
-            if matches!(store.db, Db::Pg(_)) {
-                sqlx::query(LOCK_CHILD_PG).bind(&child_id).execute(&mut *tx).await?;
-            }
-            let child: Option<Child> = sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE id = $1"))
-                .bind(&child_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let child = crate::lock_child!(tx, store, &child_id);
             let Some(child) = child else {
                 sqlx::query("DELETE FROM timers WHERE child_id = $1").bind(&child_id).execute(&mut *tx).await?;
                 tx.commit().await?;
                 return Ok(Vec::new());
             };
-            let history: Vec<EventRecord> = sqlx::query_as(concat!("SELECT ", crate::event_columns!(), " FROM events WHERE child_id = $1 ORDER BY seq"))
-                .bind(&child_id)
-                .fetch_all(&mut *tx)
-                .await?;
+            let history = crate::child_history!(tx, &child_id);
             let evaluated = store.evaluate_bodies(&child, effective_bodies(&history, None), now, None)?;
             store_projection!(tx, &child_id, &evaluated, now);
             let alerts = raise_alerts!(tx, store, &child, &evaluated, now, &instance);
@@ -467,6 +440,38 @@ fn map_error(e: &scenario::ScenarioError, new_index: usize, history: &[EventReco
         ),
         None => StoreError::invalid(&e.path, &e.message),
     }
+}
+
+/// Inside `$tx`: takes the child's write lock (PostgreSQL: the child's row;
+/// SQLite: the transaction began IMMEDIATE) and reads the child, if it exists.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! lock_child {
+    ($tx:ident, $store:expr, $child_id:expr) => {{
+        let child_id: &str = $child_id;
+        if matches!($store.db, $crate::Db::Pg(_)) {
+            sqlx::query(LOCK_CHILD_PG).bind(child_id).execute(&mut *$tx).await?;
+        }
+        let child: Option<$crate::Child> = sqlx::query_as(concat!("SELECT ", $crate::child_columns!(), " FROM children WHERE id = $1"))
+            .bind(child_id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        child
+    }};
+}
+
+/// Inside `$tx`: every recorded event of the child, in recording order.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! child_history {
+    ($tx:ident, $child_id:expr) => {{
+        let child_id: &str = $child_id;
+        let history: Vec<$crate::EventRecord> = sqlx::query_as(concat!("SELECT ", $crate::event_columns!(), " FROM events WHERE child_id = $1 ORDER BY seq"))
+            .bind(child_id)
+            .fetch_all(&mut *$tx)
+            .await?;
+        history
+    }};
 }
 
 /// Records, inside `$tx`, each duty that reached a stage (triggered or

@@ -30,18 +30,7 @@ fn scratch() -> PathBuf {
 }
 
 async fn databases(dir: &Path) -> Vec<String> {
-    let mut urls = vec![format!("sqlite://{}", dir.join("shared.sqlite3").display())];
-    if let Ok(admin) = std::env::var("HOMEWARD_TEST_PG_URL") {
-        let name = format!("hw_{}", uuid::Uuid::now_v7().simple());
-        let db = Db::connect(&admin).await.expect("connect to the test PostgreSQL");
-        if let Db::Pg(pool) = &db {
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(pool).await.unwrap();
-        }
-        db.close().await;
-        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-        urls.push(format!("{base}/{name}"));
-    }
-    urls
+    support::databases(&dir.join("shared.sqlite3")).await
 }
 
 fn free_port() -> u16 {

@@ -1,5 +1,8 @@
-//! Real network peers for the notification tests: an SMTP server that keeps
-//! what it receives, and an HTTP webhook receiver that checks signatures.
+//! Shared by the integration tests: the databases to run on, and real
+//! network peers for the notification tests (an SMTP server that keeps what
+//! it receives, an HTTP webhook receiver that checks signatures).
+//! Each test binary uses part of it.
+#![allow(dead_code)]
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -8,6 +11,23 @@ use sha2::Sha256;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+
+/// The databases every test runs on: a SQLite file at `sqlite_file`, and a
+/// fresh database on the PostgreSQL server `HOMEWARD_TEST_PG_URL` names, if any.
+pub async fn databases(sqlite_file: &std::path::Path) -> Vec<String> {
+    let mut urls = vec![format!("sqlite://{}", sqlite_file.display())];
+    if let Ok(admin) = std::env::var("HOMEWARD_TEST_PG_URL") {
+        let name = format!("hw_{}", uuid::Uuid::now_v7().simple());
+        let db = homeward_store::Db::connect(&admin).await.expect("connect to the test PostgreSQL");
+        if let homeward_store::Db::Pg(pool) = &db {
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(pool).await.unwrap();
+        }
+        db.close().await;
+        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+        urls.push(format!("{base}/{name}"));
+    }
+    urls
+}
 
 /// One message as the SMTP server received it.
 #[derive(Debug, Clone)]
