@@ -78,7 +78,11 @@ impl Instance {
     }
 
     fn stop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.process.id().to_string()]).status();
+        // SIGTERM through kill(1); without it, fall back to SIGKILL.
+        if Command::new("kill").args(["-TERM", &self.process.id().to_string()]).status().is_err() {
+            self.kill();
+            return;
+        }
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.process.try_wait() {
