@@ -34,6 +34,7 @@ pub fn evaluate(registry: &Registry, scenario: &Scenario, options: Options) -> R
     let mut warnings = Vec::new();
     let mut used: Vec<&Protocol> = Vec::new();
     let mut index = EventIndex::new();
+    let mut scratch = Scratch::default();
     for child in 0..scenario.children.len() {
         evaluate_child(
             registry,
@@ -41,6 +42,7 @@ pub fn evaluate(registry: &Registry, scenario: &Scenario, options: Options) -> R
             child,
             options,
             &mut index,
+            &mut scratch,
             &mut duties,
             &mut flags,
             &mut warnings,
@@ -67,18 +69,46 @@ pub fn evaluate(registry: &Registry, scenario: &Scenario, options: Options) -> R
     }
 }
 
-/// Sorts duties by due time, then id (ids are unique; ties keep their
-/// order). The duties are large, so small keys are sorted and the duties
-/// then moved into place, each once, with no second copy of the list.
+/// Sorts duties by due time, then id (ids are unique; equal ones would keep
+/// their order). Duties are large: small keys are sorted, then each duty is
+/// moved into place, without a second copy of the list.
 fn sort_duties(duties: &mut [Duty]) {
-    let mut keys: Vec<(Timestamp, &str, u32)> = duties
+    /// The due time, and the id's first bytes (zero-padded, so that their
+    /// order agrees with the ids'), side by side: nearly every comparison is
+    /// settled without looking at the duties.
+    const INLINE: usize = 48;
+    struct Key {
+        second: i64,
+        nanosecond: i32,
+        index: u32,
+        id: [u8; INLINE],
+    }
+    let mut keys: Vec<Key> = duties
         .iter()
         .enumerate()
-        .map(|(i, d)| (d.due, d.id.as_str(), i as u32))
+        .map(|(i, d)| {
+            let mut id = [0u8; INLINE];
+            let n = d.id.len().min(INLINE);
+            id[..n].copy_from_slice(&d.id.as_bytes()[..n]);
+            Key {
+                second: d.due.as_second(),
+                nanosecond: d.due.subsec_nanosecond(),
+                index: i as u32,
+                id,
+            }
+        })
         .collect();
-    keys.sort_unstable();
-    // order[new position] = old position.
-    let mut order: Vec<u32> = keys.into_iter().map(|(_, _, i)| i).collect();
+    {
+        let duties = &*duties;
+        keys.sort_unstable_by(|a, b| {
+            (a.second, a.nanosecond, &a.id)
+                .cmp(&(b.second, b.nanosecond, &b.id))
+                .then_with(|| duties[a.index as usize].id.cmp(&duties[b.index as usize].id))
+                .then(a.index.cmp(&b.index))
+        });
+    }
+    // order[new position] = old position; follow each cycle once.
+    let mut order: Vec<u32> = keys.into_iter().map(|k| k.index).collect();
     const DONE: u32 = u32::MAX;
     for start in 0..order.len() {
         if order[start] == DONE {
@@ -144,6 +174,67 @@ struct First<'a> {
     lapsed: bool,
     /// Satisfying events count from here.
     window_start: Timestamp,
+}
+
+/// A fast, deterministic hasher for the engine's short-lived lookups (duty
+/// ids, rule addresses). Nothing is iterated in hash order.
+#[derive(Default, Clone, Copy)]
+struct QuickHasher(u64);
+
+impl std::hash::Hasher for QuickHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes(c.try_into().expect("eight bytes"));
+            h = (h ^ word).wrapping_mul(K).rotate_left(26);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut tail = [0u8; 8];
+            tail[..rest.len()].copy_from_slice(rest);
+            h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(K).rotate_left(26);
+        }
+        self.0 = h;
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0xf135_7aea_2e62_a9c5).rotate_left(26);
+    }
+
+    fn finish(&self) -> u64 {
+        // Mix the high bits down: the table takes its bucket from the low ones.
+        let h = self.0;
+        (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
+    }
+}
+
+type QuickMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<QuickHasher>>;
+
+/// Buffers reused from one child to the next, so that each child does not
+/// allocate (and free) its own.
+#[derive(Default)]
+struct Scratch<'r> {
+    events: Vec<&'r Event>,
+    event_episode: Vec<Option<usize>>,
+    interviews: Vec<usize>,
+    applieds: Vec<Applied<'r>>,
+    firsts: Vec<First<'r>>,
+    superseded: Vec<Option<Timestamp>>,
+    later: QuickMap<*const Rule, Timestamp>,
+    done_by_id: QuickMap<&'r str, Timestamp>,
+    exception_by_id: QuickMap<&'r str, ExceptionNote>,
+    change_times: Vec<Timestamp>,
+    consumed: Vec<usize>,
 }
 
 /// How many event types there are.
@@ -252,6 +343,7 @@ fn evaluate_child<'r>(
     child: usize,
     options: Options,
     index: &mut EventIndex,
+    scratch: &mut Scratch<'r>,
     duties: &mut Vec<Duty>,
     flags: &mut Vec<Flag>,
     warnings: &mut Vec<Warning>,
@@ -259,25 +351,37 @@ fn evaluate_child<'r>(
 ) {
     let c = &scenario.children[child];
     let episodes = &scenario.child_episodes[child];
-    let events: Vec<&Event> = scenario.child_events[child].iter().map(|&i| &scenario.events[i]).collect();
+    let Scratch {
+        events,
+        event_episode,
+        interviews,
+        applieds,
+        firsts,
+        superseded,
+        later,
+        done_by_id,
+        exception_by_id,
+        change_times,
+        consumed,
+    } = scratch;
+    events.clear();
+    events.extend(scenario.child_events[child].iter().map(|&i| &scenario.events[i]));
     let now = scenario.now;
 
     // Episode each event belongs to: its own, or for an event recorded
     // without one, the episode the child was on (or had last been on) then:
     // the last to start at or before it (episodes are in start order).
-    let event_episode: Vec<Option<usize>> = events
-        .iter()
-        .map(|e| {
-            e.episode.or_else(|| {
-                let n = episodes.partition_point(|&ep| scenario.episodes[ep].start <= e.at);
-                n.checked_sub(1).map(|k| episodes[k])
-            })
+    event_episode.clear();
+    event_episode.extend(events.iter().map(|e| {
+        e.episode.or_else(|| {
+            let n = episodes.partition_point(|&ep| scenario.episodes[ep].start <= e.at);
+            n.checked_sub(1).map(|k| episodes[k])
         })
-        .collect();
-    index.rebuild(&events, &event_episode);
+    }));
+    index.rebuild(events, event_episode);
 
-    let mut done_by_id: HashMap<&str, Timestamp> = HashMap::new();
-    let mut exception_by_id: HashMap<&str, ExceptionNote> = HashMap::new();
+    done_by_id.clear();
+    exception_by_id.clear();
     for i in index.of_type(EventType::DutyDone).chain(index.of_type(EventType::Exception)) {
         let e = events[i];
         match &e.data {
@@ -295,9 +399,10 @@ fn evaluate_child<'r>(
         }
     }
 
-    let interviews: Vec<usize> = index.of_type(EventType::ReturnInterview).collect();
-    let mut applieds: Vec<Applied> = Vec::new();
-    let mut firsts: Vec<First> = Vec::new();
+    interviews.clear();
+    interviews.extend(index.of_type(EventType::ReturnInterview));
+    applieds.clear();
+    firsts.clear();
     for (position, &ep_index) in episodes.iter().enumerate() {
         let ep = &scenario.episodes[ep_index];
         let day = calendar::local_date(ep.start);
@@ -308,8 +413,9 @@ fn evaluate_child<'r>(
             _ => None,
         });
         let ctx = Context::new(scenario, c, episodes, position, day, previous);
-        let change_times: Vec<Timestamp> = ep.change_times().collect();
-        let episode = EpisodeFacts { ep, index: ep_index, change_times: &change_times };
+        change_times.clear();
+        change_times.extend(ep.change_times());
+        let episode = EpisodeFacts { ep, index: ep_index, change_times };
         for a in applied(registry, &c.living_in, &c.responsible_authority, day) {
             if !used.iter().any(|p| std::ptr::eq(*p, a.protocol)) {
                 used.push(a.protocol);
@@ -320,7 +426,7 @@ fn evaluate_child<'r>(
                 if !static_holds(&rule.when, &ctx) {
                     continue;
                 }
-                let Some(moment) = trigger_moment(&rule.trigger, &rule.when, &episode, &events, index) else {
+                let Some(moment) = trigger_moment(&rule.trigger, &rule.when, &episode, events, index) else {
                     continue;
                 };
                 firsts.push(First {
@@ -338,7 +444,7 @@ fn evaluate_child<'r>(
                 if !static_holds(&w.when, &ctx) {
                     continue;
                 }
-                if let Some(m) = trigger_moment(&w.trigger, &w.when, &episode, &events, index) {
+                if let Some(m) = trigger_moment(&w.trigger, &w.when, &episode, events, index) {
                     if !m.lapsed && m.at <= now {
                         warnings.push(Warning {
                             id: join(&[&a.protocol.id, ".", &w.id, "/", &c.id, "/", &ep.id]),
@@ -358,9 +464,10 @@ fn evaluate_child<'r>(
 
     // The next time each rule starts afresh for a later episode (for
     // `superseded`): one pass from the end instead of a scan per rule.
-    let mut superseded: Vec<Option<Timestamp>> = vec![None; firsts.len()];
+    superseded.clear();
+    superseded.resize(firsts.len(), None);
     {
-        let mut later: HashMap<*const Rule, Timestamp> = HashMap::new();
+        later.clear();
         for (fi, f) in firsts.iter().enumerate().rev() {
             let key: *const Rule = f.rule;
             superseded[fi] = later.get(&key).copied();
@@ -374,14 +481,12 @@ fn evaluate_child<'r>(
     }
 
     // Expand each first occurrence into its chain and judge satisfaction.
-    let mut consumed: Vec<usize> = Vec::new();
     for (fi, first) in firsts.iter().enumerate() {
         let a = &applieds[first.applied];
         let protocol = a.protocol;
         let rule = first.rule;
         let ep = &scenario.episodes[first.episode];
-        let base_id = join(&[&protocol.id, ".", &rule.id, "/", &c.id, "/", &ep.id]);
-        let cite = protocol.cite(&rule.cite);
+        let mut base_id = join(&[&protocol.id, ".", &rule.id, "/", &c.id, "/", &ep.id]);
         let due_at = |trigger: Timestamp| -> Timestamp {
             let from = match rule.due_from {
                 DueFrom::Trigger => trigger,
@@ -396,7 +501,7 @@ fn evaluate_child<'r>(
                 duties.push(make_duty(
                     base_id, 1, c.id.as_str(), ep, first.authority, protocol, rule,
                     rule.to.clone(), first.triggered_at, due_at(first.triggered_at),
-                    DutyState::Lapsed, None, None, cite,
+                    DutyState::Lapsed, None, None,
                 ));
             }
             continue;
@@ -411,7 +516,14 @@ fn evaluate_child<'r>(
         let mut due = due_at(triggered_at);
         let mut window_start = first.window_start;
         loop {
-            let id = if occurrence == 1 { base_id.clone() } else { format!("{base_id}#{occurrence}") };
+            let id = if occurrence > 1 {
+                format!("{base_id}#{occurrence}")
+            } else if rule.repeat.is_some() {
+                base_id.clone()
+            } else {
+                // The only occurrence: the id itself, not a copy.
+                std::mem::take(&mut base_id)
+            };
             let to = addressee(protocol, rule, triggered_at);
             let satisfiers = if rule.satisfied_by_default {
                 Satisfiers::Notified([rule.to.as_deref(), ooh, to.as_deref()])
@@ -419,7 +531,7 @@ fn evaluate_child<'r>(
                 Satisfiers::Matchers(&rule.satisfied_by)
             };
             let by_event = first_satisfying(
-                &satisfiers, &events, index, window_start, &consumed,
+                &satisfiers, events, index, window_start, consumed,
                 (!rule.satisfied_in_child).then_some(first.episode),
             );
             let mut done_at = by_event.map(|i| events[i].at);
@@ -447,7 +559,7 @@ fn evaluate_child<'r>(
                 if options.include_lapsed {
                     duties.push(make_duty(
                         id, occurrence, c.id.as_str(), ep, first.authority, protocol, rule, to,
-                        triggered_at, due, DutyState::Lapsed, None, None, cite.clone(),
+                        triggered_at, due, DutyState::Lapsed, None, None,
                     ));
                 }
                 break;
@@ -465,7 +577,7 @@ fn evaluate_child<'r>(
             };
             duties.push(make_duty(
                 id, occurrence, c.id.as_str(), ep, first.authority, protocol, rule, to,
-                triggered_at, due, state, done_at, exception, cite.clone(),
+                triggered_at, due, state, done_at, exception,
             ));
 
             let Some(repeat) = rule.repeat else { break };
@@ -550,7 +662,6 @@ fn make_duty(
     state: DutyState,
     done_at: Option<Timestamp>,
     exception: Option<ExceptionNote>,
-    cite: String,
 ) -> Duty {
     Duty {
         id,
@@ -570,7 +681,7 @@ fn make_duty(
         done_at,
         prompt: rule.prompt,
         occurrence,
-        cite,
+        cite: protocol.cite(&rule.cite),
         exception: exception.map(Box::new),
     }
 }
