@@ -176,15 +176,16 @@ pub fn nth_working_day_after(day: Date, n: u32) -> Date {
 
 /// The local date of an instant in Europe/London.
 pub fn local_date(at: Timestamp) -> Date {
-    at.to_zoned(london().clone()).date()
+    london().to_datetime(at).date()
 }
 
 /// 23:59:59 Europe/London at the end of `day`.
 pub fn end_of_day(day: Date) -> Timestamp {
-    day.at(23, 59, 59, 0)
-        .to_zoned(london().clone())
+    // The same "compatible" reading of the local time as `to_zoned`, without
+    // building a zoned value.
+    london()
+        .to_timestamp(day.at(23, 59, 59, 0))
         .expect("every London date has a 23:59:59")
-        .timestamp()
 }
 
 /// "Within N working days of T": the end of the N-th working day after T's local date.

@@ -6,7 +6,9 @@
 //! - validate: the scenario parsed into typed records and checked (includes
 //!   its own JSON parsing);
 //! - engine: the protocols evaluated on the validated scenario;
-//! - write: the result serialised to JSON (into memory).
+//! - write: the result serialised to JSON through a buffer, as `replay`
+//!   writes it, with the bytes counted rather than kept (keeping them would
+//!   hold a second copy of the whole result in memory).
 
 use anyhow::{Context, Result};
 use homeward_core::{Options, Registry, evaluate, scenario};
@@ -34,6 +36,20 @@ fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// A writer that only counts what it is given.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 pub fn replay(registry: &Registry, path: &Path, runs: u32) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let (json_time, value) = fastest(runs, || Ok(serde_json::from_str::<serde_json::Value>(&text)?))?;
@@ -46,7 +62,11 @@ pub fn replay(registry: &Registry, path: &Path, runs: u32) -> Result<()> {
         Ok(s)
     })?;
     let (engine_time, result) = fastest(runs, || Ok(evaluate(registry, &parsed, Options::default())))?;
-    let (write_time, bytes) = fastest(runs, || Ok(serde_json::to_vec(&result)?.len()))?;
+    let (write_time, bytes) = fastest(runs, || {
+        let mut out = std::io::BufWriter::new(Counter(0));
+        serde_json::to_writer(&mut out, &result)?;
+        Ok(out.into_inner().map_err(|e| e.into_error())?.0)
+    })?;
     let total = validate_time + engine_time + write_time;
     let per_sec = |d: Duration| events as f64 / d.as_secs_f64();
 

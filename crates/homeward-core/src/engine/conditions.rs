@@ -6,17 +6,23 @@
 
 use crate::calendar;
 use crate::protocol::{Conditions, Window};
-use crate::scenario::{Child, Episode, Event, EventData, Scenario};
+use crate::scenario::{Child, Episode, Scenario};
+use crate::vocab::Outcome;
+use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 
 /// What static conditions need to know about one episode of one child.
+/// The facts that do not depend on the rule are worked out once per episode.
 pub(super) struct Context<'a> {
     scenario: &'a Scenario,
     child: &'a Child,
     /// The child's episodes in start order, and this one's position among them.
     episodes: &'a [usize],
     position: usize,
-    events: &'a [&'a Event],
+    /// The child's age on the local date the episode started.
+    age: i16,
+    /// The outcome of the child's last return interview before the episode started.
+    previous_return_interview: Option<Outcome>,
 }
 
 impl<'a> Context<'a> {
@@ -25,9 +31,17 @@ impl<'a> Context<'a> {
         child: &'a Child,
         episodes: &'a [usize],
         position: usize,
-        events: &'a [&'a Event],
+        start_day: Date,
+        previous_return_interview: Option<Outcome>,
     ) -> Self {
-        Context { scenario, child, episodes, position, events }
+        Context {
+            scenario,
+            child,
+            episodes,
+            position,
+            age: child.age_on(start_day),
+            previous_return_interview,
+        }
     }
 
     fn episode(&self) -> &'a Episode {
@@ -48,8 +62,7 @@ pub(super) fn child_holds(c: &Conditions, child: &Child, age: i16) -> bool {
 
 pub(super) fn static_holds(c: &Conditions, ctx: &Context) -> bool {
     let ep = ctx.episode();
-    let age = ctx.child.age_on(calendar::local_date(ep.start));
-    if !child_holds(c, ctx.child, age) {
+    if !child_holds(c, ctx.child, ctx.age) {
         return false;
     }
     if let Some(want) = c.with_others {
@@ -66,15 +79,7 @@ pub(super) fn static_holds(c: &Conditions, ctx: &Context) -> bool {
         }
     }
     if !c.previous_return_interview.is_empty() {
-        let previous = ctx
-            .events
-            .iter()
-            .rev()
-            .filter(|e| e.at < ep.start)
-            .find_map(|e| match &e.data {
-                EventData::ReturnInterview { outcome, .. } => Some(*outcome),
-                _ => None,
-            });
+        let previous = ctx.previous_return_interview;
         if !previous.is_some_and(|o| c.previous_return_interview.contains(&o)) {
             return false;
         }

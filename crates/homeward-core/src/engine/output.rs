@@ -77,7 +77,7 @@ pub struct Duty {
     pub cite: String,
     /// Extension: the authorised departure recorded against this duty, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exception: Option<ExceptionNote>,
+    pub exception: Option<Box<ExceptionNote>>,
 }
 
 impl serde::Serialize for DutyKind {

@@ -34,7 +34,12 @@ impl Protocol {
 
     /// `newham §9.2`, `bolton Return interviews`.
     pub fn cite(&self, cite: &str) -> String {
-        format!("{} {}", self.id, cite)
+        // Built for every duty: plain concatenation, not the formatting machinery.
+        let mut text = String::with_capacity(self.id.len() + 1 + cite.len());
+        text.push_str(&self.id);
+        text.push(' ');
+        text.push_str(cite);
+        text
     }
 }
 
