@@ -222,7 +222,7 @@ impl Store {
         let store = self.clone();
         let child_id = child_id.to_string();
         let actor = actor.clone();
-        with_db!(&self.db, p => {
+        let id = with_db!(&self.db, p => {
             let mut tx = p.begin_with(store.db.begin_statement()).await?;
             let child = crate::lock_child!(tx, store, &child_id);
             let child = child.ok_or(StoreError::NotFound("child"))?;
@@ -253,9 +253,9 @@ impl Store {
             let fired_by = format!("event by {}", actor.user);
             raise_alerts!(tx, store, &child, &evaluated, now, &fired_by);
             tx.commit().await?;
-            Ok::<(), StoreError>(())
+            Ok::<String, StoreError>(id)
         })?;
-        let event = self.events(&child_id).await?.into_iter().last().ok_or(StoreError::NotFound("event"))?;
+        let event = self.event(&id).await?.ok_or(StoreError::NotFound("event"))?;
         let duties = self.duties(&DutyFilter { child: Some(child_id.clone()), ..DutyFilter::default() }, now).await?;
         Ok(Recorded { event, duties, created: true })
     }
@@ -324,6 +324,14 @@ impl Store {
         let new_index = bodies.len();
         bodies.push(Value::Object(body));
         self.evaluate_bodies(&child, bodies, now, Some((new_index, &history))).map(|_| ())
+    }
+
+    /// One recorded event by its id.
+    pub async fn event(&self, id: &str) -> Result<Option<EventRecord>, StoreError> {
+        let row: Option<EventRecord> = with_db!(&self.db, p => {
+            sqlx::query_as(concat!("SELECT ", crate::event_columns!(), " FROM events WHERE id = $1")).bind(id).fetch_optional(p).await
+        })?;
+        Ok(row)
     }
 
     /// The event recorded with this idempotency key, if any.
