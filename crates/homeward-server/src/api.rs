@@ -1,14 +1,16 @@
 //! The JSON API under `/api/v1`. Routes and the OpenAPI document come from
 //! the same list (`router`), so they cannot drift.
 
+use crate::access::{authorize, may_read, policy_at, visibility};
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
+use homeward_access::{Action, classify};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
-use homeward_store::{Actor, Child, ChildFilter, DutyFilter, DutyRecord, EpisodeRow, EventRecord, MissingChild, NewChild, RecordOptions};
+use homeward_store::{Child, ChildFilter, DutyFilter, DutyRecord, EpisodeRow, EventRecord, MissingChild, NewChild, RecordOptions};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -39,35 +41,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_notification))
         .routes(routes!(acknowledge_notification))
         .routes(routes!(notification_calendar))
+        .routes(routes!(crate::auth::routes::login, crate::auth::routes::whoami, crate::auth::routes::logout))
+        .routes(routes!(crate::auth::routes::create_token, crate::auth::routes::list_tokens))
+        .routes(routes!(crate::auth::routes::revoke_token))
+        .routes(routes!(list_involvements, add_involvement))
+        .routes(routes!(end_involvement))
+        .routes(routes!(break_glass))
+        .routes(routes!(access_log))
+        .routes(routes!(report_episodes))
 }
 
 pub async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state.store.db().ping().await.map_err(homeward_store::StoreError::from)?;
     Ok("ready")
-}
-
-// ------------------------------------------------------------------ identity
-
-/// Who is calling. Until accounts and sessions exist, every request names
-/// its user and agency in headers (`X-Homeward-User`, `X-Homeward-Agency`),
-/// and every write records them.
-pub struct Caller(pub Actor);
-
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let header = |name: &str| {
-            parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
-        };
-        let user = header("x-homeward-user");
-        let agency = header("x-homeward-agency");
-        match (user, agency) {
-            (Some(user), Some(agency)) => Ok(Caller(Actor { user, agency })),
-            (None, _) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "every request must say who is asking (X-Homeward-User header)", Some("X-Homeward-User"))),
-            (_, None) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "every request must say for which agency (X-Homeward-Agency header)", Some("X-Homeward-Agency"))),
-        }
-    }
 }
 
 // ------------------------------------------------------------------ shapes
@@ -92,6 +78,9 @@ pub struct ChildOut {
     pub created_at: String,
     pub created_by: String,
     pub created_agency: String,
+    /// The current placement's address, to those allowed to see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement_address: Option<String>,
 }
 
 impl From<Child> for ChildOut {
@@ -111,6 +100,7 @@ impl From<Child> for ChildOut {
             photo_ref: c.photo_ref,
             created_by: c.created_by,
             created_agency: c.created_agency,
+            placement_address: None,
         }
     }
 }
@@ -233,18 +223,34 @@ pub struct EpisodeOut {
     pub episode: String,
     pub started_at: String,
     pub returned_at: Option<String>,
-    pub category: String,
-    pub risk: String,
+    /// Absent for readers who may only know that the child was missing.
+    pub category: Option<String>,
+    pub risk: Option<String>,
 }
 
-impl From<EpisodeRow> for EpisodeOut {
-    fn from(e: EpisodeRow) -> Self {
-        EpisodeOut { episode: e.episode, started_at: time(e.started_at), returned_at: e.returned_at.map(time), category: e.category, risk: e.risk }
+impl EpisodeOut {
+    fn from_row(e: EpisodeRow, details: bool) -> Self {
+        EpisodeOut {
+            episode: e.episode,
+            started_at: time(e.started_at),
+            returned_at: e.returned_at.map(time),
+            category: details.then_some(e.category),
+            risk: details.then_some(e.risk),
+        }
     }
+}
+
+/// A field class the caller may read on this record, and the rule that allows it.
+#[derive(Serialize, ToSchema)]
+pub struct AccessOut {
+    pub class: String,
+    pub rule: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct TimelineOut {
+    /// What the caller may read on this record, and why: every other part is left out.
+    pub access: Vec<AccessOut>,
     pub child: ChildOut,
     pub episodes: Vec<EpisodeOut>,
     pub events: Vec<EventOut>,
@@ -291,7 +297,7 @@ impl MissingOut {
 // ------------------------------------------------------------------ input helpers
 
 /// Parses a JSON body, naming the offending field on error.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
+pub(crate) fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -334,6 +340,13 @@ impl Params {
         }
     }
 
+    /// The query as given, sorted, for the audit entry of a list.
+    fn describe(&self) -> String {
+        let mut pairs: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        pairs.sort();
+        pairs.join("&")
+    }
+
     fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
         match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
             Some(k) => Err(ApiError::invalid(k, format!("{k}: unknown parameter (expected one of: {})", allowed.join(", ")))),
@@ -344,14 +357,20 @@ impl Params {
 
 // ------------------------------------------------------------------ handlers
 
-/// List children, optionally in one authority (as responsible or host).
+/// Children the caller may see, optionally in one authority (as responsible or host).
 #[utoipa::path(get, path = "/api/v1/children", tag = "children",
     params(("authority" = Option<String>, Query, description = "authority id"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Vec<ChildOut>), (status = 422, body = ErrorBody)))]
-async fn list_children(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
+async fn list_children(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
     let q = Params(q);
     q.only(&["authority", "limit", "offset"])?;
-    let filter = ChildFilter { authority: q.text("authority"), limit: q.int("limit", 1, 1000)?.unwrap_or(100), offset: q.int("offset", 0, i64::MAX)?.unwrap_or(0) };
+    caller.audit.set_record("children", &q.describe());
+    let filter = ChildFilter {
+        authority: q.text("authority"),
+        limit: q.int("limit", 1, 1000)?.unwrap_or(100),
+        offset: q.int("offset", 0, i64::MAX)?.unwrap_or(0),
+        visible: Some(visibility(&state, &caller, Action::Read, classify::IDENTITY)),
+    };
     let rows = state.store.children(&filter).await?;
     Ok(Json(rows.into_iter().map(ChildOut::from).collect()))
 }
@@ -361,11 +380,24 @@ async fn list_children(State(state): State<AppState>, _caller: Caller, Query(q):
 /// matches) unless `allow_duplicate=true`.
 #[utoipa::path(post, path = "/api/v1/children", tag = "children", request_body = NewChildIn,
     params(("allow_duplicate" = Option<bool>, Query)),
-    responses((status = 201, body = ChildOut), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_child(State(state): State<AppState>, Caller(actor): Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<(StatusCode, Json<ChildOut>), ApiError> {
+    responses((status = 201, body = ChildOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_child(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<(StatusCode, Json<ChildOut>), ApiError> {
     let q = Params(q);
     q.only(&["allow_duplicate"])?;
     let input: NewChildIn = body(&bytes)?;
+    let now = state.clock.now();
+    let prospective = homeward_access::RecordFacts {
+        responsible_authority: input.responsible_authority.clone(),
+        living_in: input.living_in.clone().unwrap_or_else(|| input.responsible_authority.clone()),
+        flags: input.flags.clone(),
+        ..Default::default()
+    };
+    let decision = policy_at(&state, now).decide(&caller.principal, Action::Write, classify::IDENTITY, &prospective);
+    if !decision.allowed {
+        caller.audit.refused(classify::IDENTITY, &decision.rule);
+        return Err(crate::access::forbidden(&decision, Action::Write, classify::IDENTITY));
+    }
+    caller.audit.add_class(classify::IDENTITY, &decision.rule);
     let new = NewChild {
         given_name: input.given_name,
         family_name: input.family_name,
@@ -378,46 +410,103 @@ async fn create_child(State(state): State<AppState>, Caller(actor): Caller, Quer
         team: input.team,
         photo_ref: input.photo_ref,
     };
-    let child = state.store.create_child(&new, &actor, state.clock.now(), q.flag("allow_duplicate")?).await?;
+    let visible = visibility(&state, &caller, Action::Read, classify::IDENTITY);
+    let child = state.store.create_child(&new, &caller.actor(), now, q.flag("allow_duplicate")?, Some(&visible)).await?;
+    caller.audit.set_record("child", &child.id);
     Ok((StatusCode::CREATED, Json(child.into())))
 }
 
-/// Children matching a family name and date of birth: check before creating.
+/// Children matching a family name and date of birth, among those the
+/// caller may see: check before creating.
 #[utoipa::path(get, path = "/api/v1/children/matches", tag = "children",
     params(("family_name" = String, Query), ("date_of_birth" = String, Query), ("authority" = Option<String>, Query)),
     responses((status = 200, body = Vec<ChildOut>), (status = 422, body = ErrorBody)))]
-async fn match_children(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
+async fn match_children(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
     let q = Params(q);
     q.only(&["family_name", "date_of_birth", "authority"])?;
+    caller.audit.set_record("children", &q.describe());
     let family = q.text("family_name").ok_or_else(|| ApiError::invalid("family_name", "family_name: is required"))?;
     let dob = q.text("date_of_birth").ok_or_else(|| ApiError::invalid("date_of_birth", "date_of_birth: is required"))?;
-    let rows = state.store.find_matches(&family, &dob, q.text("authority").as_deref()).await?;
+    let visible = visibility(&state, &caller, Action::Read, classify::IDENTITY);
+    let rows = state.store.find_matches(&family, &dob, q.text("authority").as_deref(), Some(&visible)).await?;
     Ok(Json(rows.into_iter().map(ChildOut::from).collect()))
+}
+
+/// The current placement's address, when the caller may read it.
+async fn placement_address(state: &AppState, caller: &Caller, child_id: &str, facts: &homeward_access::RecordFacts) -> Result<Option<String>, ApiError> {
+    if !may_read(state, caller, facts, classify::PLACEMENT_ADDRESS) {
+        return Ok(None);
+    }
+    let now = state.clock.now().as_second();
+    let involvements = state.store.involvements(child_id).await?;
+    Ok(involvements
+        .into_iter()
+        .rev()
+        .find(|i| i.relation == "placement" && i.ended_at.is_none_or(|e| e > now) && i.address.is_some())
+        .and_then(|i| i.address))
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children",
     params(("id" = String, Path)),
     responses((status = 200, body = ChildOut), (status = 404, body = ErrorBody)))]
-async fn get_child(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> Result<Json<ChildOut>, ApiError> {
+async fn get_child(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<ChildOut>, ApiError> {
+    let granted = authorize(&state, &caller, &id, Action::Read, classify::IDENTITY).await?;
     let child = state.store.child(&id).await?.ok_or_else(|| ApiError::not_found("child"))?;
-    Ok(Json(child.into()))
+    let mut out = ChildOut::from(child);
+    out.placement_address = placement_address(&state, &caller, &id, &granted.facts).await?;
+    Ok(Json(out))
 }
 
-/// Everything about a child: episodes, every recorded event with who
-/// recorded it, and every duty.
+/// Everything about a child the caller may see: episodes, recorded events
+/// with who recorded them, and every duty. `access` lists what the caller
+/// may read and the rule that allows each; everything else is left out
+/// (for example a return interview's content, for a placement).
 #[utoipa::path(get, path = "/api/v1/children/{id}/timeline", tag = "children",
     params(("id" = String, Path)),
     responses((status = 200, body = TimelineOut), (status = 404, body = ErrorBody)))]
-async fn child_timeline(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> Result<Json<TimelineOut>, ApiError> {
+async fn child_timeline(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<TimelineOut>, ApiError> {
     let now = state.clock.now();
+    let granted = authorize(&state, &caller, &id, Action::Read, classify::IDENTITY).await?;
+    let facts = &granted.facts;
+    let allowed = policy_at(&state, now).classes_allowed(&caller.principal, Action::Read, facts);
+    let readable = |class: &str| allowed.iter().any(|(c, _)| c == class);
     let child = state.store.child(&id).await?.ok_or_else(|| ApiError::not_found("child"))?;
-    let episodes = state.store.episodes(&id).await?;
-    let events = state.store.events(&id).await?;
-    let duties = state.store.duties(&DutyFilter { child: Some(id.clone()), include_closed: true, ..DutyFilter::default() }, now).await?;
+    let mut child = ChildOut::from(child);
+    child.placement_address = placement_address(&state, &caller, &id, facts).await?;
+    let episodes = if may_read(&state, &caller, facts, classify::MISSING_STATUS) {
+        let details = may_read(&state, &caller, facts, classify::EPISODE);
+        state.store.episodes(&id).await?.into_iter().map(|e| EpisodeOut::from_row(e, details)).collect()
+    } else {
+        Vec::new()
+    };
+    let mut events = Vec::new();
+    for e in state.store.events(&id).await? {
+        let mut out = EventOut::from(e);
+        let kind = out.body.get("kind").and_then(Value::as_str).map(str::to_string);
+        if !readable(classify::event_seen_as(&out.event_type, kind.as_deref())) {
+            continue;
+        }
+        let note_class = classify::note_class(&out.event_type, kind.as_deref());
+        if let Some(obj) = out.body.as_object_mut() {
+            if obj.contains_key("note") && !readable(note_class) {
+                obj.remove("note");
+            }
+        }
+        events.push(out);
+    }
+    for (class, decision) in &allowed {
+        caller.audit.add_class(class, &decision.rule);
+    }
+    let duties = if readable(classify::DUTIES) {
+        state.store.duties(&DutyFilter { child: Some(id.clone()), include_closed: true, ..DutyFilter::default() }, now).await?
+    } else {
+        Vec::new()
+    };
     Ok(Json(TimelineOut {
-        child: child.into(),
-        episodes: episodes.into_iter().map(EpisodeOut::from).collect(),
-        events: events.into_iter().map(EventOut::from).collect(),
+        access: allowed.iter().map(|(class, d)| AccessOut { class: class.clone(), rule: d.rule.clone() }).collect(),
+        child,
+        episodes,
+        events,
         duties: duties.into_iter().map(|d| DutyOut::from_record(d, now)).collect(),
     }))
 }
@@ -426,14 +515,16 @@ async fn child_timeline(State(state): State<AppState>, _caller: Caller, Path(id)
 /// `at`, `episode` and the type's fields; `child` is taken from the path).
 /// The whole history is checked: a bad field is named and nothing is written.
 /// An `Idempotency-Key` header makes a retry safe; `supersedes=<event id>`
-/// records a correction that replaces an earlier event.
+/// records a correction that replaces an earlier event. Who may record
+/// what follows the policy: a return interview only by those who may write
+/// one, a note only by those who may write notes of its class.
 #[utoipa::path(post, path = "/api/v1/children/{id}/events", tag = "events",
     params(("id" = String, Path), ("supersedes" = Option<String>, Query), ("Idempotency-Key" = Option<String>, Header)),
     request_body(content = Object, description = "an event of the replay contract"),
-    responses((status = 201, body = RecordedOut), (status = 200, body = RecordedOut, description = "the idempotency key matched an earlier recording"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RecordedOut), (status = 200, body = RecordedOut, description = "the idempotency key matched an earlier recording"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn record_event(
     State(state): State<AppState>,
-    Caller(actor): Caller,
+    caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
     headers: axum::http::HeaderMap,
@@ -445,9 +536,15 @@ async fn record_event(
     if event.get("child").is_some_and(|c| c.as_str() != Some(id.as_str())) {
         return Err(ApiError::invalid("child", "child: does not match the child in the path"));
     }
+    let event_type = event.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = event.get("kind").and_then(Value::as_str).map(str::to_string);
+    authorize(&state, &caller, &id, Action::Write, classify::event_class(&event_type, kind.as_deref())).await?;
+    if event.get("note").is_some() {
+        authorize(&state, &caller, &id, Action::Write, classify::note_class(&event_type, kind.as_deref())).await?;
+    }
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
     let now = state.clock.now();
-    let recorded = state.store.record_event(&id, event, &actor, now, RecordOptions { idempotency_key: key, supersedes: q.text("supersedes") }).await?;
+    let recorded = state.store.record_event(&id, event, &caller.actor(), now, RecordOptions { idempotency_key: key, supersedes: q.text("supersedes") }).await?;
     let status = if recorded.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(RecordedOut {
         created: recorded.created,
@@ -456,17 +553,18 @@ async fn record_event(
     })))
 }
 
-/// Duties, ordered by due time. Filters: an authority (my authority), a
-/// responsible role (`by`: my role), a child, a kind, only overdue, or due
-/// within the next N hours.
+/// Duties of the children the caller may see, ordered by due time.
+/// Filters: an authority (my authority), a responsible role (`by`: my role),
+/// a child, a kind, only overdue, or due within the next N hours.
 #[utoipa::path(get, path = "/api/v1/duties", tag = "duties",
     params(("authority" = Option<String>, Query), ("by" = Option<String>, Query, description = "the role that must act"), ("child" = Option<String>, Query),
            ("kind" = Option<String>, Query), ("overdue" = Option<bool>, Query), ("due_within_hours" = Option<i64>, Query),
            ("include_closed" = Option<bool>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Vec<DutyOut>), (status = 422, body = ErrorBody)))]
-async fn list_duties(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<DutyOut>>, ApiError> {
+async fn list_duties(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<DutyOut>>, ApiError> {
     let q = Params(q);
     q.only(&["authority", "by", "child", "kind", "overdue", "due_within_hours", "include_closed", "limit", "offset"])?;
+    caller.audit.set_record("duties", &q.describe());
     if let Some(kind) = q.text("kind") {
         homeward_core::vocab::DutyKind::parse(&kind).map_err(|m| ApiError::invalid("kind", format!("kind: {m}")))?;
     }
@@ -480,21 +578,24 @@ async fn list_duties(State(state): State<AppState>, _caller: Caller, Query(q): Q
         include_closed: q.flag("include_closed")?,
         limit: Some(q.int("limit", 1, 10_000)?.unwrap_or(500)),
         offset: q.int("offset", 0, i64::MAX)?.unwrap_or(0),
+        visible: Some(visibility(&state, &caller, Action::Read, classify::DUTIES)),
     };
     let now = state.clock.now();
     let rows = state.store.duties(&filter, now).await?;
     Ok(Json(rows.into_iter().map(|d| DutyOut::from_record(d, now)).collect()))
 }
 
-/// Children missing now, most recent first.
+/// Children missing now, most recent first, among those whose episodes the caller may see.
 #[utoipa::path(get, path = "/api/v1/missing", tag = "children",
     params(("authority" = Option<String>, Query)),
     responses((status = 200, body = Vec<MissingOut>)))]
-async fn currently_missing(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<MissingOut>>, ApiError> {
+async fn currently_missing(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<MissingOut>>, ApiError> {
     let q = Params(q);
     q.only(&["authority"])?;
+    caller.audit.set_record("missing", &q.describe());
     let now = state.clock.now();
-    let rows = state.store.currently_missing(q.text("authority").as_deref()).await?;
+    let visible = visibility(&state, &caller, Action::Read, classify::EPISODE);
+    let rows = state.store.currently_missing(q.text("authority").as_deref(), Some(&visible)).await?;
     Ok(Json(rows.into_iter().map(|m| MissingOut::from_row(m, now)).collect()))
 }
 
@@ -508,34 +609,301 @@ impl From<crate::import::FileError> for ApiError {
     }
 }
 
+/// Refuses an import to a caller the policy never lets write episodes.
+fn may_import(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    if policy_at(state, state.clock.now()).may_ever(&caller.principal, Action::Write, classify::EPISODE) {
+        return Ok(());
+    }
+    caller.audit.refused(classify::EPISODE, homeward_access::DEFAULT_DENY);
+    Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role may not record episodes, so it may not import them", None))
+}
+
 /// Import the police's list of missing and returned children (CSV, header row;
 /// columns: police_reference, given_name, family_name, date_of_birth,
 /// authority, reported_at, category, and optionally risk, returned_at,
-/// found_by, status). Children are matched or created; importing the same
-/// file again creates nothing. `dry_run=true` writes nothing.
+/// found_by, status). Children are matched (among those the caller may
+/// record for) or created; importing the same file again creates nothing.
+/// `dry_run=true` writes nothing.
 #[utoipa::path(post, path = "/api/v1/imports/police-list", tag = "imports",
     params(("dry_run" = Option<bool>, Query)),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = crate::import::ImportReport), (status = 422, body = ErrorBody)))]
-async fn import_police_list(State(state): State<AppState>, Caller(actor): Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
+    responses((status = 200, body = crate::import::ImportReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn import_police_list(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
     let q = Params(q);
     q.only(&["dry_run"])?;
-    Ok(Json(crate::import::police_list(&state, csv_text(&bytes)?, &actor, q.flag("dry_run")?).await?))
+    caller.audit.set_record("import", "police-list");
+    may_import(&state, &caller)?;
+    Ok(Json(crate::import::police_list(&state, csv_text(&bytes)?, &caller, q.flag("dry_run")?).await?))
 }
 
 /// Import placement notices of a child going missing or returning (Bolton
 /// Figures 1 and 3; columns: notice (missing|returned), given_name,
 /// family_name, date_of_birth, authority, went_missing_at, and optionally
 /// reported_to_police_at, returned_at, where_found, circumstances, intent,
-/// contact, child_commentary, placement_changes). The child must be on record.
+/// contact, child_commentary, placement_changes). The child must be on
+/// record and one the caller may record for (a placement: its own children).
 #[utoipa::path(post, path = "/api/v1/imports/placement-notice", tag = "imports",
     params(("dry_run" = Option<bool>, Query)),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = crate::import::ImportReport), (status = 422, body = ErrorBody)))]
-async fn import_placement_notice(State(state): State<AppState>, Caller(actor): Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
+    responses((status = 200, body = crate::import::ImportReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn import_placement_notice(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
     let q = Params(q);
     q.only(&["dry_run"])?;
-    Ok(Json(crate::import::placement_notice(&state, csv_text(&bytes)?, &actor, q.flag("dry_run")?).await?))
+    caller.audit.set_record("import", "placement-notice");
+    may_import(&state, &caller)?;
+    Ok(Json(crate::import::placement_notice(&state, csv_text(&bytes)?, &caller, q.flag("dry_run")?).await?))
+}
+
+// ------------------------------------------------------------------ involvements
+
+#[derive(Serialize, ToSchema)]
+pub struct InvolvementOut {
+    pub id: String,
+    pub child: String,
+    pub agency: String,
+    /// placement, return_interview, school, health, cross_border
+    pub relation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    pub reason: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub recorded_by: String,
+    pub ended_by: Option<String>,
+}
+
+impl InvolvementOut {
+    fn from_row(i: homeward_store::Involvement, show_address: bool) -> Self {
+        InvolvementOut {
+            address: if show_address { i.address } else { None },
+            started_at: time(i.started_at),
+            ended_at: i.ended_at.map(time),
+            id: i.id,
+            child: i.child_id,
+            agency: i.agency_id,
+            relation: i.relation,
+            reason: i.reason,
+            recorded_by: i.recorded_by,
+            ended_by: i.ended_by,
+        }
+    }
+}
+
+/// A new involvement of an agency with the child.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvolvementIn {
+    pub agency: String,
+    /// placement, return_interview, school, health, cross_border
+    pub relation: String,
+    /// For a placement: its address (shown only to those allowed to see it).
+    pub address: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Which agencies are involved with the child, current and past. Their
+/// involvement is what lets a placement, school, health provider,
+/// return-interview service or another partnership see the record.
+#[utoipa::path(get, path = "/api/v1/children/{id}/involvements", tag = "access",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<InvolvementOut>), (status = 404, body = ErrorBody)))]
+async fn list_involvements(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Vec<InvolvementOut>>, ApiError> {
+    let granted = authorize(&state, &caller, &id, Action::Read, classify::INVOLVEMENT).await?;
+    let show_address = may_read(&state, &caller, &granted.facts, classify::PLACEMENT_ADDRESS);
+    let rows = state.store.involvements(&id).await?;
+    Ok(Json(rows.into_iter().map(|i| InvolvementOut::from_row(i, show_address)).collect()))
+}
+
+/// Record that an agency is involved with the child (a placement, the
+/// child's school, a referral to the return-interview service, a health
+/// provider, another partnership's police or children's services).
+#[utoipa::path(post, path = "/api/v1/children/{id}/involvements", tag = "access",
+    params(("id" = String, Path)), request_body = NewInvolvementIn,
+    responses((status = 201, body = InvolvementOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_involvement(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, bytes: Bytes) -> Result<(StatusCode, Json<InvolvementOut>), ApiError> {
+    let input: NewInvolvementIn = body(&bytes)?;
+    let granted = authorize(&state, &caller, &id, Action::Write, classify::INVOLVEMENT).await?;
+    if input.address.is_some() {
+        authorize(&state, &caller, &id, Action::Write, classify::PLACEMENT_ADDRESS).await?;
+    }
+    let new = homeward_store::NewInvolvement { agency_id: input.agency, relation: input.relation, address: input.address, reason: input.reason };
+    let row = state.store.add_involvement(&id, &new, &caller.identity.user.username, state.clock.now().as_second()).await?;
+    let show_address = may_read(&state, &caller, &granted.facts, classify::PLACEMENT_ADDRESS);
+    Ok((StatusCode::CREATED, Json(InvolvementOut::from_row(row, show_address))))
+}
+
+/// End an involvement: from now on it no longer gives that agency access.
+#[utoipa::path(post, path = "/api/v1/children/{id}/involvements/{involvement}/end", tag = "access",
+    params(("id" = String, Path), ("involvement" = String, Path)),
+    responses((status = 200, body = InvolvementOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn end_involvement(State(state): State<AppState>, caller: Caller, Path((id, involvement)): Path<(String, String)>) -> Result<Json<InvolvementOut>, ApiError> {
+    let granted = authorize(&state, &caller, &id, Action::Write, classify::INVOLVEMENT).await?;
+    let row = state.store.end_involvement(&id, &involvement, &caller.identity.user.username, state.clock.now().as_second()).await?;
+    let show_address = may_read(&state, &caller, &granted.facts, classify::PLACEMENT_ADDRESS);
+    Ok(Json(InvolvementOut::from_row(row, show_address)))
+}
+
+// ------------------------------------------------------------------ break-glass and the access log
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassIn {
+    /// Why the record is needed now (recorded, and told to the child's team manager).
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BreakGlassOut {
+    pub id: String,
+    pub child: String,
+    pub reason: String,
+    pub granted_at: String,
+    pub expires_at: String,
+    /// Notifications sent to the child's team managers about this access.
+    pub notified: usize,
+}
+
+/// How long break-glass access lasts.
+pub const BREAK_GLASS_SECONDS: i64 = 4 * 3600;
+
+/// Emergency access to a child's record outside the caller's normal access,
+/// for a stated reason. It lasts four hours, is read-only, flags every
+/// access in the audit log, and is told to the child's team manager.
+#[utoipa::path(post, path = "/api/v1/children/{id}/break-glass", tag = "access",
+    params(("id" = String, Path)), request_body = BreakGlassIn,
+    responses((status = 201, body = BreakGlassOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn break_glass(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, bytes: Bytes) -> Result<(StatusCode, Json<BreakGlassOut>), ApiError> {
+    caller.audit.set_action("break_glass");
+    caller.audit.set_record("child", &id);
+    caller.audit.set_break_glass();
+    let input: BreakGlassIn = body(&bytes)?;
+    if !crate::auth::routes::may_break_glass(&state, &caller) {
+        caller.audit.refused(classify::IDENTITY, homeward_access::DEFAULT_DENY);
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role may not use break-glass access", None));
+    }
+    let child = state.store.child(&id).await?.ok_or_else(|| ApiError::not_found("child"))?;
+    let now = state.clock.now().as_second();
+    let grant = state.store.grant_access(&caller.identity.user.id, &id, &input.reason, now, now + BREAK_GLASS_SECONDS).await?;
+    caller.audit.add_class(classify::IDENTITY, "break-glass");
+    let notified = crate::notify::break_glass::tell_managers(&state, &child, &grant, &caller.identity).await?;
+    Ok((StatusCode::CREATED, Json(BreakGlassOut {
+        id: grant.id,
+        child: grant.child_id,
+        reason: grant.reason,
+        granted_at: time(grant.granted_at),
+        expires_at: time(grant.expires_at),
+        notified,
+    })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessLogOut {
+    pub seq: i64,
+    pub at: String,
+    pub user: Option<String>,
+    pub agency: Option<String>,
+    pub role: Option<String>,
+    pub action: String,
+    pub operation: String,
+    pub fields: Vec<String>,
+    pub outcome: String,
+    pub rule: Option<String>,
+    pub break_glass: bool,
+}
+
+/// Who has seen this record: every access to it, newest first (to those
+/// allowed to know, such as the team manager).
+#[utoipa::path(get, path = "/api/v1/children/{id}/access-log", tag = "access",
+    params(("id" = String, Path), ("limit" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<AccessLogOut>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn access_log(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<AccessLogOut>>, ApiError> {
+    let q = Params(q);
+    q.only(&["limit"])?;
+    authorize(&state, &caller, &id, Action::Read, classify::ACCESS_LOG).await?;
+    let rows = state.store.audit_for_record("child", &id, q.int("limit", 1, 10_000)?.unwrap_or(500)).await?;
+    Ok(Json(rows
+        .into_iter()
+        .map(|r| AccessLogOut {
+            seq: r.seq,
+            at: time(r.entry.at),
+            user: r.entry.user_id,
+            agency: r.entry.agency,
+            role: r.entry.role,
+            action: r.entry.action,
+            operation: r.entry.operation,
+            fields: r.entry.fields,
+            outcome: r.entry.outcome,
+            rule: r.entry.rule,
+            break_glass: r.entry.break_glass,
+        })
+        .collect()))
+}
+
+// ------------------------------------------------------------------ reports
+
+/// One episode without names, date of birth or address.
+#[derive(Serialize, ToSchema)]
+pub struct PseudonymousEpisodeOut {
+    /// Stable for one child within this service, meaningless outside it.
+    pub child: String,
+    pub age_at_start: Option<i64>,
+    pub status: String,
+    pub responsible_authority: String,
+    pub living_in: String,
+    pub flags: Vec<String>,
+    pub episode: String,
+    pub started_at: String,
+    pub returned_at: Option<String>,
+    pub category: String,
+    pub risk: String,
+}
+
+/// Episodes of the children the caller may report on, pseudonymised: no
+/// names, date of birth, photo or address. For partnership analysts, and
+/// managers reporting on their own agency's children.
+#[utoipa::path(get, path = "/api/v1/reports/episodes", tag = "reports",
+    params(("since" = Option<String>, Query, description = "YYYY-MM-DD"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<PseudonymousEpisodeOut>), (status = 422, body = ErrorBody)))]
+async fn report_episodes(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<PseudonymousEpisodeOut>>, ApiError> {
+    let q = Params(q);
+    q.only(&["since", "limit", "offset"])?;
+    caller.audit.set_action("export");
+    caller.audit.set_record("report", &q.describe());
+    let since = match q.text("since") {
+        None => 0,
+        Some(d) => d
+            .parse::<jiff::civil::Date>()
+            .ok()
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| z.timestamp().as_second())
+            .ok_or_else(|| ApiError::invalid("since", "since: must be a date, YYYY-MM-DD"))?,
+    };
+    let visible = visibility(&state, &caller, Action::Read, classify::PSEUDONYMISED);
+    let rows = state.store.pseudonymous_episodes(&visible, since, q.int("limit", 1, 100_000)?.unwrap_or(10_000), q.int("offset", 0, i64::MAX)?.unwrap_or(0)).await?;
+    let key = &crate::access::pseudonym_key(&state).await?;
+    Ok(Json(rows
+        .into_iter()
+        .map(|r| PseudonymousEpisodeOut {
+            child: crate::access::pseudonym(key, &r.child_id),
+            age_at_start: age_at(&r.date_of_birth, r.started_at),
+            flags: serde_json::from_str(&r.flags).unwrap_or_default(),
+            status: r.status,
+            responsible_authority: r.responsible_authority,
+            living_in: r.living_in,
+            episode: crate::access::pseudonym(key, &format!("{}/{}", r.child_id, r.episode)),
+            started_at: time(r.started_at),
+            returned_at: r.returned_at.map(time),
+            category: r.category,
+            risk: r.risk,
+        })
+        .collect()))
+}
+
+fn age_at(date_of_birth: &str, at: i64) -> Option<i64> {
+    let born: jiff::civil::Date = date_of_birth.parse().ok()?;
+    let day = Timestamp::from_second(at).ok()?.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let years = i64::from(day.year() - born.year());
+    Some(if (day.month(), day.day()) < (born.month(), born.day()) { years - 1 } else { years })
 }
 
 // ------------------------------------------------------------------ notifications
@@ -628,15 +996,30 @@ impl NotificationOut {
     }
 }
 
-/// Notifications, newest first. Filters: a child, a duty, an authority, a
+/// A notification, if the caller may `action` notifications about its
+/// child; one they may not see is answered as if it did not exist.
+async fn notification_for(state: &AppState, caller: &Caller, id: &str, action: Action) -> Result<homeward_store::NotificationRecord, ApiError> {
+    let n = state.store.notification(id).await?.ok_or_else(|| ApiError::not_found("notification"))?;
+    match authorize(state, caller, &n.child_id, action, classify::NOTIFICATIONS).await {
+        Ok(_) => {
+            caller.audit.set_record("notification", id);
+            Ok(n)
+        }
+        Err(e) if e.status == StatusCode::NOT_FOUND => Err(ApiError::not_found("notification")),
+        Err(e) => Err(e),
+    }
+}
+
+/// Notifications about the children the caller may see, newest first. Filters: a child, a duty, an authority, a
 /// role, or only those still waiting for acknowledgement.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
     params(("child" = Option<String>, Query), ("duty" = Option<String>, Query), ("authority" = Option<String>, Query),
            ("role" = Option<String>, Query), ("waiting" = Option<bool>, Query), ("limit" = Option<i64>, Query)),
     responses((status = 200, body = Vec<NotificationOut>), (status = 422, body = ErrorBody)))]
-async fn list_notifications(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<NotificationOut>>, ApiError> {
+async fn list_notifications(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<NotificationOut>>, ApiError> {
     let q = Params(q);
     q.only(&["child", "duty", "authority", "role", "waiting", "limit"])?;
+    caller.audit.set_record("notifications", &q.describe());
     let filter = homeward_store::NotificationFilter {
         child: q.text("child"),
         duty: q.text("duty"),
@@ -644,6 +1027,7 @@ async fn list_notifications(State(state): State<AppState>, _caller: Caller, Quer
         role: q.text("role"),
         waiting: q.flag("waiting")?,
         limit: q.int("limit", 1, 5000)?,
+        visible: Some(visibility(&state, &caller, Action::Read, classify::NOTIFICATIONS)),
     };
     let rows = state.store.notifications(&filter).await?;
     Ok(Json(rows.into_iter().map(|n| NotificationOut::from_record(n, None)).collect()))
@@ -653,8 +1037,8 @@ async fn list_notifications(State(state): State<AppState>, _caller: Caller, Quer
 #[utoipa::path(get, path = "/api/v1/notifications/{id}", tag = "notifications",
     params(("id" = String, Path)),
     responses((status = 200, body = NotificationOut), (status = 404, body = ErrorBody)))]
-async fn get_notification(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> Result<Json<NotificationOut>, ApiError> {
-    let n = state.store.notification(&id).await?.ok_or_else(|| ApiError::not_found("notification"))?;
+async fn get_notification(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<NotificationOut>, ApiError> {
+    let n = notification_for(&state, &caller, &id, Action::Read).await?;
     let deliveries = state.store.deliveries(&id).await?;
     Ok(Json(NotificationOut::from_record(n, Some(deliveries))))
 }
@@ -666,8 +1050,9 @@ async fn get_notification(State(state): State<AppState>, _caller: Caller, Path(i
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/acknowledge", tag = "notifications",
     params(("id" = String, Path)),
     responses((status = 200, body = NotificationOut), (status = 404, body = ErrorBody)))]
-async fn acknowledge_notification(State(state): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> Result<Json<NotificationOut>, ApiError> {
-    let n = state.store.acknowledge(&id, &actor, state.clock.now()).await?;
+async fn acknowledge_notification(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<NotificationOut>, ApiError> {
+    notification_for(&state, &caller, &id, Action::Write).await?;
+    let n = state.store.acknowledge(&id, &caller.actor(), state.clock.now()).await?;
     let deliveries = state.store.deliveries(&id).await?;
     Ok(Json(NotificationOut::from_record(n, Some(deliveries))))
 }
@@ -676,9 +1061,9 @@ async fn acknowledge_notification(State(state): State<AppState>, Caller(actor): 
 #[utoipa::path(get, path = "/api/v1/notifications/{id}/calendar.ics", tag = "notifications",
     params(("id" = String, Path)),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = ErrorBody)))]
-async fn notification_calendar(State(state): State<AppState>, _caller: Caller, Path(id): Path<String>) -> Result<axum::response::Response, ApiError> {
+async fn notification_calendar(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let n = state.store.notification(&id).await?.ok_or_else(|| ApiError::not_found("notification"))?;
+    let n = notification_for(&state, &caller, &id, Action::Read).await?;
     let ics = n.calendar.ok_or_else(|| ApiError::not_found("calendar invitation (this notification is not about a meeting)"))?;
     Ok(([("content-type", "text/calendar; charset=utf-8; method=PUBLISH"), ("content-disposition", "attachment; filename=\"meeting.ics\"")], ics).into_response())
 }

@@ -34,7 +34,7 @@ pub async fn load_synthetic(state: &AppState, config: &homeward_synth::Config) -
             team: None,
             photo_ref: None,
         };
-        let child = store.create_child(&new, &actor, now, true).await?;
+        let child = store.create_child(&new, &actor, now, true, None).await?;
         ids.insert(c.id.clone(), child.id);
     }
     let mut histories: HashMap<&str, Vec<serde_json::Value>> = HashMap::new();
@@ -61,4 +61,97 @@ pub async fn load_synthetic(state: &AppState, config: &homeward_synth::Config) -
         store.record_history(child, events, &actor, now).await?;
     }
     Ok(ids.len())
+}
+
+/// The password of every demo account (only ever created with `--demo`).
+pub const DEMO_PASSWORD: &str = "homeward-demo";
+
+/// (agency id, name, kind, authorities)
+const DEMO_AGENCIES: &[(&str, &str, &str, &[&str])] = &[
+    ("bolton-childrens-services", "Bolton Council Children's Services", "childrens_services", &["bolton"]),
+    ("newham-childrens-services", "Newham Children's Services", "childrens_services", &["newham"]),
+    ("greater-manchester-police", "Greater Manchester Police", "police", &["bolton"]),
+    ("oak-house", "Oak House children's home (demo)", "placement", &[]),
+    ("bolton-return-interviews", "Bolton return interview service (demo)", "return_interview_service", &["bolton"]),
+    ("bolton-health", "Bolton 0-19 health service (demo)", "health", &["bolton"]),
+    ("bolton-high-school", "Bolton High School (demo)", "education", &["bolton"]),
+    ("bolton-partnership", "Bolton Safeguarding Children Partnership", "partnership", &["bolton"]),
+];
+
+/// (username, display name, agency, role)
+const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
+    ("social.worker", "Sam Social Worker", "bolton-childrens-services", "social_worker"),
+    ("team.manager", "Tina Team Manager", "bolton-childrens-services", "team_manager"),
+    ("head.of.service", "Hal Head of Service", "bolton-childrens-services", "head_of_service"),
+    ("missing.coordinator", "Mo Missing Coordinator", "bolton-childrens-services", "missing_coordinator"),
+    ("iro", "Ira Independent Reviewing Officer", "bolton-childrens-services", "iro"),
+    ("edt.worker", "Eddie Emergency Duty (Newham)", "newham-childrens-services", "emergency_duty_worker"),
+    ("police.mpc", "Pat Missing Person Co-ordinator", "greater-manchester-police", "police_mpc"),
+    ("police.officer", "Pip Police Officer", "greater-manchester-police", "police_officer"),
+    ("placement.manager", "Pam Placement Manager", "oak-house", "placement_manager"),
+    ("rhi.worker", "Rhi Return Interview Worker", "bolton-return-interviews", "return_interview_worker"),
+    ("health.practitioner", "Hana Health Practitioner", "bolton-health", "health_practitioner"),
+    ("school.dsl", "Sol School Safeguarding Lead", "bolton-high-school", "school_dsl"),
+    ("analyst", "Ana Partnership Analyst", "bolton-partnership", "partnership_analyst"),
+    ("admin", "Ada System Administrator", "bolton-partnership", "system_administrator"),
+];
+
+/// Creates the demo agencies and one account per role of the access policy
+/// (password [`DEMO_PASSWORD`]), and involves the demo placement, school,
+/// health and return-interview services with a few Bolton children. Does
+/// nothing if any agency exists. Returns the usernames created.
+pub async fn demo_accounts(state: &AppState) -> Result<Vec<String>, StoreError> {
+    use homeward_store::{NewAgency, NewInvolvement, NewUser};
+    if !state.store.agencies().await?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = state.clock.now().as_second();
+    for (id, name, kind, authorities) in DEMO_AGENCIES {
+        let new = NewAgency { id: id.to_string(), name: name.to_string(), kind: kind.to_string(), authorities: authorities.iter().map(|a| a.to_string()).collect() };
+        state.store.create_agency(&new, now).await?;
+    }
+    let hash = crate::auth::password::hash(DEMO_PASSWORD.to_string())
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    let mut created = Vec::new();
+    for (username, name, agency, role) in DEMO_USERS {
+        let new = NewUser {
+            username: username.to_string(),
+            display_name: name.to_string(),
+            email: None,
+            agency_id: agency.to_string(),
+            role: role.to_string(),
+            team: None,
+            password_hash: Some(hash.clone()),
+        };
+        state.store.create_user(&new, now).await?;
+        created.push(username.to_string());
+    }
+    // A few Bolton children, so that each involved agency has someone to see.
+    let bolton = state.store.children(&homeward_store::ChildFilter { authority: Some("bolton".into()), limit: 12, ..Default::default() }).await?;
+    for (n, child) in bolton.iter().enumerate() {
+        let involve = |agency: &str, relation: &str, address: Option<&str>| NewInvolvement {
+            agency_id: agency.to_string(),
+            relation: relation.to_string(),
+            address: address.map(str::to_string),
+            reason: Some("demo".to_string()),
+        };
+        let mut list = Vec::new();
+        if n < 4 {
+            list.push(involve("oak-house", "placement", Some("Oak House, 1 Example Road, Bolton (demo address)")));
+        }
+        if n % 2 == 0 {
+            list.push(involve("bolton-return-interviews", "return_interview", None));
+        }
+        if n % 3 == 0 {
+            list.push(involve("bolton-high-school", "school", None));
+        }
+        if n < 6 {
+            list.push(involve("bolton-health", "health", None));
+        }
+        for new in list {
+            state.store.add_involvement(&child.id, &new, "demo-loader", now).await?;
+        }
+    }
+    Ok(created)
 }

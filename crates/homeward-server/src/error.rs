@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// Stable machine-readable code: `invalid`, `duplicate`, `not_found`, `conflict`, `unauthenticated`, `internal`.
+    /// Stable machine-readable code: `invalid`, `duplicate`, `not_found`, `conflict`, `unauthenticated`, `forbidden`, `csrf`, `throttled`, `internal`.
     pub code: &'static str,
     pub message: String,
     /// The offending field, when one is to blame (`date_of_birth`, `at`, `risk`).
@@ -17,6 +17,9 @@ pub struct ErrorBody {
     /// For `duplicate`: the existing records that match.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<String>,
+    /// For `forbidden`: the policy rule that decided (`default-deny` when none allowed it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 #[derive(Debug)]
@@ -27,7 +30,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, field: Option<&str>) -> Self {
-        ApiError { status, body: ErrorBody { code, message: message.into(), field: field.map(str::to_string), matches: Vec::new() } }
+        ApiError { status, body: ErrorBody { code, message: message.into(), field: field.map(str::to_string), matches: Vec::new(), rule: None } }
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {

@@ -9,7 +9,9 @@
 //! rows still import.
 
 use crate::AppState;
-use homeward_store::{Actor, NewChild, RecordOptions, StoreError};
+use crate::auth::Caller;
+use homeward_access::{Action, RecordFacts, classify};
+use homeward_store::{Actor, NewChild, RecordOptions, StoreError, Visibility};
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use serde::Serialize;
@@ -146,11 +148,12 @@ fn key_part(value: &str) -> String {
 }
 
 /// The child a row is about: exactly one match, or none (and may it be created?).
-async fn find_child(state: &AppState, rows: &Rows, r: &csv::StringRecord, may_create: bool) -> Result<Option<String>, Reject> {
+/// Only children the importer may write episodes for are matched.
+async fn find_child(state: &AppState, rows: &Rows, r: &csv::StringRecord, may_create: bool, visible: &Visibility) -> Result<Option<String>, Reject> {
     let family = need(rows, r, "family_name")?;
     let dob = need(rows, r, "date_of_birth")?;
     let authority = need(rows, r, "authority")?;
-    let matches = state.store.find_matches(family, dob, Some(authority)).await.map_err(|e| Reject(String::new(), e.to_string()))?;
+    let matches = state.store.find_matches(family, dob, Some(authority), Some(visible)).await.map_err(|e| Reject(String::new(), e.to_string()))?;
     match matches.len() {
         1 => Ok(Some(matches[0].id.clone())),
         0 if may_create => Ok(None),
@@ -221,9 +224,12 @@ fn column_of(field: &str, mapping: &[(&str, &str)]) -> String {
     mapping.iter().find(|(f, _)| *f == field).map(|(_, c)| c.to_string()).unwrap_or_else(|| field.to_string())
 }
 
-pub async fn police_list(state: &AppState, text: &str, actor: &Actor, dry_run: bool) -> Result<ImportReport, FileError> {
+pub async fn police_list(state: &AppState, text: &str, caller: &Caller, dry_run: bool) -> Result<ImportReport, FileError> {
     let rows = read(text, POLICE_COLUMNS)?;
     let now = state.clock.now();
+    let actor = &caller.actor();
+    let visible = crate::access::visibility(state, caller, Action::Write, classify::EPISODE);
+    let policy = crate::access::policy_at(state, now);
     let mut report = ImportReport { dry_run, rows: rows.records.len(), ..ImportReport::default() };
     let mapping = [("at", "reported_at"), ("type", "reported_at"), ("started_at", "reported_at"), ("category", "category"), ("risk", "risk"), ("found_by", "found_by")];
     for (line, r) in &rows.records {
@@ -244,9 +250,15 @@ pub async fn police_list(state: &AppState, text: &str, actor: &Actor, dry_run: b
                 }
                 bodies.push((returned, format!("police-list:{}:returned", key_part(reference)), "returned_at"));
             }
-            let child = match find_child(state, &rows, r, true).await? {
+            let child = match find_child(state, &rows, r, true, &visible).await? {
                 Some(id) => id,
                 None => {
+                    let authority = need(&rows, r, "authority")?;
+                    let prospective = RecordFacts { responsible_authority: authority.to_string(), living_in: authority.to_string(), ..RecordFacts::default() };
+                    let decision = policy.decide(&caller.principal, Action::Write, classify::IDENTITY, &prospective);
+                    if !decision.allowed {
+                        return Err(Reject("authority".into(), format!("you may not create records of children in {authority} ({})", decision.rule)));
+                    }
                     // A new child: check the child and its events together, then write.
                     let events: Vec<Value> = bodies.iter().map(|(b, _, _)| b.clone()).collect();
                     let columns: Vec<(&str, &str)> = bodies.iter().map(|(_, _, c)| ("", *c)).collect();
@@ -256,7 +268,7 @@ pub async fn police_list(state: &AppState, text: &str, actor: &Actor, dry_run: b
                         report.events_created += bodies.len();
                         return Ok(());
                     }
-                    state.store.create_child(&new, actor, now, true).await.map_err(store_reject)?.id
+                    state.store.create_child(&new, actor, now, true, None).await.map_err(store_reject)?.id
                 }
             };
             for (body, key, time_column) in bodies {
@@ -274,16 +286,18 @@ pub async fn police_list(state: &AppState, text: &str, actor: &Actor, dry_run: b
     Ok(report)
 }
 
-pub async fn placement_notice(state: &AppState, text: &str, actor: &Actor, dry_run: bool) -> Result<ImportReport, FileError> {
+pub async fn placement_notice(state: &AppState, text: &str, caller: &Caller, dry_run: bool) -> Result<ImportReport, FileError> {
     let rows = read(text, PLACEMENT_COLUMNS)?;
     let now = state.clock.now();
+    let actor = &caller.actor();
+    let visible = crate::access::visibility(state, caller, Action::Write, classify::EPISODE);
     let mut report = ImportReport { dry_run, rows: rows.records.len(), ..ImportReport::default() };
     for (line, r) in &rows.records {
         let result: Result<(), Reject> = async {
             let notice = need(&rows, r, "notice")?;
             let went = when(need(&rows, r, "went_missing_at")?, "went_missing_at")?;
             let episode = format!("placement-{}", key_part(&went));
-            let child = find_child(state, &rows, r, false).await?;
+            let child = find_child(state, &rows, r, false, &visible).await?;
             let note = |fields: &[(&str, &str)]| -> Option<String> {
                 let parts: Vec<String> = fields.iter().filter_map(|(col, label)| rows.get(r, col).map(|v| format!("{label}: {v}"))).collect();
                 (!parts.is_empty()).then(|| parts.join("\n"))

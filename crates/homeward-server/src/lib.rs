@@ -6,7 +6,10 @@
 //! child's duties as stored. The timer worker re-evaluates children whose
 //! duties change state with time.
 
+pub mod access;
 pub mod api;
+pub mod audit;
+pub mod auth;
 pub mod clock;
 mod demo;
 mod error;
@@ -16,10 +19,11 @@ pub mod notify;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use demo::load_synthetic;
+pub use demo::{DEMO_PASSWORD, demo_accounts, load_synthetic};
 pub use error::ApiError;
 
 use axum::Router;
+use homeward_access::{Policies, PolicyError};
 use homeward_store::Store;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -35,11 +39,35 @@ pub struct AppState {
     /// This instance's name, recorded on what it does (timer claims).
     pub instance: String,
     pub metrics: Arc<metrics::Metrics>,
+    /// The need-to-know policy, every version.
+    pub policies: Arc<Policies>,
+    pub auth: auth::AuthConfig,
+    /// Loaded from the database on first use; see [`access::pseudonym_key`].
+    pub pseudonym_key: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, instance: impl Into<String>) -> Self {
-        AppState { store, clock, instance: instance.into(), metrics: Arc::new(metrics::Metrics::default()) }
+    /// A state with the built-in policy and default session settings.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, instance: impl Into<String>) -> Result<Self, PolicyError> {
+        Ok(AppState {
+            store,
+            clock,
+            instance: instance.into(),
+            metrics: Arc::new(metrics::Metrics::default()),
+            policies: Arc::new(Policies::built_in()?),
+            auth: auth::AuthConfig::default(),
+            pseudonym_key: Arc::new(tokio::sync::OnceCell::new()),
+        })
+    }
+
+    pub fn with_policies(mut self, policies: Policies) -> Self {
+        self.policies = Arc::new(policies);
+        self
+    }
+
+    pub fn with_auth(mut self, auth: auth::AuthConfig) -> Self {
+        self.auth = auth;
+        self
     }
 }
 
@@ -60,6 +88,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/readyz", axum::routing::get(api::ready))
         .route("/metrics", axum::routing::get(metrics::render))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(8 * 1024 * 1024))

@@ -18,6 +18,10 @@ struct Harness {
     state: AppState,
     clock: Arc<ManualClock>,
     url: String,
+    /// A police missing person co-ordinator serving every authority the tests use ("pc-1234").
+    token: String,
+    /// A Bolton children's services missing coordinator ("mfh-coordinator").
+    coordinator: String,
 }
 
 fn registry() -> Arc<Registry> {
@@ -33,8 +37,14 @@ async fn databases() -> Vec<String> {
 async fn harness(url: &str, instance: &str, clock: Arc<ManualClock>) -> Harness {
     let db = Db::connect(url).await.unwrap();
     db.migrate().await.unwrap();
-    let state = AppState::new(Store::new(db, registry()), clock.clone(), instance);
-    Harness { state, clock, url: url.to_string() }
+    let state = AppState::new(Store::new(db, registry()), clock.clone(), instance).unwrap();
+    accounts(state, clock, url).await
+}
+
+async fn accounts(state: AppState, clock: Arc<ManualClock>, url: &str) -> Harness {
+    let token = support::account(&state.store, "police", "police", support::ALL_AUTHORITIES, "pc-1234", "police_mpc").await;
+    let coordinator = support::account(&state.store, "bolton-council", "childrens_services", &["bolton"], "mfh-coordinator", "missing_coordinator").await;
+    Harness { state, clock, url: url.to_string(), token, coordinator }
 }
 
 /// The manual clock starts here: after every event the tests record up front.
@@ -44,7 +54,7 @@ fn start() -> Timestamp {
 
 impl Harness {
     async fn call(&self, method: &str, uri: &str, body: Option<Value>, extra: &[(&str, &str)]) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(uri).header("x-homeward-user", "pc-1234").header("x-homeward-agency", "police");
+        let mut req = Request::builder().method(method).uri(uri).header("authorization", format!("Bearer {}", self.token));
         for (k, v) in extra {
             req = req.header(*k, *v);
         }
@@ -311,8 +321,7 @@ impl Harness {
         let req = Request::builder()
             .method("POST")
             .uri(uri)
-            .header("x-homeward-user", "mfh-coordinator")
-            .header("x-homeward-agency", "bolton-council")
+            .header("authorization", format!("Bearer {}", self.coordinator))
             .header("content-type", "text/csv")
             .body(Body::from(text.to_string()))
             .unwrap();
@@ -356,7 +365,7 @@ async fn the_police_list_imports_once_and_reports_each_rejected_row() {
         assert_eq!(missing.as_array().unwrap().len(), 1, "GMP-0001 returned, GMP-0002 still missing");
         assert_eq!(missing[0]["family_name"], "Ward");
         // UK local time: 20:15 in March is 20:15Z.
-        let child = h.state.store.find_matches("Nolan", "2010-02-03", Some("bolton")).await.unwrap();
+        let child = h.state.store.find_matches("Nolan", "2010-02-03", Some("bolton"), None).await.unwrap();
         let events = h.state.store.events(&child[0].id).await.unwrap();
         assert_eq!(events[0].at, "2026-03-02T20:15:00Z".parse::<Timestamp>().unwrap().as_second());
         assert_eq!(events[0].recorded_by, "mfh-coordinator");
@@ -539,9 +548,9 @@ async fn notifying_with(url: &str, instance: &str, clock: Arc<ManualClock>, sink
     let db = Db::connect(url).await.unwrap();
     db.migrate().await.unwrap();
     let planner = Arc::new(Planner::new(registry.clone(), directory.clone(), "https://homeward.test"));
-    let state = AppState::new(Store::new(db, registry).with_notifier(planner), clock.clone(), instance);
+    let state = AppState::new(Store::new(db, registry).with_notifier(planner), clock.clone(), instance).unwrap();
     let channels = Channels::new(directory, Mailer::smtp(smtp).unwrap(), "Homeward <homeward@council.test>".parse().unwrap(), "https://homeward.test").unwrap();
-    Notifying { h: Harness { state, clock, url: url.to_string() }, channels: Arc::new(channels), sink, hooks }
+    Notifying { h: accounts(state, clock, url).await, channels: Arc::new(channels), sink, hooks }
 }
 
 impl Notifying {

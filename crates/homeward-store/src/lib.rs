@@ -8,15 +8,21 @@
 //! Time always comes from the caller (the service's clock), never from the
 //! database, and is stored as whole seconds since the Unix epoch.
 
+mod access;
+mod accounts;
 pub mod db;
 mod error;
 mod model;
 mod notifications;
+pub mod sql;
 mod timers;
 
+pub use access::{AccessGrant, Involvement, NewInvolvement, Visibility};
+pub use accounts::{Agency, Identity, NewAgency, NewUser, SessionRow, TokenRow, User};
 pub use db::Db;
 pub use error::StoreError;
 pub use model::*;
+pub use queries::EpisodeFacts;
 pub use notifications::{
     Delivery, DeliveryRecord, Escalated, MAX_ATTEMPTS, NewNotification, NotificationFilter, NotificationRecord, Notifier, Silent, Target, ack_due, backoff,
 };
@@ -26,6 +32,7 @@ use homeward_core::engine::Replay;
 use homeward_core::{Options, Registry, scenario};
 use jiff::Timestamp;
 use serde_json::{Value, json};
+use sql::{Param, Sql};
 use std::sync::Arc;
 
 /// Who is writing: every row records it.
@@ -87,6 +94,7 @@ impl Store {
         actor: &Actor,
         now: Timestamp,
         allow_duplicate: bool,
+        visible: Option<&Visibility>,
     ) -> Result<Child, StoreError> {
         if new.given_name.trim().is_empty() {
             return Err(StoreError::invalid("given_name", "is required"));
@@ -109,7 +117,7 @@ impl Store {
         })?;
         if !allow_duplicate {
             let matches = self
-                .find_matches(&new.family_name, &new.date_of_birth, Some(&new.responsible_authority))
+                .find_matches(&new.family_name, &new.date_of_birth, Some(&new.responsible_authority), visible)
                 .await?;
             if !matches.is_empty() {
                 return Err(StoreError::Duplicate(matches.into_iter().map(|c| c.id).collect()));
@@ -155,34 +163,58 @@ impl Store {
     }
 
     /// Children whose family name (any case) and date of birth match, in an
-    /// authority if given: the duplicate check before a new record.
+    /// authority if given, among those `visible` allows: the duplicate check
+    /// before a new record.
     pub async fn find_matches(
         &self,
         family_name: &str,
         date_of_birth: &str,
         authority: Option<&str>,
+        visible: Option<&Visibility>,
     ) -> Result<Vec<Child>, StoreError> {
+        let mut sql = Sql::new(concat!("SELECT ", crate::child_columns!(), " FROM children c WHERE LOWER(c.family_name) = LOWER("));
+        sql.param(Param::Text(family_name.trim().to_string()));
+        sql.text(") AND c.date_of_birth = ");
+        sql.param(Param::Text(date_of_birth.to_string()));
+        if let Some(a) = authority {
+            sql.text(" AND (c.responsible_authority = ");
+            sql.param(Param::Text(a.to_string()));
+            sql.text(" OR c.living_in = ");
+            sql.param(Param::Text(a.to_string()));
+            sql.text(")");
+        }
+        if let Some(v) = visible {
+            sql.text(" AND ");
+            v.push(&mut sql);
+        }
+        sql.text(" ORDER BY c.id");
+        let (text, params) = sql.parts();
         let rows: Vec<Child> = with_db!(&self.db, p => {
-            sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE LOWER(family_name) = LOWER($1) AND date_of_birth = $2 \
-                 AND (CAST($3 AS TEXT) IS NULL OR responsible_authority = $3 OR living_in = $3) ORDER BY id"))
-            .bind(family_name.trim())
-            .bind(date_of_birth)
-            .bind(authority)
-            .fetch_all(p)
-            .await
+            crate::bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text.clone())), params).fetch_all(p).await
         })?;
         Ok(rows)
     }
 
     pub async fn children(&self, filter: &ChildFilter) -> Result<Vec<Child>, StoreError> {
+        let mut sql = Sql::new(concat!("SELECT ", crate::child_columns!(), " FROM children c WHERE 1 = 1"));
+        if let Some(a) = &filter.authority {
+            sql.text(" AND (c.responsible_authority = ");
+            sql.param(Param::Text(a.clone()));
+            sql.text(" OR c.living_in = ");
+            sql.param(Param::Text(a.clone()));
+            sql.text(")");
+        }
+        if let Some(v) = &filter.visible {
+            sql.text(" AND ");
+            v.push(&mut sql);
+        }
+        sql.text(" ORDER BY c.family_name, c.given_name, c.id LIMIT ");
+        sql.param(Param::Int(filter.limit));
+        sql.text(" OFFSET ");
+        sql.param(Param::Int(filter.offset));
+        let (text, params) = sql.parts();
         let rows: Vec<Child> = with_db!(&self.db, p => {
-            sqlx::query_as(concat!("SELECT ", crate::child_columns!(), " FROM children WHERE (CAST($1 AS TEXT) IS NULL OR responsible_authority = $1 OR living_in = $1) \
-                 ORDER BY family_name, given_name, id LIMIT $2 OFFSET $3"))
-            .bind(&filter.authority)
-            .bind(filter.limit)
-            .bind(filter.offset)
-            .fetch_all(p)
-            .await
+            crate::bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text.clone())), params).fetch_all(p).await
         })?;
         Ok(rows)
     }

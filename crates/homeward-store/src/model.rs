@@ -83,6 +83,8 @@ pub struct ChildFilter {
     pub authority: Option<String>,
     pub limit: i64,
     pub offset: i64,
+    /// Only children the caller may see.
+    pub visible: Option<crate::access::Visibility>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -169,6 +171,8 @@ pub struct DutyFilter {
     pub include_closed: bool,
     pub limit: Option<i64>,
     pub offset: i64,
+    /// Only duties of children the caller may see.
+    pub visible: Option<crate::access::Visibility>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

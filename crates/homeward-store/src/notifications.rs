@@ -26,6 +26,11 @@ pub trait Notifier: Send + Sync {
     /// The message to the next person up when `waiting` was not acknowledged
     /// in time, or `None` when the role has no manager.
     fn escalate(&self, waiting: &NotificationRecord) -> Option<NewNotification>;
+    /// The messages telling the child's managers that someone used
+    /// break-glass access to the record. None by default.
+    fn on_break_glass(&self, _child: &Child, _grant: &crate::AccessGrant, _who: &str) -> Vec<NewNotification> {
+        Vec::new()
+    }
 }
 
 /// A notifier that tells nobody (tools that load history, such as the demo).
@@ -151,6 +156,8 @@ pub struct NotificationFilter {
     /// Only those nobody has acknowledged yet.
     pub waiting: bool,
     pub limit: Option<i64>,
+    /// Only notifications about children the caller may see.
+    pub visible: Option<crate::access::Visibility>,
 }
 
 /// What an escalation round did.
@@ -285,17 +292,44 @@ impl Store {
 
     pub async fn notifications(&self, filter: &NotificationFilter) -> Result<Vec<NotificationRecord>, StoreError> {
         let limit = filter.limit.unwrap_or(500).clamp(1, 5000);
+        use crate::sql::{Param, Sql};
+        let mut sql = Sql::new(concat!("SELECT ", crate::notification_columns!(), " FROM notifications n WHERE 1 = 1"));
+        for (column, value) in [("n.child_id", &filter.child), ("n.duty_id", &filter.duty), ("n.authority", &filter.authority), ("n.role", &filter.role)] {
+            if let Some(v) = value {
+                sql.text(" AND ");
+                sql.text(column);
+                sql.text(" = ");
+                sql.param(Param::Text(v.clone()));
+            }
+        }
+        if filter.waiting {
+            sql.text(" AND n.settled IS NULL");
+        }
+        if let Some(v) = &filter.visible {
+            sql.text(" AND n.child_id IN (SELECT c.id FROM children c WHERE ");
+            v.push(&mut sql);
+            sql.text(")");
+        }
+        sql.text(" ORDER BY n.created_at DESC, n.id DESC LIMIT ");
+        sql.param(Param::Int(limit));
+        let (text, params) = sql.parts();
         let rows = with_db!(self.db(), p => {
-            sqlx::query_as(concat!(
-                "SELECT ", crate::notification_columns!(), " FROM notifications \
-                 WHERE ($1 IS NULL OR child_id = $1) AND ($2 IS NULL OR duty_id = $2) AND ($3 IS NULL OR authority = $3) \
-                 AND ($4 IS NULL OR role = $4) AND ($5 = 0 OR settled IS NULL) ORDER BY created_at DESC, id DESC LIMIT $6"
-            ))
-            .bind(&filter.child).bind(&filter.duty).bind(&filter.authority).bind(&filter.role).bind(i64::from(filter.waiting)).bind(limit)
-            .fetch_all(p)
-            .await
+            crate::bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text.clone())), params).fetch_all(p).await
         })?;
         Ok(rows)
+    }
+
+    /// Writes notifications that are not about a duty stage (break-glass
+    /// notices) with their deliveries, in one transaction. Returns how many
+    /// were new.
+    pub async fn notify(&self, list: &[NewNotification], now: Timestamp) -> Result<usize, StoreError> {
+        let inserted = with_db!(self.db(), p => {
+            let mut tx = p.begin_with(self.db().begin_statement()).await?;
+            let n = enqueue_notifications!(tx, list, now);
+            tx.commit().await?;
+            n
+        });
+        Ok(inserted)
     }
 
     pub async fn deliveries(&self, notification_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {

@@ -1,6 +1,8 @@
 //! Read-side queries over the projections.
 
 use crate::model::{DutyFilter, DutyRecord, EpisodeRow, MissingChild};
+use crate::access::Visibility;
+use crate::sql::{Param, Sql};
 use crate::{Store, StoreError, secs, with_db};
 use jiff::Timestamp;
 
@@ -11,75 +13,92 @@ impl Store {
     /// The SQL names only the filters given, so the indexes on open duties
     /// (authority, role, due) serve "my overdue duties" directly. Every value
     /// is a bound parameter; only fixed fragments are joined.
-    pub async fn duties<'a>(&self, f: &'a DutyFilter, now: Timestamp) -> Result<Vec<DutyRecord>, StoreError> {
-        enum Param<'a> {
-            Text(&'a str),
-            Int(i64),
-        }
+    pub async fn duties(&self, f: &DutyFilter, now: Timestamp) -> Result<Vec<DutyRecord>, StoreError> {
         let now_s = secs(now);
-        let mut conditions: Vec<String> = Vec::new();
-        let mut params: Vec<Param<'_>> = Vec::new();
-        let mut add = |fragment: &str, values: Vec<Param<'a>>| {
-            let mut text = fragment.to_string();
-            for v in values {
-                params.push(v);
-                text = text.replacen('?', &format!("${}", params.len()), 1);
-            }
-            conditions.push(text);
+        let mut sql = Sql::new(concat!("SELECT ", crate::duty_columns!(), " FROM duties"));
+        let mut first = true;
+        let mut and = |sql: &mut Sql| {
+            sql.text(if first { " WHERE " } else { " AND " });
+            first = false;
         };
         if let Some(a) = &f.authority {
-            add("authority = ?", vec![Param::Text(a)]);
+            and(&mut sql);
+            sql.text("authority = ");
+            sql.param(Param::Text(a.clone()));
         }
         if let Some(c) = &f.child {
-            add("child_id = ?", vec![Param::Text(c)]);
+            and(&mut sql);
+            sql.text("child_id = ");
+            sql.param(Param::Text(c.clone()));
         }
         if let Some(k) = &f.kind {
-            add("kind = ?", vec![Param::Text(k)]);
+            and(&mut sql);
+            sql.text("kind = ");
+            sql.param(Param::Text(k.clone()));
         }
         if let Some(r) = &f.by_role {
-            add("by_role = ?", vec![Param::Text(r)]);
+            and(&mut sql);
+            sql.text("by_role = ");
+            sql.param(Param::Text(r.clone()));
         }
         if !f.include_closed || f.overdue || f.due_within_hours.is_some() {
-            add("state IN ('due', 'overdue', 'upcoming')", vec![]);
+            and(&mut sql);
+            sql.text("state IN ('due', 'overdue', 'upcoming')");
         }
         if f.overdue {
-            add("due < ? AND triggered_at <= ?", vec![Param::Int(now_s), Param::Int(now_s)]);
+            and(&mut sql);
+            sql.text("due < ");
+            sql.param(Param::Int(now_s));
+            sql.text(" AND triggered_at <= ");
+            sql.param(Param::Int(now_s));
         }
         if let Some(h) = f.due_within_hours {
-            add("due >= ? AND due <= ?", vec![Param::Int(now_s), Param::Int(now_s + h * 3600)]);
+            and(&mut sql);
+            sql.text("due >= ");
+            sql.param(Param::Int(now_s));
+            sql.text(" AND due <= ");
+            sql.param(Param::Int(now_s + h * 3600));
         }
-        let mut sql = String::from(concat!("SELECT ", crate::duty_columns!(), " FROM duties"));
-        if !conditions.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&conditions.join(" AND "));
+        if let Some(v) = &f.visible {
+            and(&mut sql);
+            sql.text("child_id IN (SELECT c.id FROM children c WHERE ");
+            v.push(&mut sql);
+            sql.text(")");
         }
-        sql.push_str(&format!(" ORDER BY due, id LIMIT ${} OFFSET ${}", params.len() + 1, params.len() + 2));
+        sql.text(" ORDER BY due, id LIMIT ");
+        sql.param(Param::Int(f.limit.unwrap_or(i64::MAX)));
+        sql.text(" OFFSET ");
+        sql.param(Param::Int(f.offset));
+        let (text, params) = sql.parts();
         let rows: Vec<DutyRecord> = with_db!(self.db(), p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            for v in &params {
-                q = match v {
-                    Param::Text(t) => q.bind(*t),
-                    Param::Int(i) => q.bind(*i),
-                };
-            }
-            q.bind(f.limit.unwrap_or(i64::MAX)).bind(f.offset).fetch_all(p).await
+            crate::bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text.clone())), params).fetch_all(p).await
         })?;
         Ok(rows)
     }
 
-    /// Children missing now (an open episode), newest first, in an authority if given.
-    pub async fn currently_missing(&self, authority: Option<&str>) -> Result<Vec<MissingChild>, StoreError> {
+    /// Children missing now (an open episode), newest first, in an authority
+    /// if given, among those `visible` allows.
+    pub async fn currently_missing(&self, authority: Option<&str>, visible: Option<&Visibility>) -> Result<Vec<MissingChild>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT c.id AS child_id, c.given_name, c.family_name, c.date_of_birth, c.status, c.responsible_authority, c.living_in, \
+             e.episode, e.started_at, e.category, e.risk \
+             FROM episodes e JOIN children c ON c.id = e.child_id WHERE e.returned_at IS NULL",
+        );
+        if let Some(a) = authority {
+            sql.text(" AND (c.living_in = ");
+            sql.param(Param::Text(a.to_string()));
+            sql.text(" OR c.responsible_authority = ");
+            sql.param(Param::Text(a.to_string()));
+            sql.text(")");
+        }
+        if let Some(v) = visible {
+            sql.text(" AND ");
+            v.push(&mut sql);
+        }
+        sql.text(" ORDER BY e.started_at DESC, c.id");
+        let (text, params) = sql.parts();
         let rows: Vec<MissingChild> = with_db!(self.db(), p => {
-            sqlx::query_as(
-                "SELECT c.id AS child_id, c.given_name, c.family_name, c.date_of_birth, c.status, c.responsible_authority, c.living_in, \
-                 e.episode, e.started_at, e.category, e.risk \
-                 FROM episodes e JOIN children c ON c.id = e.child_id \
-                 WHERE e.returned_at IS NULL AND (CAST($1 AS TEXT) IS NULL OR c.living_in = $1 OR c.responsible_authority = $1) \
-                 ORDER BY e.started_at DESC, c.id",
-            )
-            .bind(authority)
-            .fetch_all(p)
-            .await
+            crate::bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text.clone())), params).fetch_all(p).await
         })?;
         Ok(rows)
     }
@@ -93,4 +112,52 @@ impl Store {
         })?;
         Ok(rows)
     }
+
+    /// Episodes of the children `visible` allows, started since `since`,
+    /// with the child's facts but no names (for pseudonymised reports).
+    pub async fn pseudonymous_episodes(&self, visible: &Visibility, since: i64, limit: i64, offset: i64) -> Result<Vec<EpisodeFacts>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT c.id AS child_id, c.date_of_birth, c.status, c.responsible_authority, c.living_in, c.flags, \
+             e.episode, e.started_at, e.returned_at, e.category, e.risk \
+             FROM episodes e JOIN children c ON c.id = e.child_id WHERE e.started_at >= ",
+        );
+        sql.param(Param::Int(since));
+        sql.text(" AND ");
+        visible.push(&mut sql);
+        sql.text(" ORDER BY e.started_at, c.id, e.episode LIMIT ");
+        sql.param(Param::Int(limit));
+        sql.text(" OFFSET ");
+        sql.param(Param::Int(offset));
+        let (text, params) = sql.parts();
+        let rows: Vec<EpisodeFacts> = with_db!(self.db(), p => {
+            crate::bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text.clone())), params).fetch_all(p).await
+        })?;
+        Ok(rows)
+    }
+
+    /// A named setting, set to `value` the first time it is asked for (so
+    /// every instance agrees on it from then on).
+    pub async fn setting_or_init(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        with_db!(self.db(), p => {
+            sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING").bind(name).bind(value).execute(p).await.map(|_| ())
+        })?;
+        let stored: String = with_db!(self.db(), p => sqlx::query_scalar("SELECT value FROM settings WHERE name = $1").bind(name).fetch_one(p).await)?;
+        Ok(stored)
+    }
+}
+
+/// An episode with its child's facts but no names, for reports.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct EpisodeFacts {
+    pub child_id: String,
+    pub date_of_birth: String,
+    pub status: String,
+    pub responsible_authority: String,
+    pub living_in: String,
+    pub flags: String,
+    pub episode: String,
+    pub started_at: i64,
+    pub returned_at: Option<i64>,
+    pub category: String,
+    pub risk: String,
 }

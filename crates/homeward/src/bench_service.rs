@@ -61,7 +61,7 @@ async fn seed_due_timers(store: &Store, n: usize, at: Timestamp) -> Result<()> {
             team: None,
             photo_ref: None,
         };
-        let c = store.create_child(&child, &actor, at, true).await?;
+        let c = store.create_child(&child, &actor, at, true, None).await?;
         let events = vec![
             json!({"at": reported.to_string(), "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"}),
             json!({"at": returned.to_string(), "episode": "e1", "type": "returned", "found_by": "carer"}),
@@ -126,7 +126,7 @@ pub async fn timers(registry: Arc<Registry>, n: usize, url: Option<&str>) -> Res
                 Some(u) => Db::connect(u).await?,
                 None => Db::connect(&format!("sqlite://{}", dir.join("bench.sqlite3").display())).await?,
             };
-            states.push(AppState::new(Store::new(own, registry.clone()), clock.clone(), format!("bench-{i}")));
+            states.push(AppState::new(Store::new(own, registry.clone()), clock.clone(), format!("bench-{i}")).map_err(|e| anyhow::anyhow!("{e}"))?);
         }
         let (seconds, fired) = drain(&states).await?;
         let acted = store.alert_count().await?;
@@ -167,8 +167,22 @@ pub async fn import(registry: Arc<Registry>, n: usize, url: Option<&str>) -> Res
     let file = dir.join("police-list.csv");
     std::fs::write(&file, police_list(n))?;
     let clock = Arc::new(ManualClock::new("2026-03-01T08:00:00Z".parse()?));
-    let state = AppState::new(Store::new(db.clone(), registry), clock, "bench-import");
-    let actor = Actor { user: "bench".into(), agency: "lancashire-police".into() };
+    let state = AppState::new(Store::new(db.clone(), registry), clock, "bench-import").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = state.clock.now().as_second();
+    let agency = homeward_store::NewAgency { id: "lancashire-police".into(), name: "Lancashire Constabulary".into(), kind: "police".into(), authorities: vec!["lancashire".into()] };
+    state.store.create_agency(&agency, now).await?;
+    let user = homeward_store::NewUser {
+        username: "bench".into(),
+        display_name: "Import benchmark".into(),
+        email: None,
+        agency_id: "lancashire-police".into(),
+        role: "police_mpc".into(),
+        team: None,
+        password_hash: None,
+    };
+    let user = state.store.create_user(&user, now).await?;
+    let identity = state.store.identity_by_id(&user.id).await?.ok_or_else(|| anyhow::anyhow!("the benchmark account"))?;
+    let actor = homeward_server::auth::Caller::local(identity, "bench import");
     let text = std::fs::read_to_string(&file)?;
     let start = Instant::now();
     let report = homeward_server::import::police_list(&state, &text, &actor, false).await.map_err(|e| anyhow::anyhow!("{e}"))?;

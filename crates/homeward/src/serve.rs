@@ -36,12 +36,10 @@ pub struct ImportArgs {
     /// Check every row and report what would be created; write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Who is importing (recorded on every record).
+    /// The username of the account importing: its agency and role decide
+    /// which children it may record for, and it is recorded on every record.
     #[arg(long, env = "HOMEWARD_USER")]
     user: String,
-    /// On behalf of which agency.
-    #[arg(long, env = "HOMEWARD_AGENCY")]
-    agency: String,
 }
 
 #[derive(clap::Args)]
@@ -89,6 +87,10 @@ pub struct ServeArgs {
     /// must outlast the slowest delivery.
     #[arg(long, env = "HOMEWARD_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(2..=3600))]
     lease_seconds: i64,
+    /// Send the session cookie without `Secure`, for use over plain HTTP on
+    /// this machine (implied by --demo). Never in production.
+    #[arg(long)]
+    insecure_cookies: bool,
 }
 
 impl DatabaseArgs {
@@ -102,7 +104,7 @@ impl DatabaseArgs {
         }
     }
 
-    async fn open(&self) -> Result<Db> {
+    pub(crate) async fn open(&self) -> Result<Db> {
         let url = self.url()?;
         let db = Db::connect(&url).await.with_context(|| "connecting to the database")?;
         db.migrate().await.context("applying migrations")?;
@@ -155,7 +157,9 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
             Store::new(db.clone(), registry).with_notifier(planner),
             Arc::new(SystemClock),
             args.instance.clone().unwrap_or_else(|| format!("homeward-{}", uuid_like())),
-        );
+        )
+        .map_err(|e| anyhow::anyhow!("the built-in access policy: {e}"))?
+        .with_auth(homeward_server::auth::AuthConfig { secure_cookie: !(args.insecure_cookies || args.demo), ..Default::default() });
         tracing::info!(inboxes = directory.len(), email = %channels.mailer.describe(), "notifications configured");
         if args.demo {
             let started = std::time::Instant::now();
@@ -168,6 +172,10 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
             let loaded = homeward_server::load_synthetic(&state, &config).await.context("loading demo data")?;
             tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo load finished");
             tracing::info!(children = loaded, "demo data loaded");
+            let accounts = homeward_server::demo_accounts(&state).await.context("creating demo accounts")?;
+            if !accounts.is_empty() {
+                tracing::info!(password = homeward_server::DEMO_PASSWORD, users = %accounts.join(", "), "demo accounts created: log in as any of these users with the demo password");
+            }
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let lease = jiff::SignedDuration::from_secs(args.lease_seconds);
@@ -177,7 +185,7 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
         let sender = (!args.no_worker).then(|| tokio::spawn(notify::run(state.clone(), channels.clone(), notify_config, stopped)));
         let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(listen = %args.listen, database = db.backend(), instance = %state.instance, "homeward is serving");
-        axum::serve(listener, homeward_server::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(listener, homeward_server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
         let _ = stop.send(true);
         for task in [worker, sender].into_iter().flatten() {
             let _ = task.await;
@@ -219,12 +227,22 @@ pub fn import(registry: Registry, cmd: ImportCommand) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     runtime()?.block_on(async move {
         let db = args.database.open().await?;
-        let state = AppState::new(Store::new(db.clone(), Arc::new(registry)), Arc::new(SystemClock), "import");
-        let actor = homeward_store::Actor { user: args.user, agency: args.agency };
-        let report = match kind {
-            "police-list" => homeward_server::import::police_list(&state, &text, &actor, args.dry_run).await,
-            _ => homeward_server::import::placement_notice(&state, &text, &actor, args.dry_run).await,
+        let state = AppState::new(Store::new(db.clone(), Arc::new(registry)), Arc::new(SystemClock), "import")
+            .map_err(|e| anyhow::anyhow!("the built-in access policy: {e}"))?;
+        let Some(identity) = state.store.identity_by_username(&args.user).await? else {
+            anyhow::bail!("--user: no account '{}' (see `homeward accounts add-user`)", args.user);
         };
+        let caller = homeward_server::auth::Caller::local(identity, &format!("CLI import {kind}"));
+        let report = match kind {
+            "police-list" => homeward_server::import::police_list(&state, &text, &caller, args.dry_run).await,
+            _ => homeward_server::import::placement_notice(&state, &text, &caller, args.dry_run).await,
+        };
+        caller.audit.set_record("import", kind);
+        let mut entry = caller.audit.entry();
+        entry.at = state.clock.now().as_second();
+        entry.status = if report.is_ok() { 200 } else { 422 };
+        entry.outcome = if report.is_ok() { "allowed".into() } else { "failed".into() };
+        state.store.audit_append(&entry).await.context("writing the audit entry")?;
         db.close().await;
         let report = match report {
             Ok(r) => r,

@@ -150,6 +150,49 @@ impl Notifier for Planner {
             .collect()
     }
 
+    fn on_break_glass(&self, child: &Child, grant: &homeward_store::AccessGrant, who: &str) -> Vec<NewNotification> {
+        let authority = child.responsible_authority.clone();
+        let protocol = self.registry.protocol_id_for(&authority).to_string();
+        // The child's social worker's manager under the protocol (a team
+        // manager, or newham's practice lead), unless the directory says otherwise.
+        let manager = self
+            .directory
+            .inbox(&authority, "social_worker")
+            .and_then(|i| i.escalate_to.clone())
+            .or_else(|| self.role(&protocol, "social_worker").and_then(|r| r.manager.clone()))
+            .unwrap_or_else(|| "team_manager".to_string());
+        let id = uuid::Uuid::now_v7().to_string();
+        let (targets, ack_within) = self.targets(&authority, &manager);
+        let until = Timestamp::from_second(grant.expires_at).map(local).unwrap_or_default();
+        let subject = format!("Break-glass access to {}'s record", short_name(child));
+        let body = format!(
+            "Homeward: {who} used break-glass (emergency) access to the record of {} (Homeward reference {}), \
+             which their normal access does not cover.\n\nReason given: {}\nAccess lasts until: {until}\n\n\
+             Every read under this access is flagged in the record's access log. If it was not justified, raise it \
+             with the person and the partnership's information governance lead.\n\nAcknowledge that you have seen this:\n{}/acknowledge\n",
+            short_name(child),
+            child.id,
+            grant.reason,
+            self.link(&id)
+        );
+        vec![NewNotification {
+            id,
+            duty_id: format!("break-glass/{}", grant.id),
+            stage: "break_glass".to_string(),
+            child_id: child.id.clone(),
+            authority,
+            protocol,
+            role: manager,
+            level: 0,
+            escalation_of: None,
+            subject,
+            body,
+            calendar: None,
+            ack_within,
+            targets,
+        }]
+    }
+
     fn escalate(&self, waiting: &NotificationRecord) -> Option<NewNotification> {
         if waiting.level >= MAX_LEVEL {
             return None;

@@ -173,3 +173,48 @@ impl WebhookReceiver {
         self.hooks.lock().unwrap().clone()
     }
 }
+
+/// Creates an agency (if new) and a user in it, and returns a read-write API
+/// token for the user: how tests and tools call the API as someone.
+pub async fn account(store: &homeward_store::Store, agency: &str, kind: &str, authorities: &[&str], username: &str, role: &str) -> String {
+    let now = 1_767_225_600; // 2026-01-01
+    if store.agency(agency).await.unwrap().is_none() {
+        let new = homeward_store::NewAgency {
+            id: agency.to_string(),
+            name: format!("{agency} (test)"),
+            kind: kind.to_string(),
+            authorities: authorities.iter().map(|a| a.to_string()).collect(),
+        };
+        store.create_agency(&new, now).await.unwrap();
+    }
+    let user = homeward_store::NewUser {
+        username: username.to_string(),
+        display_name: username.to_string(),
+        email: None,
+        agency_id: agency.to_string(),
+        role: role.to_string(),
+        team: None,
+        password_hash: None,
+    };
+    let user = match store.identity_by_username(username).await.unwrap() {
+        Some(existing) => existing.user,
+        None => store.create_user(&user, now).await.unwrap(),
+    };
+    let token = format!("{}{}", homeward_server::auth::TOKEN_PREFIX, homeward_server::auth::random_token());
+    store.create_token(&homeward_server::auth::token_hash(&token), &user.id, "tests", &["read".into(), "write".into()], now, None).await.unwrap();
+    token
+}
+
+/// Every authority the tests use.
+pub const ALL_AUTHORITIES: &[&str] = &[
+    "bath-and-north-east-somerset",
+    "blackburn-with-darwen",
+    "blackpool",
+    "lancashire",
+    "newham",
+    "derby",
+    "derbyshire",
+    "bolton",
+    "testshire",
+    "york",
+];

@@ -1,0 +1,166 @@
+//! One audit entry for every API request: who (user, agency, role), what
+//! (operation, record, field classes), the policy rule that allowed or
+//! refused it, the outcome, from where, and the request id.
+//!
+//! The middleware puts an [`AuditSlot`] in the request; authentication fills
+//! in who is calling and handlers add the record, the classes disclosed or
+//! written, and the deciding rule. When the response is ready the entry is
+//! appended to the tamper-evident log. If that write fails the response is
+//! withheld (503): nothing is disclosed without a trace.
+
+use crate::AppState;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use homeward_store::{AuditEntry, Identity};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Default)]
+struct Draft {
+    entry: AuditEntry,
+}
+
+/// The entry being built for the current request.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSlot(Arc<Mutex<Draft>>);
+
+impl AuditSlot {
+    fn with(&self, f: impl FnOnce(&mut AuditEntry)) {
+        // A poisoned lock only means another part of this request panicked;
+        // the entry is still worth writing.
+        let mut draft = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut draft.entry);
+    }
+
+    pub fn set_who(&self, identity: &Identity) {
+        self.with(|e| {
+            e.user_id = Some(identity.user.id.clone());
+            e.agency = Some(identity.agency.id.clone());
+            e.role = Some(identity.user.role.clone());
+        });
+    }
+
+    /// Names the user for requests made before they are authenticated (login).
+    pub fn set_attempted_user(&self, username: &str) {
+        self.with(|e| {
+            if e.user_id.is_none() {
+                e.user_id = Some(format!("username:{username}"));
+            }
+        });
+    }
+
+    pub fn set_action(&self, action: &str) {
+        self.with(|e| e.action = action.to_string());
+    }
+
+    pub fn set_record(&self, record_type: &str, record_id: &str) {
+        self.with(|e| {
+            e.record_type = Some(record_type.to_string());
+            e.record_id = Some(record_id.to_string());
+        });
+    }
+
+    /// Adds a field class disclosed or written, and the rule that allowed
+    /// it (the first rule given is the one recorded; refusals override).
+    pub fn add_class(&self, class: &str, rule: &str) {
+        self.with(|e| {
+            if !e.fields.iter().any(|f| f == class) {
+                e.fields.push(class.to_string());
+            }
+            if e.rule.is_none() {
+                e.rule = Some(rule.to_string());
+            }
+        });
+    }
+
+    pub fn refused(&self, class: &str, rule: &str) {
+        self.with(|e| {
+            if !e.fields.iter().any(|f| f == class) {
+                e.fields.push(class.to_string());
+            }
+            e.rule = Some(rule.to_string());
+        });
+    }
+
+    /// The client's address, when the server knows it.
+    pub fn source(&self) -> Option<String> {
+        let draft = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        draft.entry.source.clone()
+    }
+
+    pub fn set_break_glass(&self) {
+        self.with(|e| e.break_glass = true);
+    }
+
+    /// The entry as built so far (for callers outside HTTP, such as the CLI).
+    pub fn entry(&self) -> AuditEntry {
+        let draft = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        draft.entry.clone()
+    }
+
+    /// A slot for work done outside an HTTP request.
+    pub fn local(operation: &str) -> AuditSlot {
+        let slot = AuditSlot::default();
+        slot.with(|e| {
+            e.operation = operation.to_string();
+            e.action = "write".to_string();
+            e.source = Some("local".to_string());
+        });
+        slot
+    }
+
+    fn take(&self) -> AuditEntry {
+        let mut draft = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut draft.entry)
+    }
+}
+
+fn outcome(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        200..=399 => "allowed",
+        401 | 403 | 404 => "denied",
+        400..=499 => "failed",
+        _ => "error",
+    }
+}
+
+/// The middleware: one entry per request under `/api/v1`.
+pub async fn record(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/v1/") {
+        return next.run(request).await;
+    }
+    let slot = AuditSlot::default();
+    let operation = format!(
+        "{} {}",
+        request.method(),
+        request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| request.uri().path().to_string())
+    );
+    let action = if matches!(*request.method(), Method::GET | Method::HEAD) { "read" } else { "write" };
+    let source = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    slot.set_action(action);
+    slot.with(|e| e.source = source);
+    request.extensions_mut().insert(slot.clone());
+
+    let response = next.run(request).await;
+
+    let mut entry = slot.take();
+    entry.at = state.clock.now().as_second();
+    entry.operation = operation;
+    entry.status = response.status().as_u16();
+    entry.outcome = outcome(response.status()).to_string();
+    entry.request_id = request_id;
+    if entry.outcome != "allowed" && entry.rule.is_none() && response.status() == StatusCode::NOT_FOUND && entry.record_id.is_some() {
+        entry.rule = Some(homeward_access::DEFAULT_DENY.to_string());
+    }
+    match state.store.audit_append(&entry).await {
+        Ok(_) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "could not write the audit entry; the response is withheld");
+            crate::error::ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "internal", "the audit log is unavailable; nothing was disclosed", None)
+                .into_response()
+        }
+    }
+}
