@@ -8,12 +8,14 @@
 //! Time always comes from the caller (the service's clock), never from the
 //! database, and is stored as whole seconds since the Unix epoch.
 
+mod audit;
 pub mod db;
 mod error;
 mod model;
 mod notifications;
 mod timers;
 
+pub use audit::{AUDIT_GENESIS, AuditEntry, AuditRecord, AuditVerification, BrokenLink, DEFAULT_AUDIT_RETENTION_DAYS};
 pub use db::Db;
 pub use error::StoreError;
 pub use model::*;
