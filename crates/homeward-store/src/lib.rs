@@ -10,6 +10,7 @@
 
 mod access;
 mod accounts;
+mod audit;
 pub mod db;
 mod error;
 mod model;
@@ -19,6 +20,7 @@ mod timers;
 
 pub use access::{AccessGrant, Involvement, NewInvolvement, Visibility};
 pub use accounts::{Agency, Identity, NewAgency, NewUser, SessionRow, TokenRow, User};
+pub use audit::{AUDIT_GENESIS, AuditEntry, AuditRecord, AuditVerification, BrokenLink, DEFAULT_AUDIT_RETENTION_DAYS};
 pub use db::Db;
 pub use error::StoreError;
 pub use model::*;
