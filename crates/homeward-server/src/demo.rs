@@ -66,48 +66,66 @@ pub async fn load_synthetic(state: &AppState, config: &homeward_synth::Config) -
 /// The password of every demo account (only ever created with `--demo`).
 pub const DEMO_PASSWORD: &str = "homeward-demo";
 
-/// (agency id, name, kind, authorities)
-const DEMO_AGENCIES: &[(&str, &str, &str, &[&str])] = &[
-    ("bolton-childrens-services", "Bolton Council Children's Services", "childrens_services", &["bolton"]),
-    ("newham-childrens-services", "Newham Children's Services", "childrens_services", &["newham"]),
-    ("greater-manchester-police", "Greater Manchester Police", "police", &["bolton"]),
-    ("oak-house", "Oak House children's home (demo)", "placement", &[]),
-    ("bolton-return-interviews", "Bolton return interview service (demo)", "return_interview_service", &["bolton"]),
-    ("bolton-health", "Bolton 0-19 health service (demo)", "health", &["bolton"]),
-    ("bolton-high-school", "Bolton High School (demo)", "education", &["bolton"]),
-    ("bolton-partnership", "Bolton Safeguarding Children Partnership", "partnership", &["bolton"]),
+/// (agency id, name, kind): each serves the demo's home authority, except
+/// the police force, which serves every demo authority (so that one login
+/// shows the whole demo), and the placement, which serves none (it sees only
+/// the children placed with it).
+const DEMO_AGENCIES: &[(&str, &str, &str)] = &[
+    ("childrens-services", "Children's Services (demo, home authority)", "childrens_services"),
+    ("neighbouring-childrens-services", "Children's Services of a neighbouring partnership (demo)", "childrens_services"),
+    ("police", "Police force (demo, every demo authority)", "police"),
+    ("oak-house", "Oak House children's home (demo)", "placement"),
+    ("return-interviews", "Return interview service (demo)", "return_interview_service"),
+    ("health", "0-19 health service (demo)", "health"),
+    ("high-school", "High School (demo)", "education"),
+    ("partnership", "Safeguarding Children Partnership (demo)", "partnership"),
 ];
 
 /// (username, display name, agency, role)
 const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
-    ("social.worker", "Sam Social Worker", "bolton-childrens-services", "social_worker"),
-    ("team.manager", "Tina Team Manager", "bolton-childrens-services", "team_manager"),
-    ("head.of.service", "Hal Head of Service", "bolton-childrens-services", "head_of_service"),
-    ("missing.coordinator", "Mo Missing Coordinator", "bolton-childrens-services", "missing_coordinator"),
-    ("iro", "Ira Independent Reviewing Officer", "bolton-childrens-services", "iro"),
-    ("edt.worker", "Eddie Emergency Duty (Newham)", "newham-childrens-services", "emergency_duty_worker"),
-    ("police.mpc", "Pat Missing Person Co-ordinator", "greater-manchester-police", "police_mpc"),
-    ("police.officer", "Pip Police Officer", "greater-manchester-police", "police_officer"),
+    ("social.worker", "Sam Social Worker", "childrens-services", "social_worker"),
+    ("team.manager", "Tina Team Manager", "childrens-services", "team_manager"),
+    ("head.of.service", "Hal Head of Service", "childrens-services", "head_of_service"),
+    ("missing.coordinator", "Mo Missing Coordinator", "childrens-services", "missing_coordinator"),
+    ("iro", "Ira Independent Reviewing Officer", "childrens-services", "iro"),
+    ("edt.worker", "Eddie Emergency Duty Worker (neighbouring partnership)", "neighbouring-childrens-services", "emergency_duty_worker"),
+    ("police.mpc", "Pat Missing Person Co-ordinator", "police", "police_mpc"),
+    ("police.officer", "Pip Police Officer", "police", "police_officer"),
     ("placement.manager", "Pam Placement Manager", "oak-house", "placement_manager"),
-    ("rhi.worker", "Rhi Return Interview Worker", "bolton-return-interviews", "return_interview_worker"),
-    ("health.practitioner", "Hana Health Practitioner", "bolton-health", "health_practitioner"),
-    ("school.dsl", "Sol School Safeguarding Lead", "bolton-high-school", "school_dsl"),
-    ("analyst", "Ana Partnership Analyst", "bolton-partnership", "partnership_analyst"),
-    ("admin", "Ada System Administrator", "bolton-partnership", "system_administrator"),
+    ("rhi.worker", "Rhi Return Interview Worker", "return-interviews", "return_interview_worker"),
+    ("health.practitioner", "Hana Health Practitioner", "health", "health_practitioner"),
+    ("school.dsl", "Sol School Safeguarding Lead", "high-school", "school_dsl"),
+    ("analyst", "Ana Partnership Analyst", "partnership", "partnership_analyst"),
+    ("admin", "Ada System Administrator", "partnership", "system_administrator"),
 ];
+
+/// The demo's home authority: Bolton if the demo has it, else the first.
+pub fn demo_home(authorities: &[String]) -> String {
+    authorities.iter().find(|a| a.as_str() == "bolton").or(authorities.first()).cloned().unwrap_or_else(|| "bolton".to_string())
+}
 
 /// Creates the demo agencies and one account per role of the access policy
 /// (password [`DEMO_PASSWORD`]), and involves the demo placement, school,
-/// health and return-interview services with a few Bolton children. Does
-/// nothing if any agency exists. Returns the usernames created.
-pub async fn demo_accounts(state: &AppState) -> Result<Vec<String>, StoreError> {
+/// health and return-interview services with a few children of the home
+/// authority ([`demo_home`]). Does nothing if any agency exists. Returns the
+/// usernames created.
+pub async fn demo_accounts(state: &AppState, authorities: &[String]) -> Result<Vec<String>, StoreError> {
     use homeward_store::{NewAgency, NewInvolvement, NewUser};
     if !state.store.agencies().await?.is_empty() {
         return Ok(Vec::new());
     }
     let now = state.clock.now().as_second();
-    for (id, name, kind, authorities) in DEMO_AGENCIES {
-        let new = NewAgency { id: id.to_string(), name: name.to_string(), kind: kind.to_string(), authorities: authorities.iter().map(|a| a.to_string()).collect() };
+    let home = demo_home(authorities);
+    // A neighbouring partnership: an authority of the demo other than home, or one outside it.
+    let neighbour = authorities.iter().find(|a| **a != home).cloned().unwrap_or_else(|| "york".to_string());
+    for (id, name, kind) in DEMO_AGENCIES {
+        let serves: Vec<String> = match *id {
+            "police" => authorities.to_vec(),
+            "oak-house" => Vec::new(),
+            "neighbouring-childrens-services" => vec![neighbour.clone()],
+            _ => vec![home.clone()],
+        };
+        let new = NewAgency { id: id.to_string(), name: name.to_string(), kind: kind.to_string(), authorities: serves };
         state.store.create_agency(&new, now).await?;
     }
     let hash = crate::auth::password::hash(DEMO_PASSWORD.to_string())
@@ -127,9 +145,9 @@ pub async fn demo_accounts(state: &AppState) -> Result<Vec<String>, StoreError> 
         state.store.create_user(&new, now).await?;
         created.push(username.to_string());
     }
-    // A few Bolton children, so that each involved agency has someone to see.
-    let bolton = state.store.children(&homeward_store::ChildFilter { authority: Some("bolton".into()), limit: 12, ..Default::default() }).await?;
-    for (n, child) in bolton.iter().enumerate() {
+    // A few children of the home authority, so that each involved agency has someone to see.
+    let some = state.store.children(&homeward_store::ChildFilter { authority: Some(home.clone()), limit: 12, ..Default::default() }).await?;
+    for (n, child) in some.iter().enumerate() {
         let involve = |agency: &str, relation: &str, address: Option<&str>| NewInvolvement {
             agency_id: agency.to_string(),
             relation: relation.to_string(),
@@ -138,16 +156,16 @@ pub async fn demo_accounts(state: &AppState) -> Result<Vec<String>, StoreError> 
         };
         let mut list = Vec::new();
         if n < 4 {
-            list.push(involve("oak-house", "placement", Some("Oak House, 1 Example Road, Bolton (demo address)")));
+            list.push(involve("oak-house", "placement", Some("Oak House, 1 Example Road (demo address)")));
         }
         if n % 2 == 0 {
-            list.push(involve("bolton-return-interviews", "return_interview", None));
+            list.push(involve("return-interviews", "return_interview", None));
         }
         if n % 3 == 0 {
-            list.push(involve("bolton-high-school", "school", None));
+            list.push(involve("high-school", "school", None));
         }
         if n < 6 {
-            list.push(involve("bolton-health", "health", None));
+            list.push(involve("health", "health", None));
         }
         for new in list {
             state.store.add_involvement(&child.id, &new, "demo-loader", now).await?;

@@ -19,7 +19,7 @@ pub mod notify;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use demo::{DEMO_PASSWORD, demo_accounts, load_synthetic};
+pub use demo::{DEMO_PASSWORD, demo_accounts, demo_home, load_synthetic};
 pub use error::ApiError;
 
 use axum::Router;

@@ -169,10 +169,11 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
                 args.demo_authorities.clone()
             };
             let config = homeward_synth::Config { children: args.demo_children, days: args.demo_days, seed: 20261123, authorities, now: Some(state.clock.now()) };
+            let demo_authorities = config.authorities.clone();
             let loaded = homeward_server::load_synthetic(&state, &config).await.context("loading demo data")?;
             tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo load finished");
             tracing::info!(children = loaded, "demo data loaded");
-            let accounts = homeward_server::demo_accounts(&state).await.context("creating demo accounts")?;
+            let accounts = homeward_server::demo_accounts(&state, &demo_authorities).await.context("creating demo accounts")?;
             if !accounts.is_empty() {
                 tracing::info!(password = homeward_server::DEMO_PASSWORD, users = %accounts.join(", "), "demo accounts created: log in as any of these users with the demo password");
             }

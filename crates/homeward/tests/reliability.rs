@@ -138,7 +138,7 @@ async fn seed(url: &str, n: usize, recorded: Timestamp) -> Store {
                     team: None,
                     photo_ref: None,
                 };
-                let c = store.create_child(&child, &actor, recorded, true).await.unwrap();
+                let c = store.create_child(&child, &actor, recorded, true, None).await.unwrap();
                 for e in [
                     json!({"at": reported.to_string(), "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"}),
                     json!({"at": returned.to_string(), "episode": "e1", "type": "returned", "found_by": "police"}),
@@ -267,18 +267,25 @@ async fn every_acknowledged_write_survives_a_crash_under_load() {
         let mut server = Instance::start("crash-1", &url, port, &dir, &[]);
         server.wait_ready(&client).await;
         let base = format!("http://127.0.0.1:{port}");
+        let token = {
+            let db = Db::connect(&url).await.unwrap();
+            let store = Store::new(db, registry());
+            let token = support::account(&store, "police", "police", &["york"], "load", "police_mpc").await;
+            store.db().close().await;
+            Arc::new(format!("Bearer {token}"))
+        };
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         // Four clients create children and report them missing as fast as they can.
         let mut clients = Vec::new();
         for c in 0..4 {
-            let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
+            let (client, base, stop, token) = (client.clone(), base.clone(), stop.clone(), token.clone());
             clients.push(tokio::spawn(async move {
                 let mut acknowledged: Vec<(String, Option<String>)> = Vec::new();
                 let mut i = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     i += 1;
                     let child = json!({"given_name": "Load", "family_name": format!("Client{c}-{i}"), "date_of_birth": "2010-01-01", "status": "looked_after", "responsible_authority": "york"});
-                    let res = client.post(format!("{base}/api/v1/children")).header("x-homeward-user", "load").header("x-homeward-agency", "police").json(&child).send().await;
+                    let res = client.post(format!("{base}/api/v1/children")).header("authorization", token.as_str()).json(&child).send().await;
                     let Ok(res) = res else {
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         continue;
@@ -290,7 +297,7 @@ async fn every_acknowledged_write_survives_a_crash_under_load() {
                     let id = body["id"].as_str().unwrap().to_string();
                     acknowledged.push((id.clone(), None));
                     let event = json!({"at": "2026-01-05T10:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"});
-                    let res = client.post(format!("{base}/api/v1/children/{id}/events")).header("x-homeward-user", "load").header("x-homeward-agency", "police").json(&event).send().await;
+                    let res = client.post(format!("{base}/api/v1/children/{id}/events")).header("authorization", token.as_str()).json(&event).send().await;
                     if let Ok(res) = res {
                         if res.status().is_success() {
                             if let Ok(body) = res.json::<Value>().await {
