@@ -97,6 +97,7 @@ vocabulary!(
         SignificantHarm = "significant_harm",
         DutyDone = "duty_done",
         Exception = "exception",
+        EpisodeAssigned = "episode_assigned",
     }
 );
 
