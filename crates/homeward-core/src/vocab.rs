@@ -134,6 +134,15 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// Kinds of record a protocol may limit the keeping of (`[[retention]]`).
+    /// Only records that are not engine input are listed: deleting one never
+    /// changes a duty.
+    RetainedRecord, "retained record kind" {
+        NationalAlert = "national_alert",
+    }
+);
+
 /// Flags a child may carry. The contract names the first seven; the rest
 /// are conditions the protocols route on.
 pub const CHILD_FLAGS: &[&str] = &[
