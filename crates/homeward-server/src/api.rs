@@ -72,7 +72,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 // ------------------------------------------------------------------ shapes
 
-fn time(s: i64) -> String {
+pub(crate) fn time(s: i64) -> String {
     Timestamp::from_second(s).map(|t| t.to_string()).unwrap_or_default()
 }
 
@@ -235,11 +235,35 @@ pub struct EpisodeOut {
     pub returned_at: Option<String>,
     pub category: String,
     pub risk: String,
+    /// Who is responsible for the episode now; null when neither an
+    /// `episode_assigned` event nor the child's allocation names anyone.
+    pub owner: Option<OwnerOut>,
 }
 
-impl From<EpisodeRow> for EpisodeOut {
-    fn from(e: EpisodeRow) -> Self {
-        EpisodeOut { episode: e.episode, started_at: time(e.started_at), returned_at: e.returned_at.map(time), category: e.category, risk: e.risk }
+/// Who owns (is responsible for) an episode.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerOut {
+    /// The allocated worker (a user id); null when only a team is allocated.
+    pub worker: Option<String>,
+    pub team: Option<String>,
+    /// The child's responsible authority.
+    pub authority: String,
+    /// When the latest `episode_assigned` took effect; null when the owner is
+    /// the child's allocated worker and team (no assignment recorded).
+    pub since: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl EpisodeOut {
+    fn from_row(e: EpisodeRow, responsible_authority: &str) -> Self {
+        let owner = (e.owner_worker.is_some() || e.owner_team.is_some()).then(|| OwnerOut {
+            worker: e.owner_worker,
+            team: e.owner_team,
+            authority: responsible_authority.to_string(),
+            since: e.owner_since.map(time),
+            reason: e.owner_reason,
+        });
+        EpisodeOut { episode: e.episode, started_at: time(e.started_at), returned_at: e.returned_at.map(time), category: e.category, risk: e.risk, owner }
     }
 }
 
@@ -267,6 +291,9 @@ pub struct MissingOut {
     pub risk: String,
     /// Hours missing at the time of the request.
     pub hours_missing: i64,
+    /// The worker and team responsible for the episode.
+    pub owner_worker: Option<String>,
+    pub owner_team: Option<String>,
 }
 
 impl MissingOut {
@@ -284,6 +311,8 @@ impl MissingOut {
             episode: m.episode,
             category: m.category,
             risk: m.risk,
+            owner_worker: m.owner_worker,
+            owner_team: m.owner_team,
         }
     }
 }
@@ -291,7 +320,7 @@ impl MissingOut {
 // ------------------------------------------------------------------ input helpers
 
 /// Parses a JSON body, naming the offending field on error.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
+pub(crate) fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -302,21 +331,22 @@ fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
             .split('`')
             .nth(1)
             .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"))
-            .map(|f| if path == "." { f.to_string() } else { format!("{path}.{f}") });
+            // An unknown field's path already ends with it; a missing one's is the enclosing object.
+            .map(|f| if path == "." { f.to_string() } else if path == f || path.ends_with(&format!(".{f}")) { path.clone() } else { format!("{path}.{f}") });
         let path = named.unwrap_or(path);
         let field = if path == "." { "" } else { path.as_str() };
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", if field.is_empty() { message.clone() } else { format!("{field}: {message}") }, Some(field).filter(|f| !f.is_empty()))
     })
 }
 
-struct Params(HashMap<String, String>);
+pub(crate) struct Params(pub(crate) HashMap<String, String>);
 
 impl Params {
-    fn text(&self, name: &str) -> Option<String> {
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
         self.0.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
     }
 
-    fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+    pub(crate) fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
         match self.text(name) {
             None => Ok(None),
             Some(v) => match v.parse::<i64>() {
@@ -334,7 +364,7 @@ impl Params {
         }
     }
 
-    fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+    pub(crate) fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
         match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
             Some(k) => Err(ApiError::invalid(k, format!("{k}: unknown parameter (expected one of: {})", allowed.join(", ")))),
             None => Ok(()),
@@ -414,9 +444,10 @@ async fn child_timeline(State(state): State<AppState>, _caller: Caller, Path(id)
     let episodes = state.store.episodes(&id).await?;
     let events = state.store.events(&id).await?;
     let duties = state.store.duties(&DutyFilter { child: Some(id.clone()), include_closed: true, ..DutyFilter::default() }, now).await?;
+    let authority = child.responsible_authority.clone();
     Ok(Json(TimelineOut {
         child: child.into(),
-        episodes: episodes.into_iter().map(EpisodeOut::from).collect(),
+        episodes: episodes.into_iter().map(|e| EpisodeOut::from_row(e, &authority)).collect(),
         events: events.into_iter().map(EventOut::from).collect(),
         duties: duties.into_iter().map(|d| DutyOut::from_record(d, now)).collect(),
     }))
@@ -457,16 +488,19 @@ async fn record_event(
 }
 
 /// Duties, ordered by due time. Filters: an authority (my authority), a
-/// responsible role (`by`: my role), a child, a kind, only overdue, or due
-/// within the next N hours.
+/// responsible role (`by`: my role), the episodes a worker owns (`owner`;
+/// `owner=me`: the caller's) or a team owns (`team`), a child, a kind, only
+/// overdue, or due within the next N hours.
 #[utoipa::path(get, path = "/api/v1/duties", tag = "duties",
-    params(("authority" = Option<String>, Query), ("by" = Option<String>, Query, description = "the role that must act"), ("child" = Option<String>, Query),
+    params(("authority" = Option<String>, Query), ("by" = Option<String>, Query, description = "the role that must act"),
+           ("owner" = Option<String>, Query, description = "only episodes this worker owns; `me` is the caller"),
+           ("team" = Option<String>, Query, description = "only episodes this team owns"), ("child" = Option<String>, Query),
            ("kind" = Option<String>, Query), ("overdue" = Option<bool>, Query), ("due_within_hours" = Option<i64>, Query),
            ("include_closed" = Option<bool>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Vec<DutyOut>), (status = 422, body = ErrorBody)))]
-async fn list_duties(State(state): State<AppState>, _caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<DutyOut>>, ApiError> {
+async fn list_duties(State(state): State<AppState>, Caller(actor): Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<DutyOut>>, ApiError> {
     let q = Params(q);
-    q.only(&["authority", "by", "child", "kind", "overdue", "due_within_hours", "include_closed", "limit", "offset"])?;
+    q.only(&["authority", "by", "owner", "team", "child", "kind", "overdue", "due_within_hours", "include_closed", "limit", "offset"])?;
     if let Some(kind) = q.text("kind") {
         homeward_core::vocab::DutyKind::parse(&kind).map_err(|m| ApiError::invalid("kind", format!("kind: {m}")))?;
     }
@@ -478,6 +512,8 @@ async fn list_duties(State(state): State<AppState>, _caller: Caller, Query(q): Q
         overdue: q.flag("overdue")?,
         due_within_hours: q.int("due_within_hours", 0, 24 * 366)?,
         include_closed: q.flag("include_closed")?,
+        owner: q.text("owner").map(|o| if o == "me" { actor.user.clone() } else { o }),
+        team: q.text("team"),
         limit: Some(q.int("limit", 1, 10_000)?.unwrap_or(500)),
         offset: q.int("offset", 0, i64::MAX)?.unwrap_or(0),
     };

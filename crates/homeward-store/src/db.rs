@@ -47,11 +47,13 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
     (2, "notifications", include_str!("../migrations/sqlite/0002_notifications.sql")),
     (3, "read indexes", include_str!("../migrations/sqlite/0003_read_indexes.sql")),
+    (4, "ownership and retention", include_str!("../migrations/sqlite/0004_ownership_retention.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
     (2, "notifications", include_str!("../migrations/postgres/0002_notifications.sql")),
     (3, "read indexes", include_str!("../migrations/postgres/0003_read_indexes.sql")),
+    (4, "ownership and retention", include_str!("../migrations/postgres/0004_ownership_retention.sql")),
 ];
 
 impl Db {

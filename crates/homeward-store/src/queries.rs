@@ -39,6 +39,18 @@ impl Store {
         if let Some(r) = &f.by_role {
             add("by_role = ?", vec![Param::Text(r)]);
         }
+        if let Some(w) = &f.owner {
+            add(
+                "EXISTS (SELECT 1 FROM episodes o WHERE o.child_id = duties.child_id AND o.episode = duties.episode AND o.owner_worker = ?)",
+                vec![Param::Text(w)],
+            );
+        }
+        if let Some(t) = &f.team {
+            add(
+                "EXISTS (SELECT 1 FROM episodes o WHERE o.child_id = duties.child_id AND o.episode = duties.episode AND o.owner_team = ?)",
+                vec![Param::Text(t)],
+            );
+        }
         if !f.include_closed || f.overdue || f.due_within_hours.is_some() {
             add("state IN ('due', 'overdue', 'upcoming')", vec![]);
         }
@@ -72,7 +84,7 @@ impl Store {
         let rows: Vec<MissingChild> = with_db!(self.db(), p => {
             sqlx::query_as(
                 "SELECT c.id AS child_id, c.given_name, c.family_name, c.date_of_birth, c.status, c.responsible_authority, c.living_in, \
-                 e.episode, e.started_at, e.category, e.risk \
+                 e.episode, e.started_at, e.category, e.risk, e.owner_worker, e.owner_team \
                  FROM episodes e JOIN children c ON c.id = e.child_id \
                  WHERE e.returned_at IS NULL AND (CAST($1 AS TEXT) IS NULL OR c.living_in = $1 OR c.responsible_authority = $1) \
                  ORDER BY e.started_at DESC, c.id",
@@ -86,7 +98,10 @@ impl Store {
 
     pub async fn episodes(&self, child_id: &str) -> Result<Vec<EpisodeRow>, StoreError> {
         let rows: Vec<EpisodeRow> = with_db!(self.db(), p => {
-            sqlx::query_as("SELECT episode, started_at, returned_at, category, risk FROM episodes WHERE child_id = $1 ORDER BY started_at")
+            sqlx::query_as(
+                "SELECT episode, started_at, returned_at, category, risk, owner_worker, owner_team, owner_since, owner_reason \
+                 FROM episodes WHERE child_id = $1 ORDER BY started_at",
+            )
                 .bind(child_id)
                 .fetch_all(p)
                 .await
