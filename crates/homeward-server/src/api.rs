@@ -39,6 +39,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_notification))
         .routes(routes!(acknowledge_notification))
         .routes(routes!(notification_calendar))
+        .routes(routes!(crate::records::list_national_alerts, crate::records::record_national_alert))
+        .routes(routes!(crate::records::list_deletions))
 }
 
 pub async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {

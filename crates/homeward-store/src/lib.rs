@@ -12,6 +12,7 @@ pub mod db;
 mod error;
 mod model;
 mod notifications;
+mod retention;
 mod timers;
 
 pub use db::Db;
@@ -20,6 +21,7 @@ pub use model::*;
 pub use notifications::{
     Delivery, DeliveryRecord, Escalated, MAX_ATTEMPTS, NewNotification, NotificationFilter, NotificationRecord, Notifier, Silent, Target, ack_due, backoff,
 };
+pub use retention::{Deletion, DeletionFilter, NationalAlert, NewNationalAlert};
 pub use timers::{Claimed, Gauges};
 
 use homeward_core::engine::Replay;
