@@ -26,6 +26,10 @@ pub const INVOLVEMENT: &str = "involvement";
 pub const ACCESS_LOG: &str = "access_log";
 /// Rows without names, date of birth or address, for analysis.
 pub const PSEUDONYMISED: &str = "pseudonymised";
+/// An authority's register of national alerts received from other
+/// authorities (decided as a record of that authority), and what the
+/// retention job deleted from it.
+pub const NATIONAL_ALERTS: &str = "national_alerts";
 
 /// Every class the code relies on; a policy must define each of them.
 pub const REQUIRED: &[&str] = &[
@@ -41,6 +45,7 @@ pub const REQUIRED: &[&str] = &[
     INVOLVEMENT,
     ACCESS_LOG,
     PSEUDONYMISED,
+    NATIONAL_ALERTS,
 ];
 
 /// Plans shared with schools and placements as safety plans (`bnes` §6.17).

@@ -61,6 +61,19 @@ impl Duration {
         }
     }
 
+    /// A lower bound of `after(t) - t` for every instant `t`, for finding
+    /// candidates in a database before checking each exactly with `after`.
+    /// A month is at least 28 days and a working day at least a day; a clock
+    /// change can take an hour off either.
+    pub fn at_least(&self) -> SignedDuration {
+        let hours = match *self {
+            Duration::Hours(h) => return SignedDuration::from_hours(h),
+            Duration::WorkingDays(n) => i64::from(n) * 24,
+            Duration::Months(n) => i64::from(n) * 28 * 24,
+        };
+        SignedDuration::from_hours((hours - 1).max(0))
+    }
+
     /// Plain English, for `protocols show`.
     pub fn describe(&self) -> String {
         match *self {
@@ -125,5 +138,28 @@ mod tests {
     fn months_are_calendar_months() {
         let t: Timestamp = "2026-01-31T10:00:00Z".parse().unwrap();
         assert_eq!(Duration::Months(1).after(t).to_string(), "2026-02-28T10:00:00Z");
+    }
+
+    #[test]
+    fn at_least_is_never_more_than_the_real_duration() {
+        // Every 7 hours 13 minutes over three years: month ends, leap day,
+        // clock changes, bank holidays, late evenings.
+        let durations = [Duration::Hours(5), Duration::WorkingDays(1), Duration::WorkingDays(3), Duration::Months(1), Duration::Months(3)];
+        let mut t: Timestamp = "2023-12-01T00:00:00Z".parse().unwrap();
+        let end: Timestamp = "2026-12-31T00:00:00Z".parse().unwrap();
+        let step = SignedDuration::from_mins(7 * 60 + 13);
+        let mut tightest = vec![SignedDuration::MAX; durations.len()];
+        while t < end {
+            for (i, d) in durations.iter().enumerate() {
+                let real = t.duration_until(d.after(t));
+                assert!(d.at_least() <= real, "{d:?} from {t}: at_least {:?} > {real:?}", d.at_least());
+                tightest[i] = tightest[i].min(real - d.at_least());
+            }
+            t = t.checked_add(step).unwrap();
+        }
+        // The bound is close: within a few days of the shortest real duration.
+        for (d, slack) in durations.iter().zip(tightest) {
+            assert!(slack <= SignedDuration::from_hours(6 * 24), "{d:?}: slack {slack:?}");
+        }
     }
 }

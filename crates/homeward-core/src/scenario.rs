@@ -102,6 +102,12 @@ pub struct RawEvent<'a> {
     pub reason: Text<'a>,
     #[serde(borrow)]
     pub authorised_by: Text<'a>,
+    /// `episode_assigned`: the worker (a user id) now responsible for the episode.
+    #[serde(borrow)]
+    pub worker: Text<'a>,
+    /// `episode_assigned`: the team now responsible for the episode.
+    #[serde(borrow)]
+    pub team: Text<'a>,
     /// Free text recorded with the event (circumstances, what the child
     /// said); the engine never reads it.
     #[serde(borrow)]
@@ -193,6 +199,14 @@ pub enum EventData {
         reason: String,
         authorised_by: String,
     },
+    /// Who is responsible for the episode from now on: a team, and a worker
+    /// in it when one is allocated. The engine keeps it on the episode; no
+    /// duty depends on it unless a protocol matches the event.
+    EpisodeAssigned {
+        worker: Option<String>,
+        team: String,
+        reason: Option<String>,
+    },
 }
 
 impl EventData {
@@ -212,6 +226,7 @@ impl EventData {
             EventData::SignificantHarm => EventType::SignificantHarm,
             EventData::DutyDone { .. } => EventType::DutyDone,
             EventData::Exception { .. } => EventType::Exception,
+            EventData::EpisodeAssigned { .. } => EventType::EpisodeAssigned,
         }
     }
 
@@ -223,6 +238,7 @@ impl EventData {
             EventData::StrategyMeeting { kind } => kind.as_deref().unwrap_or(""),
             EventData::DutyDone { duty } | EventData::Exception { duty, .. } => duty,
             EventData::ReturnInterview { outcome, .. } => outcome.as_str(),
+            EventData::EpisodeAssigned { team, .. } => team,
             _ => "",
         }
     }
@@ -320,9 +336,27 @@ pub struct Episode {
     pub returned_at: Option<Timestamp>,
     pub found_by: Option<String>,
     pub with_others: Vec<String>,
+    /// Who was made responsible for the episode, in time order (from
+    /// `episode_assigned` events); empty until one is recorded.
+    pub assignments: Vec<Assignment>,
+}
+
+/// One `episode_assigned` event, as it applies to its episode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub at: Timestamp,
+    pub worker: Option<String>,
+    pub team: String,
+    pub reason: Option<String>,
 }
 
 impl Episode {
+    /// Who is responsible for the episode at `t`: the latest assignment at or
+    /// before it, if any.
+    pub fn owner_at(&self, t: Timestamp) -> Option<&Assignment> {
+        self.assignments.iter().rev().find(|a| a.at <= t)
+    }
+
     pub fn category_at(&self, t: Timestamp) -> Category {
         self.categories
             .iter()
@@ -553,6 +587,7 @@ fn decode_event(
             | EventType::Returned
             | EventType::SignificantHarm
             | EventType::SafeAndWellCheck
+            | EventType::EpisodeAssigned
     );
     if needs_episode && episode.is_none() {
         return Err(ScenarioError::new(
@@ -575,8 +610,9 @@ fn decode_event(
         EventType::SignificantHarm => &[],
         EventType::DutyDone => &["duty"],
         EventType::Exception => &["duty", "reason", "authorised_by"],
+        EventType::EpisodeAssigned => &["worker", "team", "reason"],
     };
-    let present: [(&str, bool); 15] = [
+    let present: [(&str, bool); 17] = [
         ("category", ev.category.is_some()),
         ("risk", ev.risk.is_some()),
         ("with_others", ev.with_others.is_some()),
@@ -591,6 +627,8 @@ fn decode_event(
         ("reason", ev.reason.is_some()),
         ("authorised_by", ev.authorised_by.is_some()),
         ("kind", ev.sub_kind.is_some()),
+        ("worker", ev.worker.is_some()),
+        ("team", ev.team.is_some()),
         ("recorded_by", false),
     ];
     if let Some((field, _)) = present
@@ -708,6 +746,17 @@ fn decode_event(
             reason: text(&ev.reason, "reason")?,
             authorised_by: text(&ev.authorised_by, "authorised_by")?,
         },
+        EventType::EpisodeAssigned => EventData::EpisodeAssigned {
+            worker: match &ev.worker {
+                Some(_) => Some(text(&ev.worker, "worker")?.trim().to_string()),
+                None => None,
+            },
+            team: text(&ev.team, "team")?.trim().to_string(),
+            reason: match &ev.reason {
+                Some(_) => Some(text(&ev.reason, "reason")?),
+                None => None,
+            },
+        },
     };
     Ok(Decoded {
         index: i,
@@ -801,6 +850,7 @@ fn lifecycle(
                     returned_at: None,
                     found_by: None,
                     with_others: with_others.clone(),
+                    assignments: Vec::new(),
                 });
                 by_key[d.child].push((ep.clone(), idx));
                 open[d.child] = Some(idx);
@@ -840,6 +890,27 @@ fn lifecycle(
                         episodes[idx].found_by = found_by.clone();
                         open[d.child] = None;
                         last_end[d.child] = Some(d.at);
+                    }
+                    EventData::EpisodeAssigned { worker, team, reason } => {
+                        // Two different assignments at one instant would leave
+                        // the owner to the order of the file: refuse them.
+                        if let Some(same) = episodes[idx].assignments.iter().find(|a| a.at == d.at) {
+                            if same.worker.as_ref() != worker.as_ref() || &same.team != team {
+                                return Err(ScenarioError::new(
+                                    p("at"),
+                                    format!(
+                                        "episode '{ep}' is already assigned to {} at this time; record the re-assignment at a later time",
+                                        describe_owner(same.worker.as_deref(), &same.team)
+                                    ),
+                                ));
+                            }
+                        }
+                        episodes[idx].assignments.push(Assignment {
+                            at: d.at,
+                            worker: worker.clone(),
+                            team: team.clone(),
+                            reason: reason.clone(),
+                        });
                     }
                     _ => {}
                 }
@@ -886,6 +957,13 @@ fn lifecycle(
         child_episodes,
         child_events,
     })
+}
+
+fn describe_owner(worker: Option<&str>, team: &str) -> String {
+    match worker {
+        Some(w) => format!("worker '{w}' of team '{team}'"),
+        None => format!("team '{team}'"),
+    }
 }
 
 fn ended_error(path: &str, episode: &str) -> ScenarioError {

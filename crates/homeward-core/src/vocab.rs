@@ -97,6 +97,7 @@ vocabulary!(
         SignificantHarm = "significant_harm",
         DutyDone = "duty_done",
         Exception = "exception",
+        EpisodeAssigned = "episode_assigned",
     }
 );
 
@@ -130,6 +131,15 @@ vocabulary!(
         National = "national",
         Family = "family",
         Other = "other",
+    }
+);
+
+vocabulary!(
+    /// Kinds of record a protocol may limit the keeping of (`[[retention]]`).
+    /// Only records that are not engine input are listed: deleting one never
+    /// changes a duty.
+    RetainedRecord, "retained record kind" {
+        NationalAlert = "national_alert",
     }
 );
 

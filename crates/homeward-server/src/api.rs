@@ -64,6 +64,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(break_glass))
         .routes(routes!(access_log))
         .routes(routes!(report_episodes))
+        .routes(routes!(crate::records::list_national_alerts, crate::records::record_national_alert))
+        .routes(routes!(crate::records::list_deletions))
 }
 
 pub async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
@@ -73,7 +75,7 @@ pub async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiErr
 
 // ------------------------------------------------------------------ shapes
 
-fn time(s: i64) -> String {
+pub(crate) fn time(s: i64) -> String {
     Timestamp::from_second(s).map(|t| t.to_string()).unwrap_or_default()
 }
 
@@ -241,16 +243,43 @@ pub struct EpisodeOut {
     /// Absent for readers who may only know that the child was missing.
     pub category: Option<String>,
     pub risk: Option<String>,
+    /// Who is responsible for the episode now; null when neither an
+    /// `episode_assigned` event nor the child's allocation names anyone, or
+    /// when the reader may only know that the child was missing.
+    pub owner: Option<OwnerOut>,
+}
+
+/// Who owns (is responsible for) an episode.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerOut {
+    /// The allocated worker (a user id); null when only a team is allocated.
+    pub worker: Option<String>,
+    pub team: Option<String>,
+    /// The child's responsible authority.
+    pub authority: String,
+    /// When the latest `episode_assigned` took effect; null when the owner is
+    /// the child's allocated worker and team (no assignment recorded).
+    pub since: Option<String>,
+    pub reason: Option<String>,
 }
 
 impl EpisodeOut {
-    fn from_row(e: EpisodeRow, details: bool) -> Self {
+    /// `details`: the reader may see the episode's category, risk and owner.
+    fn from_row(e: EpisodeRow, responsible_authority: &str, details: bool) -> Self {
+        let owner = (details && (e.owner_worker.is_some() || e.owner_team.is_some())).then(|| OwnerOut {
+            worker: e.owner_worker,
+            team: e.owner_team,
+            authority: responsible_authority.to_string(),
+            since: e.owner_since.map(time),
+            reason: e.owner_reason,
+        });
         EpisodeOut {
             episode: e.episode,
             started_at: time(e.started_at),
             returned_at: e.returned_at.map(time),
             category: details.then_some(e.category),
             risk: details.then_some(e.risk),
+            owner,
         }
     }
 }
@@ -288,6 +317,9 @@ pub struct MissingOut {
     pub risk: String,
     /// Hours missing at the time of the request.
     pub hours_missing: i64,
+    /// The worker and team responsible for the episode.
+    pub owner_worker: Option<String>,
+    pub owner_team: Option<String>,
 }
 
 impl MissingOut {
@@ -305,6 +337,8 @@ impl MissingOut {
             episode: m.episode,
             category: m.category,
             risk: m.risk,
+            owner_worker: m.owner_worker,
+            owner_team: m.owner_team,
         }
     }
 }
@@ -323,21 +357,22 @@ pub(crate) fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, Api
             .split('`')
             .nth(1)
             .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"))
-            .map(|f| if path == "." { f.to_string() } else { format!("{path}.{f}") });
+            // An unknown field's path already ends with it; a missing one's is the enclosing object.
+            .map(|f| if path == "." { f.to_string() } else if path == f || path.ends_with(&format!(".{f}")) { path.clone() } else { format!("{path}.{f}") });
         let path = named.unwrap_or(path);
         let field = if path == "." { "" } else { path.as_str() };
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", if field.is_empty() { message.clone() } else { format!("{field}: {message}") }, Some(field).filter(|f| !f.is_empty()))
     })
 }
 
-struct Params(HashMap<String, String>);
+pub(crate) struct Params(pub(crate) HashMap<String, String>);
 
 impl Params {
-    fn text(&self, name: &str) -> Option<String> {
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
         self.0.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
     }
 
-    fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+    pub(crate) fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
         match self.text(name) {
             None => Ok(None),
             Some(v) => match v.parse::<i64>() {
@@ -362,7 +397,7 @@ impl Params {
         pairs.join("&")
     }
 
-    fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+    pub(crate) fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
         match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
             Some(k) => Err(ApiError::invalid(k, format!("{k}: unknown parameter (expected one of: {})", allowed.join(", ")))),
             None => Ok(()),
@@ -490,7 +525,7 @@ async fn child_timeline(State(state): State<AppState>, caller: Caller, Path(id):
     child.placement_address = placement_address(&state, &caller, &id, facts).await?;
     let episodes = if may_read(&state, &caller, facts, classify::MISSING_STATUS) {
         let details = may_read(&state, &caller, facts, classify::EPISODE);
-        state.store.episodes(&id).await?.into_iter().map(|e| EpisodeOut::from_row(e, details)).collect()
+        state.store.episodes(&id).await?.into_iter().map(|e| EpisodeOut::from_row(e, &child.responsible_authority, details)).collect()
     } else {
         Vec::new()
     };
@@ -570,15 +605,18 @@ async fn record_event(
 
 /// Duties of the children the caller may see, ordered by due time.
 /// Filters: an authority (my authority), a responsible role (`by`: my role),
-/// a child, a kind, only overdue, or due within the next N hours.
+/// the episodes a worker owns (`owner`; `owner=me`: the caller's) or a team
+/// owns (`team`), a child, a kind, only overdue, or due within the next N hours.
 #[utoipa::path(get, path = "/api/v1/duties", tag = "duties",
-    params(("authority" = Option<String>, Query), ("by" = Option<String>, Query, description = "the role that must act"), ("child" = Option<String>, Query),
+    params(("authority" = Option<String>, Query), ("by" = Option<String>, Query, description = "the role that must act"),
+           ("owner" = Option<String>, Query, description = "only episodes this worker owns; `me` is the caller"),
+           ("team" = Option<String>, Query, description = "only episodes this team owns"), ("child" = Option<String>, Query),
            ("kind" = Option<String>, Query), ("overdue" = Option<bool>, Query), ("due_within_hours" = Option<i64>, Query),
            ("include_closed" = Option<bool>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Vec<DutyOut>), (status = 422, body = ErrorBody)))]
 async fn list_duties(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<DutyOut>>, ApiError> {
     let q = Params(q);
-    q.only(&["authority", "by", "child", "kind", "overdue", "due_within_hours", "include_closed", "limit", "offset"])?;
+    q.only(&["authority", "by", "owner", "team", "child", "kind", "overdue", "due_within_hours", "include_closed", "limit", "offset"])?;
     caller.audit.set_record("duties", &q.describe());
     if let Some(kind) = q.text("kind") {
         homeward_core::vocab::DutyKind::parse(&kind).map_err(|m| ApiError::invalid("kind", format!("kind: {m}")))?;
@@ -591,6 +629,8 @@ async fn list_duties(State(state): State<AppState>, caller: Caller, Query(q): Qu
         overdue: q.flag("overdue")?,
         due_within_hours: q.int("due_within_hours", 0, 24 * 366)?,
         include_closed: q.flag("include_closed")?,
+        owner: q.text("owner").map(|o| if o == "me" { caller.identity.user.username.clone() } else { o }),
+        team: q.text("team"),
         limit: Some(q.int("limit", 1, 10_000)?.unwrap_or(500)),
         offset: q.int("offset", 0, i64::MAX)?.unwrap_or(0),
         visible: Some(visibility(&state, &caller, Action::Read, classify::DUTIES)),

@@ -16,6 +16,7 @@ mod error;
 pub mod import;
 pub mod metrics;
 pub mod notify;
+mod records;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -5,10 +5,15 @@
 //! overlap (SKIP LOCKED), a crashed instance's claims come back when their
 //! lease ends, and the `duty_alerts` primary key makes each duty's stage act
 //! exactly once whoever gets there.
+//!
+//! The same loop runs the retention job: every `retention_every` of the
+//! application's clock, it deletes the records whose retention period under
+//! their authority's protocol is over, and records each deletion (see
+//! `homeward_store::Store::retention_pass`).
 
 use crate::AppState;
-use homeward_store::{Alert, StoreError};
-use jiff::SignedDuration;
+use homeward_store::{Alert, Deletion, StoreError};
+use jiff::{SignedDuration, Timestamp};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -20,12 +25,31 @@ pub struct WorkerConfig {
     pub lease: SignedDuration,
     /// Sleep when nothing is due.
     pub idle: Duration,
+    /// How often (on the application's clock) the retention job runs.
+    pub retention_every: SignedDuration,
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        WorkerConfig { batch: 100, lease: SignedDuration::from_secs(60), idle: Duration::from_secs(1) }
+        WorkerConfig {
+            batch: 100,
+            lease: SignedDuration::from_secs(60),
+            idle: Duration::from_secs(1),
+            retention_every: SignedDuration::from_hours(1),
+        }
     }
+}
+
+/// One retention pass at the application clock's now: deletes what the
+/// protocols allow to be deleted and records each deletion. Returns what
+/// this instance deleted.
+pub async fn retention(state: &AppState) -> Result<Vec<Deletion>, StoreError> {
+    let now = state.clock.now();
+    let deleted = state.store.retention_pass(now, &state.instance).await?;
+    for d in &deleted {
+        tracing::info!(record = %d.record_id, kind = %d.record_kind, authority = %d.authority, kept_until = d.kept_until, cite = %d.cite, "retention: record deleted");
+    }
+    Ok(deleted)
 }
 
 /// One round: claim a batch and process it. Returns the alerts raised.
@@ -47,9 +71,22 @@ pub async fn tick(state: &AppState, config: &WorkerConfig) -> Result<(usize, Vec
 
 /// Runs until `shutdown` turns true; finishes the batch in hand first.
 pub async fn run(state: AppState, config: WorkerConfig, mut shutdown: watch::Receiver<bool>) {
+    // The first pass runs at once: a record that expired while every
+    // instance was down is deleted on start.
+    let mut next_retention: Option<Timestamp> = None;
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        let now = state.clock.now();
+        if next_retention.is_none_or(|t| now >= t) {
+            match retention(&state).await {
+                Ok(_) => next_retention = Some(now.checked_add(config.retention_every).unwrap_or(now)),
+                Err(e) => {
+                    state.metrics.worker_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::error!(error = %e, "retention pass failed; retrying next round");
+                }
+            }
         }
         let idle = match tick(&state, &config).await {
             Ok((0, _)) => true,

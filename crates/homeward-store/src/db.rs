@@ -47,6 +47,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
     (2, "notifications", include_str!("../migrations/sqlite/0002_notifications.sql")),
     (3, "read indexes", include_str!("../migrations/sqlite/0003_read_indexes.sql")),
+    (4, "ownership and retention", include_str!("../migrations/sqlite/0004_ownership_retention.sql")),
     (5, "access", include_str!("../migrations/sqlite/0005_access.sql")),
     (6, "audit", include_str!("../migrations/sqlite/0006_audit.sql")),
 ];
@@ -54,6 +55,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
     (2, "notifications", include_str!("../migrations/postgres/0002_notifications.sql")),
     (3, "read indexes", include_str!("../migrations/postgres/0003_read_indexes.sql")),
+    (4, "ownership and retention", include_str!("../migrations/postgres/0004_ownership_retention.sql")),
     (5, "access", include_str!("../migrations/postgres/0005_access.sql")),
     (6, "audit", include_str!("../migrations/postgres/0006_audit.sql")),
 ];

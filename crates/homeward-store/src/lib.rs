@@ -15,6 +15,7 @@ pub mod db;
 mod error;
 mod model;
 mod notifications;
+mod retention;
 pub mod sql;
 mod timers;
 
@@ -28,6 +29,7 @@ pub use queries::EpisodeFacts;
 pub use notifications::{
     Delivery, DeliveryRecord, Escalated, MAX_ATTEMPTS, NewNotification, NotificationFilter, NotificationRecord, Notifier, Silent, Target, ack_due, backoff,
 };
+pub use retention::{Deletion, DeletionFilter, NationalAlert, NewNationalAlert};
 pub use timers::{Claimed, Gauges};
 
 use homeward_core::engine::Replay;
@@ -420,12 +422,22 @@ impl Store {
                 episodes: s
                     .episodes
                     .iter()
-                    .map(|e| EpisodeRow {
-                        episode: e.id.clone(),
-                        started_at: secs(e.start),
-                        returned_at: e.returned_at.map(secs),
-                        category: e.category_at(now).as_str().to_string(),
-                        risk: e.risk_at(now).as_str().to_string(),
+                    .map(|e| {
+                        let (owner_worker, owner_team, owner_since, owner_reason) = match e.owner_at(now) {
+                            Some(a) => (a.worker.clone(), Some(a.team.clone()), Some(secs(a.at)), a.reason.clone()),
+                            None => (child.allocated_worker.clone(), child.team.clone(), None, None),
+                        };
+                        EpisodeRow {
+                            episode: e.id.clone(),
+                            started_at: secs(e.start),
+                            returned_at: e.returned_at.map(secs),
+                            category: e.category_at(now).as_str().to_string(),
+                            risk: e.risk_at(now).as_str().to_string(),
+                            owner_worker,
+                            owner_team,
+                            owner_since,
+                            owner_reason,
+                        }
                     })
                     .collect(),
             }),
@@ -605,8 +617,12 @@ macro_rules! store_projection {
         }
         sqlx::query("DELETE FROM episodes WHERE child_id = $1").bind(child).execute(&mut *$tx).await?;
         for ep in &evaluated.episodes {
-            sqlx::query("INSERT INTO episodes (child_id, episode, started_at, returned_at, category, risk) VALUES ($1, $2, $3, $4, $5, $6)")
+            sqlx::query(
+                "INSERT INTO episodes (child_id, episode, started_at, returned_at, category, risk, owner_worker, owner_team, owner_since, owner_reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
                 .bind(child).bind(&ep.episode).bind(ep.started_at).bind(ep.returned_at).bind(&ep.category).bind(&ep.risk)
+                .bind(&ep.owner_worker).bind(&ep.owner_team).bind(ep.owner_since).bind(&ep.owner_reason)
                 .execute(&mut *$tx)
                 .await?;
         }

@@ -169,6 +169,10 @@ pub struct DutyFilter {
     pub due_within_hours: Option<i64>,
     /// Include done, excepted and lapsed duties.
     pub include_closed: bool,
+    /// Only duties of episodes this worker is responsible for ("my episodes").
+    pub owner: Option<String>,
+    /// Only duties of episodes this team is responsible for ("my team").
+    pub team: Option<String>,
     pub limit: Option<i64>,
     pub offset: i64,
     /// Only duties of children the caller may see.
@@ -182,6 +186,12 @@ pub struct EpisodeRow {
     pub returned_at: Option<i64>,
     pub category: String,
     pub risk: String,
+    /// Who is responsible for the episode now: the latest `episode_assigned`,
+    /// else the child's allocated worker and team (then `owner_since` is None).
+    pub owner_worker: Option<String>,
+    pub owner_team: Option<String>,
+    pub owner_since: Option<i64>,
+    pub owner_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -197,6 +207,8 @@ pub struct MissingChild {
     pub started_at: i64,
     pub category: String,
     pub risk: String,
+    pub owner_worker: Option<String>,
+    pub owner_team: Option<String>,
 }
 
 /// A duty that reached a stage for the first time: act on it once.

@@ -41,6 +41,18 @@ impl Store {
             sql.text("by_role = ");
             sql.param(Param::Text(r.clone()));
         }
+        if let Some(w) = &f.owner {
+            and(&mut sql);
+            sql.text("EXISTS (SELECT 1 FROM episodes o WHERE o.child_id = duties.child_id AND o.episode = duties.episode AND o.owner_worker = ");
+            sql.param(Param::Text(w.clone()));
+            sql.text(")");
+        }
+        if let Some(t) = &f.team {
+            and(&mut sql);
+            sql.text("EXISTS (SELECT 1 FROM episodes o WHERE o.child_id = duties.child_id AND o.episode = duties.episode AND o.owner_team = ");
+            sql.param(Param::Text(t.clone()));
+            sql.text(")");
+        }
         if !f.include_closed || f.overdue || f.due_within_hours.is_some() {
             and(&mut sql);
             sql.text("state IN ('due', 'overdue', 'upcoming')");
@@ -81,7 +93,7 @@ impl Store {
     pub async fn currently_missing(&self, authority: Option<&str>, visible: Option<&Visibility>) -> Result<Vec<MissingChild>, StoreError> {
         let mut sql = Sql::new(
             "SELECT c.id AS child_id, c.given_name, c.family_name, c.date_of_birth, c.status, c.responsible_authority, c.living_in, \
-             e.episode, e.started_at, e.category, e.risk \
+             e.episode, e.started_at, e.category, e.risk, e.owner_worker, e.owner_team \
              FROM episodes e JOIN children c ON c.id = e.child_id WHERE e.returned_at IS NULL",
         );
         if let Some(a) = authority {
@@ -105,7 +117,10 @@ impl Store {
 
     pub async fn episodes(&self, child_id: &str) -> Result<Vec<EpisodeRow>, StoreError> {
         let rows: Vec<EpisodeRow> = with_db!(self.db(), p => {
-            sqlx::query_as("SELECT episode, started_at, returned_at, category, risk FROM episodes WHERE child_id = $1 ORDER BY started_at")
+            sqlx::query_as(
+                "SELECT episode, started_at, returned_at, category, risk, owner_worker, owner_team, owner_since, owner_reason \
+                 FROM episodes WHERE child_id = $1 ORDER BY started_at",
+            )
                 .bind(child_id)
                 .fetch_all(p)
                 .await

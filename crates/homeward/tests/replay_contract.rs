@@ -295,3 +295,44 @@ fn generate_is_deterministic_and_replays() {
     let out = homeward(&["replay", "-"], Some(std::str::from_utf8(&a.stdout).unwrap()));
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `examples/placed-out-of-area.json` as `replay --all` printed it before the
+/// contract's extensions for episode ownership and retention: an extension
+/// must leave every existing scenario's output unchanged, byte for byte.
+/// (If a protocol or engine change is meant to change this output, review the
+/// difference and write the new output to the golden file.)
+#[test]
+fn an_existing_scenario_replays_byte_for_byte_as_before_and_assignments_change_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = std::fs::read_to_string(root.join("../../examples/placed-out-of-area.json")).unwrap();
+    let golden = std::fs::read(root.join("tests/golden/placed-out-of-area.all.json")).unwrap();
+    let out = homeward(&["replay", "--all", "-"], Some(&example));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout == golden, "the output of examples/placed-out-of-area.json changed");
+
+    // The same scenario with every episode assigned, then re-assigned.
+    let mut scenario: Value = serde_json::from_str(&example).unwrap();
+    let reported: Vec<(Value, Value, Value)> = scenario["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "reported")
+        .map(|e| (e["at"].clone(), e["child"].clone(), e["episode"].clone()))
+        .collect();
+    assert!(!reported.is_empty());
+    let events = scenario["events"].as_array_mut().unwrap();
+    for (at, child, episode) in reported {
+        events.push(json!({"at": at, "child": child, "episode": episode, "type": "episode_assigned", "worker": "sw-1", "team": "team-a"}));
+        events.push(json!({"at": "2026-03-05T11:00:00Z", "child": child, "episode": episode, "type": "episode_assigned", "team": "team-b", "reason": "re-allocated"}));
+    }
+    let out = homeward(&["replay", "--all", "-"], Some(&scenario.to_string()));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout == golden, "episode_assigned events changed the result");
+}
+
+#[test]
+fn a_bad_assignment_exits_2_naming_the_field() {
+    let mut scenario = example();
+    scenario["events"].as_array_mut().unwrap().push(json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "worker": "sw-1"}));
+    assert_eq!(rejected(&scenario), "events[4].team: is required");
+}

@@ -226,6 +226,21 @@ pub fn describe(p: &Protocol) -> String {
             let _ = writeln!(out, "    Text: \"{}\"", w.quote);
         }
     }
+    if !p.retention.is_empty() {
+        let _ = writeln!(out, "\nRecords kept for a limited time ({})", p.retention.len());
+        for r in &p.retention {
+            let _ = writeln!(out, "\n  [{}] {} records  ({})", p.cite(&r.cite), r.record.as_str().replace('_', " "), r.id);
+            let _ = writeln!(
+                out,
+                "    Kept for {} from when the record is made, then deleted by the retention job (which records the deletion).",
+                r.keep.describe()
+            );
+            let _ = writeln!(out, "    Text: \"{}\"", r.quote);
+            if let Some(reading) = r.reading.as_ref().and_then(|id| p.readings.iter().find(|x| &x.id == id)) {
+                let _ = writeln!(out, "    Reading chosen: {}", reading.text);
+            }
+        }
+    }
     if !p.readings.is_empty() {
         let _ = writeln!(out, "\nReadings chosen where the document is ambiguous ({})", p.readings.len());
         for r in &p.readings {

@@ -4,7 +4,7 @@
 use super::model::*;
 use crate::duration::Duration;
 use crate::scenario::MatchField;
-use crate::vocab::{self, Agency, Category, DutyKind, EventType, Outcome, Risk, Status};
+use crate::vocab::{self, Agency, Category, DutyKind, EventType, Outcome, RetainedRecord, Risk, Status};
 use jiff::civil::{Date, Time, Weekday};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -177,7 +177,18 @@ struct WarningDef {
     when: WhenDef,
 }
 
-const TOP_LEVEL: &[&str] = &["protocol", "role", "reading", "rule", "flag", "warning"];
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionDef {
+    id: String,
+    record: String,
+    keep: String,
+    cite: Option<String>,
+    quote: Option<String>,
+    reading: Option<String>,
+}
+
+const TOP_LEVEL: &[&str] = &["protocol", "role", "reading", "rule", "flag", "warning", "retention"];
 
 // ------------------------------------------------------------- loading
 
@@ -312,6 +323,33 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
         .collect::<Result<Vec<_>, ProtocolError>>()?;
     unique(warnings.iter().map(|r| r.id.as_str()), "warning", file)?;
 
+    let mut retention: Vec<Retention> = Vec::new();
+    for (ctx, def) in array::<RetentionDef>(&table, "retention", file)? {
+        vocab::check_id(&def.id, "retention id").map_err(|m| ctx.err("id", m))?;
+        let record = RetainedRecord::parse(&def.record).map_err(|m| ctx.err("record", m))?;
+        if let Some(other) = retention.iter().find(|r| r.record == record) {
+            return Err(ctx.err("record", format!("retention {} already limits '{record}' records", other.id)));
+        }
+        let keep = duration(&def.keep, "keep", &ctx)?;
+        if keep.is_zero() {
+            return Err(ctx.err("keep", "must be longer than zero (a record is kept for a while before it may be deleted)"));
+        }
+        if let Some(r) = &def.reading {
+            if !readings.iter().any(|x| &x.id == r) {
+                return Err(ctx.err("reading", format!("unknown reading '{r}'")));
+            }
+        }
+        retention.push(Retention {
+            cite: cite(def.cite, &ctx)?,
+            quote: quote(def.quote, &ctx)?,
+            id: def.id,
+            record,
+            keep,
+            reading: def.reading,
+        });
+    }
+    unique(retention.iter().map(|r| r.id.as_str()), "retention", file)?;
+
     Ok(Protocol {
         id: header.id,
         title: header.title,
@@ -325,6 +363,7 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
         rules,
         flags,
         warnings,
+        retention,
     })
 }
 

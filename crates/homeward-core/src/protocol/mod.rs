@@ -10,6 +10,8 @@ pub use load::{ProtocolError, load};
 pub use model::*;
 
 use crate::scenario::{EventData, Scenario, ScenarioError};
+use crate::vocab::RetainedRecord;
+use jiff::Timestamp;
 use jiff::civil::Date;
 
 mod builtin {
@@ -94,6 +96,45 @@ impl Registry {
         chosen
     }
 
+    /// Until when a record of `kind`, made at `made_at` for `authority`, must
+    /// be kept: the retention rule of the protocol version in force for that
+    /// authority on the day the record was made. `None`: no protocol allows
+    /// it to be deleted, ever.
+    pub fn retention(&self, authority: &str, kind: RetainedRecord, made_at: Timestamp) -> Option<Retained<'_>> {
+        let protocol = self.in_force(authority, crate::calendar::local_date(made_at))?;
+        let rule = protocol.retention_for(kind)?;
+        Some(Retained { protocol, rule, keep_until: rule.keep.after(made_at) })
+    }
+
+    /// Which authorities have a retention rule for `kind` in some version:
+    /// the listed authorities of those protocols, and whether the national
+    /// baseline (every authority no other protocol covers) has one.
+    pub fn retaining_authorities(&self, kind: RetainedRecord) -> RetainingAuthorities {
+        let mut listed = Vec::new();
+        let mut baseline = false;
+        for p in &self.protocols {
+            if p.retention_for(kind).is_none() {
+                continue;
+            }
+            if p.is_baseline() {
+                baseline = true;
+            } else {
+                listed.extend(p.authorities.iter().cloned());
+            }
+        }
+        listed.sort();
+        listed.dedup();
+        let covered = if baseline {
+            let mut all: Vec<String> = self.protocols.iter().filter(|p| !p.is_baseline()).flat_map(|p| p.authorities.iter().cloned()).collect();
+            all.sort();
+            all.dedup();
+            all
+        } else {
+            Vec::new()
+        };
+        RetainingAuthorities { listed, baseline, covered_elsewhere: covered }
+    }
+
     /// Checks what the scenario says against the protocols: a `notified.to`
     /// must be a role of a protocol that applies to the child.
     pub fn check_scenario(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
@@ -119,6 +160,26 @@ impl Registry {
         }
         Ok(())
     }
+}
+
+/// A record's retention: the rule that limits it, the protocol version it
+/// comes from, and the instant until which the record must be kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retained<'a> {
+    pub protocol: &'a Protocol,
+    pub rule: &'a Retention,
+    pub keep_until: Timestamp,
+}
+
+/// The authorities whose records of one kind a retention pass looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetainingAuthorities {
+    /// Authorities a local protocol with a retention rule lists.
+    pub listed: Vec<String>,
+    /// The national baseline has a rule: it covers every authority not in
+    /// `covered_elsewhere`.
+    pub baseline: bool,
+    pub covered_elsewhere: Vec<String>,
 }
 
 /// Checks that only make sense across files.

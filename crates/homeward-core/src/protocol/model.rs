@@ -2,7 +2,7 @@
 
 use crate::duration::Duration;
 use crate::scenario::MatchField;
-use crate::vocab::{Agency, Category, DutyKind, EventType, Risk, Status};
+use crate::vocab::{Agency, Category, DutyKind, EventType, RetainedRecord, Risk, Status};
 use jiff::civil::{Date, Time, Weekday};
 
 #[derive(Debug, Clone)]
@@ -21,9 +21,17 @@ pub struct Protocol {
     pub rules: Vec<Rule>,
     pub flags: Vec<FlagRule>,
     pub warnings: Vec<WarningRule>,
+    /// How long kinds of record are kept before they are deleted. A kind
+    /// with no entry is never deleted.
+    pub retention: Vec<Retention>,
 }
 
 impl Protocol {
+    /// The retention rule for a kind of record, if this version has one.
+    pub fn retention_for(&self, record: RetainedRecord) -> Option<&Retention> {
+        self.retention.iter().find(|r| r.record == record)
+    }
+
     pub fn role(&self, id: &str) -> Option<&Role> {
         self.roles.iter().find(|r| r.id == id)
     }
@@ -191,6 +199,18 @@ pub struct FlagRule {
     pub quote: String,
     pub what: String,
     pub when: Conditions,
+}
+
+/// "Keep the record for 3 months": a kind of record is kept for `keep` from
+/// when it was made, and may be deleted once that has passed.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    pub id: String,
+    pub record: RetainedRecord,
+    pub keep: Duration,
+    pub cite: String,
+    pub quote: String,
+    pub reading: Option<String>,
 }
 
 #[derive(Debug, Clone)]
