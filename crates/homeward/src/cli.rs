@@ -41,6 +41,9 @@ enum Command {
     Import(crate::serve::ImportCommand),
     /// Apply the database migrations and exit.
     Migrate(crate::serve::DatabaseArgs),
+    /// The audit log: verify its hash chain, or show who accessed a record.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
     /// Benchmarks that print figures (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -154,6 +157,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Replay { scenario, all } => replay(dir, &scenario, all),
         Command::Serve(args) => crate::serve::serve(loaded(dir)?, args),
         Command::Migrate(args) => crate::serve::migrate(args),
+        Command::Audit(cmd) => crate::audit::run(cmd),
         Command::Import(cmd) => crate::serve::import(loaded(dir)?, cmd),
         Command::Bench(BenchCommand::Replay { scenario, runs }) => {
             crate::bench::replay(&loaded(dir)?, &scenario, runs.max(1))?;

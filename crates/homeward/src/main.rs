@@ -1,5 +1,6 @@
 //! `homeward`: a thin command line over the engine and the generator.
 
+mod audit;
 mod bench;
 mod bench_service;
 mod cli;

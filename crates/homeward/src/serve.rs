@@ -102,7 +102,7 @@ impl DatabaseArgs {
         }
     }
 
-    async fn open(&self) -> Result<Db> {
+    pub(crate) async fn open(&self) -> Result<Db> {
         let url = self.url()?;
         let db = Db::connect(&url).await.with_context(|| "connecting to the database")?;
         db.migrate().await.context("applying migrations")?;
