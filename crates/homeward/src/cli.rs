@@ -44,6 +44,9 @@ enum Command {
     /// Agencies, user accounts and API tokens.
     #[command(subcommand)]
     Accounts(crate::accounts::AccountsCommand),
+    /// The audit log: verify its hash chain, or show who accessed a record.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
     /// Benchmarks that print figures (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -158,6 +161,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => crate::serve::serve(loaded(dir)?, args),
         Command::Migrate(args) => crate::serve::migrate(args),
         Command::Accounts(cmd) => crate::accounts::run(loaded(dir)?, cmd),
+        Command::Audit(cmd) => crate::audit::run(cmd),
         Command::Import(cmd) => crate::serve::import(loaded(dir)?, cmd),
         Command::Bench(BenchCommand::Replay { scenario, runs }) => {
             crate::bench::replay(&loaded(dir)?, &scenario, runs.max(1))?;

@@ -1,6 +1,7 @@
 //! `homeward`: a thin command line over the engine and the generator.
 
 mod accounts;
+mod audit;
 mod bench;
 mod bench_service;
 mod cli;
