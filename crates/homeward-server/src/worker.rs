@@ -9,7 +9,8 @@
 //! The same loop runs the retention job: every `retention_every` of the
 //! application's clock, it deletes the records whose retention period under
 //! their authority's protocol is over, and records each deletion (see
-//! `homeward_store::Store::retention_pass`).
+//! `homeward_store::Store::retention_pass`), and prunes audit entries older
+//! than the audit retention period (seven years by default).
 
 use crate::AppState;
 use homeward_store::{Alert, Deletion, StoreError};
@@ -27,6 +28,9 @@ pub struct WorkerConfig {
     pub idle: Duration,
     /// How often (on the application's clock) the retention job runs.
     pub retention_every: SignedDuration,
+    /// How long audit entries are kept; older ones are pruned by the
+    /// retention job, keeping the chain verifiable from the first kept entry.
+    pub audit_retention: SignedDuration,
 }
 
 impl Default for WorkerConfig {
@@ -36,6 +40,7 @@ impl Default for WorkerConfig {
             lease: SignedDuration::from_secs(60),
             idle: Duration::from_secs(1),
             retention_every: SignedDuration::from_hours(1),
+            audit_retention: SignedDuration::from_hours(24 * homeward_store::DEFAULT_AUDIT_RETENTION_DAYS),
         }
     }
 }
@@ -44,10 +49,20 @@ impl Default for WorkerConfig {
 /// protocols allow to be deleted and records each deletion. Returns what
 /// this instance deleted.
 pub async fn retention(state: &AppState) -> Result<Vec<Deletion>, StoreError> {
+    retention_with(state, WorkerConfig::default().audit_retention).await
+}
+
+/// [`retention`], and audit entries older than `audit_retention` pruned.
+pub async fn retention_with(state: &AppState, audit_retention: SignedDuration) -> Result<Vec<Deletion>, StoreError> {
     let now = state.clock.now();
     let deleted = state.store.retention_pass(now, &state.instance).await?;
     for d in &deleted {
         tracing::info!(record = %d.record_id, kind = %d.record_kind, authority = %d.authority, kept_until = d.kept_until, cite = %d.cite, "retention: record deleted");
+    }
+    let before = now.as_second() - audit_retention.as_secs();
+    let pruned = state.store.audit_prune(before).await?;
+    if pruned > 0 {
+        tracing::info!(entries = pruned, before, "retention: audit entries older than the audit retention period pruned");
     }
     Ok(deleted)
 }
@@ -80,7 +95,7 @@ pub async fn run(state: AppState, config: WorkerConfig, mut shutdown: watch::Rec
         }
         let now = state.clock.now();
         if next_retention.is_none_or(|t| now >= t) {
-            match retention(&state).await {
+            match retention_with(&state, config.audit_retention).await {
                 Ok(_) => next_retention = Some(now.checked_add(config.retention_every).unwrap_or(now)),
                 Err(e) => {
                     state.metrics.worker_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

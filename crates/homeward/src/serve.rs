@@ -87,6 +87,10 @@ pub struct ServeArgs {
     /// must outlast the slowest delivery.
     #[arg(long, env = "HOMEWARD_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(i64).range(2..=3600))]
     lease_seconds: i64,
+    /// How many days audit entries are kept before the retention job prunes
+    /// them (the chain stays verifiable from the first kept entry).
+    #[arg(long, env = "HOMEWARD_AUDIT_RETENTION_DAYS", default_value_t = homeward_store::DEFAULT_AUDIT_RETENTION_DAYS, value_parser = clap::value_parser!(i64).range(1..=36_500))]
+    audit_retention_days: i64,
     /// Send the session cookie without `Secure`, for use over plain HTTP on
     /// this machine (implied by --demo). Never in production.
     #[arg(long)]
@@ -180,7 +184,11 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let lease = jiff::SignedDuration::from_secs(args.lease_seconds);
-        let worker_config = worker::WorkerConfig { lease, ..worker::WorkerConfig::default() };
+        let worker_config = worker::WorkerConfig {
+            lease,
+            audit_retention: jiff::SignedDuration::from_hours(24 * args.audit_retention_days),
+            ..worker::WorkerConfig::default()
+        };
         let notify_config = notify::NotifyConfig { lease, ..notify::NotifyConfig::default() };
         let worker = (!args.no_worker).then(|| tokio::spawn(worker::run(state.clone(), worker_config, stopped.clone())));
         let sender = (!args.no_worker).then(|| tokio::spawn(notify::run(state.clone(), channels.clone(), notify_config, stopped)));
