@@ -133,6 +133,8 @@ async fn seed(state: &AppState) -> World {
             state.store.add_involvement(child, &new, "seed", now).await.unwrap();
         }
     }
+    // An agency no account belongs to, for involvement writes that change no one's access.
+    support::account(&state.store, "matrix-extra", "health", &[], "matrix.extra", "health_practitioner").await;
     World { ours, theirs }
 }
 
@@ -290,9 +292,42 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                         }
                     }
                 }
+                // Recording an involvement (who else may see the record).
+                let r = send(&state, "POST", &format!("/api/v1/children/{child}/involvements"), &h, Some(json!({"agency": "matrix-extra", "relation": "health"}))).await;
+                let want = if allowed(f, Action::Write, classify::INVOLVEMENT) {
+                    StatusCode::CREATED
+                } else if readable.is_empty() {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(r.status, want, "involvement by {label}: {}", r.body);
                 clock.advance(SignedDuration::from_secs(60));
             }
         }
+
+        // Creating a child (after every list above, which it would change):
+        // only in an authority the rules let the caller write identity for.
+        let bolton = RecordFacts { responsible_authority: "bolton".into(), living_in: "bolton".into(), ..RecordFacts::default() };
+        for (who, token) in &people {
+            let auth = bearer(token);
+            let h = [("authorization", auth.as_str())];
+            let label = format!("{} of {} ({url})", who.role, who.agency_kind);
+            let r = send(
+                &state,
+                "POST",
+                "/api/v1/children?allow_duplicate=true",
+                &h,
+                Some(json!({"given_name": "New", "family_name": format!("By{}", who.role), "date_of_birth": "2012-02-02", "status": "child_in_need", "responsible_authority": "bolton"})),
+            )
+            .await;
+            let want = if policy.decide(who, Action::Write, classify::IDENTITY, &bolton).allowed { StatusCode::CREATED } else { StatusCode::FORBIDDEN };
+            assert_eq!(r.status, want, "create child by {label}: {}", r.body);
+        }
+        // Everything above was audited, and the chain holds.
+        let verified = state.store.audit_verify().await.unwrap();
+        assert!(verified.broken.is_none(), "{verified:?}");
+        assert!(verified.entries > 100, "{verified:?}");
         state.store.db().close().await;
     }
 }
