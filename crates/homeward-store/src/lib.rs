@@ -61,6 +61,10 @@ pub(crate) fn instant(s: i64) -> Timestamp {
     Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+/// Rows per multi-row INSERT: well under SQLite's 32,766 bound parameters.
+#[doc(hidden)]
+pub const INSERT_CHUNK: usize = 200;
+
 const LOCK_CHILD_PG: &str = "SELECT id FROM children WHERE id = $1 FOR UPDATE";
 
 impl Store {
@@ -541,20 +545,29 @@ macro_rules! raise_alerts {
         let now: jiff::Timestamp = $now;
         let fired_by: &str = $fired_by;
         let mut alerts = Vec::new();
-        for d in &evaluated.replay.duties {
-            let stage = match d.state {
-                homeward_core::engine::DutyState::Overdue => "overdue",
-                homeward_core::engine::DutyState::Due => "triggered",
-                _ => continue,
-            };
-            let inserted = sqlx::query(
-                "INSERT INTO duty_alerts (duty_id, stage, child_id, fired_at, fired_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (duty_id, stage) DO NOTHING",
-            )
-            .bind(&d.id).bind(stage).bind(&child.id).bind($crate::secs(now)).bind(fired_by)
-            .execute(&mut *$tx)
-            .await?
-            .rows_affected();
-            if inserted == 1 {
+        let reached: Vec<(&homeward_core::engine::Duty, &str)> = evaluated
+            .replay
+            .duties
+            .iter()
+            .filter_map(|d| match d.state {
+                homeward_core::engine::DutyState::Overdue => Some((d, "overdue")),
+                homeward_core::engine::DutyState::Due => Some((d, "triggered")),
+                _ => None,
+            })
+            .collect();
+        // One statement per chunk; RETURNING names the stages reached for the first time.
+        let mut first_time: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
+        for chunk in reached.chunks($crate::INSERT_CHUNK) {
+            let mut insert = sqlx::QueryBuilder::new("INSERT INTO duty_alerts (duty_id, stage, child_id, fired_at, fired_by) ");
+            insert.push_values(chunk, |mut row, (d, stage)| {
+                row.push_bind(&d.id).push_bind(*stage).push_bind(&child.id).push_bind($crate::secs(now)).push_bind(fired_by);
+            });
+            insert.push(" ON CONFLICT (duty_id, stage) DO NOTHING RETURNING duty_id, stage");
+            let rows: Vec<(String, String)> = insert.build_query_as().fetch_all(&mut *$tx).await?;
+            first_time.extend(rows);
+        }
+        for (d, stage) in reached {
+            if first_time.contains(&(d.id.clone(), stage.to_string())) {
                 let alert = $crate::Alert {
                     duty_id: d.id.clone(),
                     stage: stage.to_string(),
@@ -589,18 +602,21 @@ macro_rules! store_projection {
         let replay = &evaluated.replay;
         let now: jiff::Timestamp = $now;
         sqlx::query("DELETE FROM duties WHERE child_id = $1").bind(child).execute(&mut *$tx).await?;
+        // Many rows per statement: each statement is a round trip to the database.
+        for chunk in replay.duties.chunks($crate::INSERT_CHUNK) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO duties (id, child_id, episode, authority, protocol, rule, kind, what, by_role, to_role, triggered_at, due, state, done_at, late, prompt, occurrence, cite) ",
+            );
+            insert.push_values(chunk, |mut row, d| {
+                row.push_bind(&d.id).push_bind(child).push_bind(&d.episode).push_bind(&d.authority).push_bind(&d.protocol).push_bind(&d.rule)
+                    .push_bind(d.kind.as_str()).push_bind(&d.what).push_bind(&d.by).push_bind(&d.to)
+                    .push_bind($crate::secs(d.triggered_at)).push_bind($crate::secs(d.due)).push_bind(d.state.as_str())
+                    .push_bind(d.done_at.map($crate::secs)).push_bind(i64::from(d.late)).push_bind(i64::from(d.prompt)).push_bind(i64::from(d.occurrence)).push_bind(&d.cite);
+            });
+            insert.build().execute(&mut *$tx).await?;
+        }
         let mut next: Option<i64> = None;
         for d in &replay.duties {
-            sqlx::query(
-                "INSERT INTO duties (id, child_id, episode, authority, protocol, rule, kind, what, by_role, to_role, triggered_at, due, state, done_at, late, prompt, occurrence, cite) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-            )
-            .bind(&d.id).bind(child).bind(&d.episode).bind(&d.authority).bind(&d.protocol).bind(&d.rule)
-            .bind(d.kind.as_str()).bind(&d.what).bind(&d.by).bind(&d.to)
-            .bind($crate::secs(d.triggered_at)).bind($crate::secs(d.due)).bind(d.state.as_str())
-            .bind(d.done_at.map($crate::secs)).bind(i64::from(d.late)).bind(i64::from(d.prompt)).bind(i64::from(d.occurrence)).bind(&d.cite)
-            .execute(&mut *$tx)
-            .await?;
             if d.done_at.is_none() && d.exception.is_none() {
                 for t in [d.triggered_at, d.due] {
                     if t > now {
@@ -616,15 +632,15 @@ macro_rules! store_projection {
             }
         }
         sqlx::query("DELETE FROM episodes WHERE child_id = $1").bind(child).execute(&mut *$tx).await?;
-        for ep in &evaluated.episodes {
-            sqlx::query(
-                "INSERT INTO episodes (child_id, episode, started_at, returned_at, category, risk, owner_worker, owner_team, owner_since, owner_reason) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-                .bind(child).bind(&ep.episode).bind(ep.started_at).bind(ep.returned_at).bind(&ep.category).bind(&ep.risk)
-                .bind(&ep.owner_worker).bind(&ep.owner_team).bind(ep.owner_since).bind(&ep.owner_reason)
-                .execute(&mut *$tx)
-                .await?;
+        for chunk in evaluated.episodes.chunks($crate::INSERT_CHUNK) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO episodes (child_id, episode, started_at, returned_at, category, risk, owner_worker, owner_team, owner_since, owner_reason) ",
+            );
+            insert.push_values(chunk, |mut row, ep| {
+                row.push_bind(child).push_bind(&ep.episode).push_bind(ep.started_at).push_bind(ep.returned_at).push_bind(&ep.category).push_bind(&ep.risk)
+                    .push_bind(&ep.owner_worker).push_bind(&ep.owner_team).push_bind(ep.owner_since).push_bind(&ep.owner_reason);
+            });
+            insert.build().execute(&mut *$tx).await?;
         }
         match next {
             Some(run_at) => {
