@@ -54,19 +54,10 @@ fn start() -> Timestamp {
 
 impl Harness {
     async fn call(&self, method: &str, uri: &str, body: Option<Value>, extra: &[(&str, &str)]) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(uri).header("authorization", format!("Bearer {}", self.token));
-        for (k, v) in extra {
-            req = req.header(*k, *v);
-        }
-        let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
-        let res = homeward_server::app(self.state.clone()).oneshot(req).await.unwrap();
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), 16 * 1024 * 1024).await.unwrap();
-        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).to_string()));
-        (status, value)
+        let auth = format!("Bearer {}", self.token);
+        let mut headers = vec![("authorization", auth.as_str())];
+        headers.extend_from_slice(extra);
+        support::request(&self.state, method, uri, &headers, body).await
     }
 
     async fn new_child(&self, family: &str, status: &str, authority: &str) -> String {

@@ -3,16 +3,12 @@
 //! PostgreSQL when `HOMEWARD_TEST_PG_URL` names a server (`scripts/test`
 //! starts one).
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use homeward_core::Registry;
+use axum::http::StatusCode;
 use homeward_server::{AppState, ManualClock};
-use homeward_store::{Db, Store};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use tower::ServiceExt;
 
 mod support;
 
@@ -22,16 +18,11 @@ struct Harness {
 }
 
 async fn databases() -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!("homeward-ownership-{}-{}", std::process::id(), uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    support::databases(&dir.join("test.sqlite3")).await
+    support::fresh_databases("ownership").await
 }
 
 async fn harness(url: &str, instance: &str, clock: Arc<ManualClock>) -> Harness {
-    let db = Db::connect(url).await.unwrap();
-    db.migrate().await.unwrap();
-    let registry = Arc::new(Registry::builtin().expect("built-in protocols"));
-    let state = AppState::new(Store::new(db, registry), clock, instance).unwrap();
+    let state = support::app_state(url, clock, instance).await;
     Harness { state, url: url.to_string() }
 }
 
@@ -54,15 +45,7 @@ impl Harness {
     async fn call_as(&self, user: &str, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
         // Each user is a social worker of a children's services agency serving every authority the tests use.
         let token = support::account(&self.state.store, "childrens-services", "childrens_services", support::ALL_AUTHORITIES, user, "social_worker").await;
-        let req = Request::builder().method(method).uri(uri).header("authorization", format!("Bearer {token}"));
-        let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())).unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
-        let res = homeward_server::app(self.state.clone()).oneshot(req).await.unwrap();
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), 16 * 1024 * 1024).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).to_string())))
+        support::request(&self.state, method, uri, &[("authorization", &format!("Bearer {token}"))], body).await
     }
 
     async fn call(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {

@@ -218,3 +218,45 @@ pub const ALL_AUTHORITIES: &[&str] = &[
     "testshire",
     "york",
 ];
+
+/// Fresh databases for one test: a SQLite file under a new temporary folder
+/// named after `name`, and PostgreSQL when the test command provides it.
+pub async fn fresh_databases(name: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("homeward-{name}-{}-{}", std::process::id(), uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    databases(&dir.join("test.sqlite3")).await
+}
+
+/// The service on `url` (migrated), with the built-in protocols and policy.
+pub async fn app_state(url: &str, clock: Arc<homeward_server::ManualClock>, instance: &str) -> homeward_server::AppState {
+    let db = homeward_store::Db::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    let registry = Arc::new(homeward_core::Registry::builtin().expect("built-in protocols"));
+    homeward_server::AppState::new(homeward_store::Store::new(db, registry), clock, instance).unwrap()
+}
+
+/// Sends one request through the whole application (routes, access,
+/// audit); returns the status and the body as JSON, or as a JSON string
+/// when it is not JSON.
+pub async fn request(
+    state: &homeward_server::AppState,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = match body {
+        Some(b) => req.header("content-type", "application/json").body(axum::body::Body::from(b.to_string())).unwrap(),
+        None => req.body(axum::body::Body::empty()).unwrap(),
+    };
+    let res = homeward_server::app(state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 16 * 1024 * 1024).await.unwrap();
+    let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).to_string()));
+    (status, value)
+}
