@@ -7,13 +7,21 @@
 //! written, and the deciding rule. When the response is ready the entry is
 //! appended to the tamper-evident log. If that write fails the response is
 //! withheld (503): nothing is disclosed without a trace.
+//!
+//! Entries are committed in groups ([`AuditWriter`]): concurrent requests
+//! hand their entries to one writer task, which appends whatever is waiting
+//! in one transaction and then releases every request in the group. Each
+//! response still waits for its own entry to be committed, but the chain's
+//! head is locked once per group instead of once per request, and requests
+//! do not hold database connections while they queue for it.
 
 use crate::AppState;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use homeward_store::{AuditEntry, Identity};
+use homeward_store::{AuditEntry, Identity, Store};
+use tokio::sync::{mpsc, oneshot};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -117,6 +125,49 @@ impl AuditSlot {
     }
 }
 
+/// Entries waiting for the writer, each with the request waiting for it.
+type Waiting = (AuditEntry, oneshot::Sender<Result<(), String>>);
+
+/// Most entries appended in one transaction.
+const GROUP: usize = 256;
+
+/// One task that appends audit entries in groups (see the module's notes).
+#[derive(Clone)]
+pub struct AuditWriter {
+    queue: mpsc::Sender<Waiting>,
+}
+
+impl AuditWriter {
+    /// Starts the writer task on the current runtime.
+    pub fn start(store: Store) -> AuditWriter {
+        let (queue, mut waiting) = mpsc::channel::<Waiting>(4 * GROUP);
+        tokio::spawn(async move {
+            while let Some(first) = waiting.recv().await {
+                let mut group = vec![first];
+                while group.len() < GROUP {
+                    match waiting.try_recv() {
+                        Ok(next) => group.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let entries: Vec<AuditEntry> = group.iter().map(|(e, _)| e.clone()).collect();
+                let result = store.audit_append_many(&entries).await.map_err(|e| e.to_string());
+                for (_, reply) in group {
+                    let _ = reply.send(result.clone());
+                }
+            }
+        });
+        AuditWriter { queue }
+    }
+
+    /// Returns once `entry` is committed to the log.
+    pub async fn append(&self, entry: AuditEntry) -> Result<(), String> {
+        let (reply, committed) = oneshot::channel();
+        self.queue.send((entry, reply)).await.map_err(|_| "the audit writer has stopped".to_string())?;
+        committed.await.map_err(|_| "the audit writer has stopped".to_string())?
+    }
+}
+
 fn outcome(status: StatusCode) -> &'static str {
     match status.as_u16() {
         200..=399 => "allowed",
@@ -155,8 +206,9 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
     if entry.outcome != "allowed" && entry.rule.is_none() && response.status() == StatusCode::NOT_FOUND && entry.record_id.is_some() {
         entry.rule = Some(homeward_access::DEFAULT_DENY.to_string());
     }
-    match state.store.audit_append(&entry).await {
-        Ok(_) => response,
+    let writer = state.audit_writer.get_or_init(|| AuditWriter::start(state.store.clone()));
+    match writer.append(entry).await {
+        Ok(()) => response,
         Err(e) => {
             tracing::error!(error = %e, "could not write the audit entry; the response is withheld");
             crate::error::ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "internal", "the audit log is unavailable; nothing was disclosed", None)

@@ -45,6 +45,8 @@ pub struct AppState {
     pub auth: auth::AuthConfig,
     /// Loaded from the database on first use; see [`access::pseudonym_key`].
     pub pseudonym_key: Arc<tokio::sync::OnceCell<String>>,
+    /// Started on the first request (it needs the runtime).
+    pub audit_writer: Arc<std::sync::OnceLock<audit::AuditWriter>>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             policies: Arc::new(Policies::built_in()?),
             auth: auth::AuthConfig::default(),
             pseudonym_key: Arc::new(tokio::sync::OnceCell::new()),
+            audit_writer: Arc::new(std::sync::OnceLock::new()),
         })
     }
 

@@ -102,8 +102,12 @@ impl TokenRow {
 const USER_COLUMNS: &str =
     "u.id, u.username, u.display_name, u.email, u.agency_id, u.role, u.team, u.password_hash, u.disabled, u.created_at";
 
+/// A user's and their agency's columns, as `identity_from` reads them.
+const IDENTITY_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.agency_id, u.role, u.team, u.password_hash, u.disabled, u.created_at, \
+    a.id AS a_id, a.name AS a_name, a.kind AS a_kind, a.authorities AS a_authorities, a.created_at AS a_created_at";
+
 fn identity_sql(condition: &str) -> String {
-    format!("SELECT {USER_COLUMNS}, a.id AS a_id, a.name AS a_name, a.kind AS a_kind, a.authorities AS a_authorities, a.created_at AS a_created_at FROM users u JOIN agencies a ON a.id = u.agency_id WHERE {condition}")
+    format!("SELECT {IDENTITY_COLUMNS} FROM users u JOIN agencies a ON a.id = u.agency_id WHERE {condition}")
 }
 
 fn identity_from<R: sqlx::Row>(row: &R) -> Result<Identity, sqlx::Error>
@@ -302,18 +306,35 @@ impl Store {
     }
 
     /// A session that has not ended, with its user (disabled users included:
-    /// the caller decides).
+    /// the caller decides). One query: this runs on every request.
     pub async fn session(&self, token_hash: &str) -> Result<Option<(SessionRow, Identity)>, StoreError> {
-        let session: Option<SessionRow> = with_db!(self.db(), p => {
-            sqlx::query_as(
-                "SELECT token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ended_at, source \
-                 FROM sessions WHERE token_hash = $1 AND ended_at IS NULL",
-            )
-            .bind(token_hash).fetch_optional(p).await
-        })?;
-        let Some(session) = session else { return Ok(None) };
-        let Some(identity) = self.identity_by_id(&session.user_id).await? else { return Ok(None) };
-        Ok(Some((session, identity)))
+        let sql = format!(
+            "SELECT s.token_hash AS s_token_hash, s.csrf_token AS s_csrf_token, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, \
+             s.expires_at AS s_expires_at, s.ended_at AS s_ended_at, s.source AS s_source, {} \
+             FROM sessions s JOIN users u ON u.id = s.user_id JOIN agencies a ON a.id = u.agency_id \
+             WHERE s.token_hash = $1 AND s.ended_at IS NULL",
+            IDENTITY_COLUMNS
+        );
+        Ok(with_db!(self.db(), p => {
+            match sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(p).await? {
+                Some(row) => {
+                    use sqlx::Row;
+                    let identity = identity_from(&row)?;
+                    let session = SessionRow {
+                        token_hash: row.try_get("s_token_hash")?,
+                        user_id: identity.user.id.clone(),
+                        csrf_token: row.try_get("s_csrf_token")?,
+                        created_at: row.try_get("s_created_at")?,
+                        last_seen_at: row.try_get("s_last_seen_at")?,
+                        expires_at: row.try_get("s_expires_at")?,
+                        ended_at: row.try_get("s_ended_at")?,
+                        source: row.try_get("s_source")?,
+                    };
+                    Some((session, identity))
+                }
+                None => None,
+            }
+        }))
     }
 
     pub async fn touch_session(&self, token_hash: &str, now: i64) -> Result<(), StoreError> {
@@ -372,18 +393,37 @@ impl Store {
         tokens.into_iter().find(|t| t.id == id).ok_or(StoreError::NotFound("token"))
     }
 
-    /// A token that is not revoked, with its user.
+    /// A token that is not revoked, with its user. One query: this runs on
+    /// every request made with a token.
     pub async fn token(&self, token_hash: &str) -> Result<Option<(TokenRow, Identity)>, StoreError> {
-        let token: Option<TokenRow> = with_db!(self.db(), p => {
-            sqlx::query_as(
-                "SELECT id, token_hash, user_id, name, scopes, created_at, expires_at, revoked_at, last_used_at \
-                 FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-            )
-            .bind(token_hash).fetch_optional(p).await
-        })?;
-        let Some(token) = token else { return Ok(None) };
-        let Some(identity) = self.identity_by_id(&token.user_id).await? else { return Ok(None) };
-        Ok(Some((token, identity)))
+        let sql = format!(
+            "SELECT t.id AS t_id, t.token_hash AS t_token_hash, t.name AS t_name, t.scopes AS t_scopes, t.created_at AS t_created_at, \
+             t.expires_at AS t_expires_at, t.revoked_at AS t_revoked_at, t.last_used_at AS t_last_used_at, {} \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN agencies a ON a.id = u.agency_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            IDENTITY_COLUMNS
+        );
+        Ok(with_db!(self.db(), p => {
+            match sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(p).await? {
+                Some(row) => {
+                    use sqlx::Row;
+                    let identity = identity_from(&row)?;
+                    let token = TokenRow {
+                        id: row.try_get("t_id")?,
+                        token_hash: row.try_get("t_token_hash")?,
+                        user_id: identity.user.id.clone(),
+                        name: row.try_get("t_name")?,
+                        scopes: row.try_get("t_scopes")?,
+                        created_at: row.try_get("t_created_at")?,
+                        expires_at: row.try_get("t_expires_at")?,
+                        revoked_at: row.try_get("t_revoked_at")?,
+                        last_used_at: row.try_get("t_last_used_at")?,
+                    };
+                    Some((token, identity))
+                }
+                None => None,
+            }
+        }))
     }
 
     pub async fn tokens_of(&self, user_id: &str) -> Result<Vec<TokenRow>, StoreError> {
