@@ -306,7 +306,7 @@ impl Store {
             sql.text(" AND n.settled IS NULL");
         }
         if let Some(v) = &filter.visible {
-            sql.text(" AND n.child_id IN (SELECT c.id FROM children c WHERE ");
+            sql.text(" AND EXISTS (SELECT 1 FROM children c WHERE c.id = n.child_id AND ");
             v.push(&mut sql);
             sql.text(")");
         }

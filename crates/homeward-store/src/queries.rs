@@ -72,8 +72,10 @@ impl Store {
             sql.param(Param::Int(now_s + h * 3600));
         }
         if let Some(v) = &f.visible {
+            // Correlated, so a list in due order checks only the children of
+            // the duties it reads until it has enough, not every child first.
             and(&mut sql);
-            sql.text("child_id IN (SELECT c.id FROM children c WHERE ");
+            sql.text("EXISTS (SELECT 1 FROM children c WHERE c.id = duties.child_id AND ");
             v.push(&mut sql);
             sql.text(")");
         }
