@@ -588,9 +588,16 @@ async fn record_event(
     }
     let event_type = event.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
     let kind = event.get("kind").and_then(Value::as_str).map(str::to_string);
-    authorize(&state, &caller, &id, Action::Write, classify::event_class(&event_type, kind.as_deref())).await?;
+    let granted = authorize(&state, &caller, &id, Action::Write, classify::event_class(&event_type, kind.as_deref())).await?;
     if event.get("note").is_some() {
-        authorize(&state, &caller, &id, Action::Write, classify::note_class(&event_type, kind.as_deref())).await?;
+        // The record's facts are already loaded: decide the note's class on them.
+        let class = classify::note_class(&event_type, kind.as_deref());
+        let decision = policy_at(&state, state.clock.now()).decide(&caller.principal, Action::Write, class, &granted.facts);
+        if !decision.allowed {
+            caller.audit.refused(class, &decision.rule);
+            return Err(crate::access::forbidden(&decision, Action::Write, class));
+        }
+        caller.audit.add_class(class, &decision.rule);
     }
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
     let now = state.clock.now();
