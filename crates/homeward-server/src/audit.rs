@@ -177,9 +177,16 @@ fn outcome(status: StatusCode) -> &'static str {
     }
 }
 
-/// The middleware: one entry per request under `/api/v1`.
+/// Whether requests to `path` are audited: the API and logging in. The
+/// operational endpoints (health, metrics, the OpenAPI document) disclose
+/// nothing about anyone.
+pub fn audited(path: &str) -> bool {
+    path.starts_with("/api/v1/") || path.starts_with("/auth/")
+}
+
+/// The middleware: one entry per audited request (see [`audited`]).
 pub async fn record(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/api/v1/") {
+    if !audited(request.uri().path()) {
         return next.run(request).await;
     }
     let slot = AuditSlot::default();

@@ -47,6 +47,9 @@ pub struct AppState {
     pub pseudonym_key: Arc<tokio::sync::OnceCell<String>>,
     /// Started on the first request (it needs the runtime).
     pub audit_writer: Arc<std::sync::OnceLock<audit::AuditWriter>>,
+    /// Single sign-on providers, when configured.
+    #[cfg(feature = "oidc")]
+    pub sso: Option<Arc<auth::oidc::Providers>>,
 }
 
 impl AppState {
@@ -61,6 +64,8 @@ impl AppState {
             auth: auth::AuthConfig::default(),
             pseudonym_key: Arc::new(tokio::sync::OnceCell::new()),
             audit_writer: Arc::new(std::sync::OnceLock::new()),
+            #[cfg(feature = "oidc")]
+            sso: None,
         })
     }
 
@@ -73,6 +78,27 @@ impl AppState {
         self.auth = auth;
         self
     }
+
+    /// Trusts the identity providers in `config` for logging in; their
+    /// client secrets are read with `secret` (given the variable's name).
+    #[cfg(feature = "oidc")]
+    pub fn with_sso(
+        mut self,
+        config: auth::sso::SsoConfig,
+        secret: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, auth::sso::SsoConfigError> {
+        self.sso = Some(Arc::new(auth::oidc::Providers::new(config, secret)?));
+        Ok(self)
+    }
+
+    /// Each single sign-on provider's id and label (none without the `oidc` feature).
+    pub fn sso_providers(&self) -> Vec<(String, String)> {
+        #[cfg(feature = "oidc")]
+        if let Some(p) = &self.sso {
+            return p.labels();
+        }
+        Vec::new()
+    }
 }
 
 /// The whole application: API routes (with their OpenAPI document) and
@@ -81,6 +107,8 @@ pub fn app(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
     let request_id = axum::http::HeaderName::from_static("x-request-id");
+    #[cfg(feature = "oidc")]
+    let api_router = api_router.merge(auth::oidc::routes());
     api_router
         .route(
             "/api/openapi.json",

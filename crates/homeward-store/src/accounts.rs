@@ -103,14 +103,14 @@ const USER_COLUMNS: &str =
     "u.id, u.username, u.display_name, u.email, u.agency_id, u.role, u.team, u.password_hash, u.disabled, u.created_at";
 
 /// A user's and their agency's columns, as `identity_from` reads them.
-const IDENTITY_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.agency_id, u.role, u.team, u.password_hash, u.disabled, u.created_at, \
+pub(crate) const IDENTITY_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.agency_id, u.role, u.team, u.password_hash, u.disabled, u.created_at, \
     a.id AS a_id, a.name AS a_name, a.kind AS a_kind, a.authorities AS a_authorities, a.created_at AS a_created_at";
 
-fn identity_sql(condition: &str) -> String {
+pub(crate) fn identity_sql(condition: &str) -> String {
     format!("SELECT {IDENTITY_COLUMNS} FROM users u JOIN agencies a ON a.id = u.agency_id WHERE {condition}")
 }
 
-fn identity_from<R: sqlx::Row>(row: &R) -> Result<Identity, sqlx::Error>
+pub(crate) fn identity_from<R: sqlx::Row>(row: &R) -> Result<Identity, sqlx::Error>
 where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,

@@ -50,6 +50,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (4, "ownership and retention", include_str!("../migrations/sqlite/0004_ownership_retention.sql")),
     (5, "access", include_str!("../migrations/sqlite/0005_access.sql")),
     (6, "audit", include_str!("../migrations/sqlite/0006_audit.sql")),
+    (7, "single sign-on", include_str!("../migrations/sqlite/0007_single_sign_on.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
@@ -58,6 +59,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (4, "ownership and retention", include_str!("../migrations/postgres/0004_ownership_retention.sql")),
     (5, "access", include_str!("../migrations/postgres/0005_access.sql")),
     (6, "audit", include_str!("../migrations/postgres/0006_audit.sql")),
+    (7, "single sign-on", include_str!("../migrations/postgres/0007_single_sign_on.sql")),
 ];
 
 impl Db {

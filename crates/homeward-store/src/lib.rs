@@ -16,6 +16,7 @@ mod error;
 mod model;
 mod notifications;
 mod retention;
+mod sso;
 pub mod sql;
 mod timers;
 
@@ -29,6 +30,7 @@ pub use queries::EpisodeFacts;
 pub use notifications::{
     Delivery, DeliveryRecord, Escalated, MAX_ATTEMPTS, NewNotification, NotificationFilter, NotificationRecord, Notifier, Silent, Target, ack_due, backoff,
 };
+pub use sso::{PendingSsoLogin, SsoLink};
 pub use retention::{Deletion, DeletionFilter, NationalAlert, NewNationalAlert};
 pub use timers::{Claimed, Gauges};
 

@@ -80,6 +80,28 @@ pub enum AccountsCommand {
         #[arg(long)]
         days: Option<i64>,
     },
+    /// Link a user to their login at a single sign-on provider: the
+    /// provider's `sub` claim for them (its administrators can look it up).
+    LinkSso {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        username: String,
+        /// The provider's id in the single sign-on settings.
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        subject: String,
+    },
+    /// Remove a user's link to a single sign-on provider.
+    UnlinkSso {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        provider: String,
+    },
     /// List agencies and users.
     List {
         #[command(flatten)]
@@ -148,6 +170,20 @@ pub fn run(registry: homeward_core::Registry, cmd: AccountsCommand) -> Result<Ex
                 store.create_token(&token_hash(&token), &identity.user.id, &name, &scopes, now(), expires).await?;
                 println!("{token}");
             }
+            AccountsCommand::LinkSso { database, username, provider, subject } => {
+                let store = Store::new(database.open().await?, registry);
+                let Some(identity) = store.identity_by_username(&username).await? else { bail!("--username: no user '{username}'") };
+                store.link_sso(&provider, &subject, &identity.user.id, now()).await?;
+                println!("{} logs in through {provider} as {subject}", identity.user.username);
+            }
+            AccountsCommand::UnlinkSso { database, username, provider } => {
+                let store = Store::new(database.open().await?, registry);
+                let Some(identity) = store.identity_by_username(&username).await? else { bail!("--username: no user '{username}'") };
+                match store.unlink_sso(&provider, &identity.user.id).await? {
+                    0 => bail!("--provider: {} has no link to {provider}", identity.user.username),
+                    _ => println!("{} no longer logs in through {provider}", identity.user.username),
+                }
+            }
             AccountsCommand::List { database } => {
                 let store = Store::new(database.open().await?, registry);
                 for a in store.agencies().await? {
@@ -156,6 +192,9 @@ pub fn run(registry: homeward_core::Registry, cmd: AccountsCommand) -> Result<Ex
                 for u in store.users().await? {
                     let state = if u.disabled != 0 { " [disabled]" } else { "" };
                     println!("user {} ({}, {}){state}: {}", u.username, u.role, u.agency_id, u.display_name);
+                    for link in store.sso_links_of(&u.id).await? {
+                        println!("  single sign-on {}: {}", link.provider, link.subject);
+                    }
                 }
             }
         }

@@ -95,6 +95,32 @@ pub struct ServeArgs {
     /// this machine (implied by --demo). Never in production.
     #[arg(long)]
     insecure_cookies: bool,
+    /// Single sign-on settings (TOML; see docs/access.md). Needs a build
+    /// with the `oidc` feature.
+    #[arg(long, env = "HOMEWARD_SSO_CONFIG")]
+    sso_config: Option<PathBuf>,
+}
+
+/// Loads and checks the single sign-on settings, if any were given.
+#[cfg(feature = "oidc")]
+fn with_sso(state: AppState, path: Option<&std::path::Path>) -> Result<AppState> {
+    let Some(path) = path else { return Ok(state) };
+    let config = homeward_server::auth::sso::SsoConfig::load(&path.display().to_string())?;
+    let ids: Vec<String> = config.providers.iter().map(|p| p.id.clone()).collect();
+    let state = state.with_sso(config, |name| std::env::var(name).ok())?;
+    tracing::info!(providers = ?ids, "single sign-on configured");
+    Ok(state)
+}
+
+#[cfg(not(feature = "oidc"))]
+fn with_sso(state: AppState, path: Option<&std::path::Path>) -> Result<AppState> {
+    match path {
+        Some(path) => anyhow::bail!(
+            "--sso-config {}: this build has no single sign-on; build with `cargo build --release --features oidc`",
+            path.display()
+        ),
+        None => Ok(state),
+    }
 }
 
 impl DatabaseArgs {
@@ -164,6 +190,7 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
         )
         .map_err(|e| anyhow::anyhow!("the built-in access policy: {e}"))?
         .with_auth(homeward_server::auth::AuthConfig { secure_cookie: !(args.insecure_cookies || args.demo), ..Default::default() });
+        let state = with_sso(state, args.sso_config.as_deref())?;
         tracing::info!(inboxes = directory.len(), email = %channels.mailer.describe(), "notifications configured");
         if args.demo {
             let started = std::time::Instant::now();

@@ -12,8 +12,11 @@
 //! Either way the caller becomes a [`Caller`]: the account, its agency, and
 //! the policy principal every decision is made for.
 
+#[cfg(feature = "oidc")]
+pub mod oidc;
 pub mod password;
 pub mod routes;
+pub mod sso;
 
 use crate::AppState;
 use crate::audit::AuditSlot;

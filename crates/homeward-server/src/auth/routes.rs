@@ -137,16 +137,31 @@ pub async fn login(
     state.store.record_login_attempt(&username, &source, now, true).await?;
     audit.set_who(&identity);
     audit.set_record("user", &identity.user.id);
+    let session = start_session(&state, &identity, &source).await?;
+    let body = session_out(&state, &identity, Some(session.csrf_token), Some(session.expires_at));
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session.cookie);
+    Ok(response)
+}
+
+/// A session just started, and the cookie that carries it.
+pub(crate) struct NewSession {
+    pub cookie: HeaderValue,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+/// Starts a session for `identity` (always a new token: no fixation).
+pub(crate) async fn start_session(state: &AppState, identity: &homeward_store::Identity, source: &str) -> Result<NewSession, ApiError> {
+    let now = state.clock.now().as_second();
     let token = random_token();
-    let csrf = random_token();
+    let csrf_token = random_token();
     let expires_at = now + state.auth.absolute_timeout;
-    state.store.create_session(&token_hash(&token), &identity.user.id, &csrf, now, expires_at, Some(&source)).await?;
+    state.store.create_session(&token_hash(&token), &identity.user.id, &csrf_token, now, expires_at, Some(source)).await?;
     let secure = if state.auth.secure_cookie { "; Secure" } else { "" };
     let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", state.auth.absolute_timeout);
-    let body = session_out(&state, &identity, Some(csrf), Some(expires_at));
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?);
-    Ok(response)
+    let cookie = HeaderValue::from_str(&cookie).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string(), None))?;
+    Ok(NewSession { cookie, csrf_token, expires_at })
 }
 
 /// Who is logged in, with the policy rules that give them access.
