@@ -411,12 +411,13 @@ impl Params {
 #[utoipa::path(get, path = "/api/v1/children", tag = "children",
     params(("authority" = Option<String>, Query, description = "authority id"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Vec<ChildOut>), (status = 422, body = ErrorBody)))]
-async fn list_children(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
+pub(crate) async fn list_children(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
     let q = Params(q);
     q.only(&["authority", "limit", "offset"])?;
     caller.audit.set_record("children", &q.describe());
     let filter = ChildFilter {
         authority: q.text("authority"),
+        ids: Vec::new(),
         limit: q.int("limit", 1, 1000)?.unwrap_or(100),
         offset: q.int("offset", 0, i64::MAX)?.unwrap_or(0),
         visible: Some(visibility(&state, &caller, Action::Read, classify::IDENTITY)),
@@ -514,7 +515,7 @@ async fn get_child(State(state): State<AppState>, caller: Caller, Path(id): Path
 #[utoipa::path(get, path = "/api/v1/children/{id}/timeline", tag = "children",
     params(("id" = String, Path)),
     responses((status = 200, body = TimelineOut), (status = 404, body = ErrorBody)))]
-async fn child_timeline(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<TimelineOut>, ApiError> {
+pub(crate) async fn child_timeline(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<TimelineOut>, ApiError> {
     let now = state.clock.now();
     let granted = authorize(&state, &caller, &id, Action::Read, classify::IDENTITY).await?;
     let facts = &granted.facts;
@@ -621,7 +622,7 @@ async fn record_event(
            ("kind" = Option<String>, Query), ("overdue" = Option<bool>, Query), ("due_within_hours" = Option<i64>, Query),
            ("include_closed" = Option<bool>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Vec<DutyOut>), (status = 422, body = ErrorBody)))]
-async fn list_duties(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<DutyOut>>, ApiError> {
+pub(crate) async fn list_duties(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<DutyOut>>, ApiError> {
     let q = Params(q);
     q.only(&["authority", "by", "owner", "team", "child", "kind", "overdue", "due_within_hours", "include_closed", "limit", "offset"])?;
     caller.audit.set_record("duties", &q.describe());
@@ -651,7 +652,7 @@ async fn list_duties(State(state): State<AppState>, caller: Caller, Query(q): Qu
 #[utoipa::path(get, path = "/api/v1/missing", tag = "children",
     params(("authority" = Option<String>, Query)),
     responses((status = 200, body = Vec<MissingOut>)))]
-async fn currently_missing(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<MissingOut>>, ApiError> {
+pub(crate) async fn currently_missing(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<MissingOut>>, ApiError> {
     let q = Params(q);
     q.only(&["authority"])?;
     caller.audit.set_record("missing", &q.describe());
@@ -834,7 +835,7 @@ pub const BREAK_GLASS_SECONDS: i64 = 4 * 3600;
 #[utoipa::path(post, path = "/api/v1/children/{id}/break-glass", tag = "access",
     params(("id" = String, Path)), request_body = BreakGlassIn,
     responses((status = 201, body = BreakGlassOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn break_glass(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, bytes: Bytes) -> Result<(StatusCode, Json<BreakGlassOut>), ApiError> {
+pub(crate) async fn break_glass(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, bytes: Bytes) -> Result<(StatusCode, Json<BreakGlassOut>), ApiError> {
     caller.audit.set_action("break_glass");
     caller.audit.set_record("child", &id);
     caller.audit.set_break_glass();
@@ -878,7 +879,7 @@ pub struct AccessLogOut {
 #[utoipa::path(get, path = "/api/v1/children/{id}/access-log", tag = "access",
     params(("id" = String, Path), ("limit" = Option<i64>, Query)),
     responses((status = 200, body = Vec<AccessLogOut>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn access_log(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<AccessLogOut>>, ApiError> {
+pub(crate) async fn access_log(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<AccessLogOut>>, ApiError> {
     let q = Params(q);
     q.only(&["limit"])?;
     authorize(&state, &caller, &id, Action::Read, classify::ACCESS_LOG).await?;

@@ -177,11 +177,11 @@ fn outcome(status: StatusCode) -> &'static str {
     }
 }
 
-/// Whether requests to `path` are audited: the API and logging in. The
-/// operational endpoints (health, metrics, the OpenAPI document) disclose
-/// nothing about anyone.
+/// Whether requests to `path` are audited: the API, the pages and logging
+/// in; everything but the operational endpoints (health, metrics, the
+/// OpenAPI document) and the stylesheet, which disclose nothing about anyone.
 pub fn audited(path: &str) -> bool {
-    path.starts_with("/api/v1/") || path.starts_with("/auth/")
+    !matches!(path, "/healthz" | "/readyz" | "/metrics" | "/api/openapi.json") && !path.starts_with("/static/")
 }
 
 /// The middleware: one entry per audited request (see [`audited`]).

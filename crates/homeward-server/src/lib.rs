@@ -17,6 +17,7 @@ pub mod import;
 pub mod metrics;
 pub mod notify;
 mod records;
+pub mod ui;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -109,6 +110,7 @@ pub fn app(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     #[cfg(feature = "oidc")]
     let api_router = api_router.merge(auth::oidc::routes());
+    let api_router = api_router.merge(ui::routes());
     api_router
         .route(
             "/api/openapi.json",

@@ -214,6 +214,16 @@ impl Store {
             sql.param(Param::Text(a.clone()));
             sql.text(")");
         }
+        if !filter.ids.is_empty() {
+            sql.text(" AND c.id IN (");
+            for (i, id) in filter.ids.iter().enumerate() {
+                if i > 0 {
+                    sql.text(", ");
+                }
+                sql.param(Param::Text(id.clone()));
+            }
+            sql.text(")");
+        }
         if let Some(v) = &filter.visible {
             sql.text(" AND ");
             v.push(&mut sql);

@@ -81,6 +81,8 @@ pub struct NewChild {
 #[derive(Debug, Clone, Default)]
 pub struct ChildFilter {
     pub authority: Option<String>,
+    /// Only these children (none given: any).
+    pub ids: Vec<String>,
     pub limit: i64,
     pub offset: i64,
     /// Only children the caller may see.

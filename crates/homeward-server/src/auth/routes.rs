@@ -56,7 +56,7 @@ pub struct SessionOut {
     pub rules: Vec<RuleOut>,
 }
 
-fn session_out(state: &AppState, caller_identity: &homeward_store::Identity, csrf: Option<String>, expires_at: Option<i64>) -> SessionOut {
+pub(crate) fn session_out(state: &AppState, caller_identity: &homeward_store::Identity, csrf: Option<String>, expires_at: Option<i64>) -> SessionOut {
     let principal = principal_of(caller_identity);
     let policy = policy_at(state, state.clock.now());
     let rules = policy

@@ -1,0 +1,290 @@
+//! The pages, through the whole application as a browser uses them
+//! (cookies, forms, redirects), on SQLite and PostgreSQL: each person sees
+//! only what the policy lets them, forms do nothing without the CSRF token,
+//! and every page is one audit entry.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use homeward_server::{AppState, ManualClock};
+use homeward_store::NewInvolvement;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+const RHI_NOTE: &str = "said an older man gives them lifts";
+
+/// Cookies and the last page, as a browser keeps them.
+struct Browser {
+    state: AppState,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    html: String,
+}
+
+impl Page {
+    /// The value of the first hidden `csrf_token` field.
+    fn csrf(&self) -> String {
+        let at = self.html.find("name=\"csrf_token\" value=\"").expect("a form with a CSRF token") + 25;
+        self.html[at..].split('"').next().unwrap().to_string()
+    }
+}
+
+fn form_body(fields: &[(&str, &str)]) -> String {
+    let encode = |text: &str| -> String {
+        text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    };
+    fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
+}
+
+impl Browser {
+    fn new(state: &AppState) -> Browser {
+        Browser { state: state.clone(), cookies: HashMap::new() }
+    }
+
+    async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Page {
+        let mut req = Request::builder().method(method).uri(uri);
+        if !self.cookies.is_empty() {
+            req = req.header("cookie", self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "));
+        }
+        let req = match form {
+            Some(fields) => req.header("content-type", "application/x-www-form-urlencoded").body(Body::from(form_body(fields))).unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        let res = homeward_server::app(self.state.clone()).oneshot(req).await.unwrap();
+        for set in res.headers().get_all("set-cookie") {
+            let set = set.to_str().unwrap();
+            let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        let status = res.status();
+        let location = res.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 24).await.unwrap();
+        Page { status, location, html: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    async fn get(&mut self, uri: &str) -> Page {
+        self.send("GET", uri, None).await
+    }
+
+    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
+        self.send("POST", uri, Some(fields)).await
+    }
+
+    /// Logs in with the form; returns the answer to the form.
+    async fn log_in(&mut self, username: &str, password: &str, next: &str) -> Page {
+        let form = self.get(&format!("/login?next={next}")).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.csrf();
+        self.post("/login", &[("username", username), ("password", password), ("csrf_token", &csrf), ("next", next)]).await
+    }
+}
+
+async fn person(state: &AppState, agency: &str, kind: &str, serves: &[&str], username: &str, role: &str) -> String {
+    let token = support::account(&state.store, agency, kind, serves, username, role).await;
+    let identity = state.store.identity_by_username(username).await.unwrap().unwrap();
+    let hash = homeward_server::auth::password::hash(PASSWORD.to_string()).await.unwrap();
+    state.store.set_password(&identity.user.id, &hash).await.unwrap();
+    token
+}
+
+struct World {
+    state: AppState,
+    child: String,
+}
+
+/// A Bolton child placed with a children's home, with a return interview
+/// on record; a social worker, their team manager, the home's manager, and
+/// an emergency duty worker of another council.
+async fn world(url: &str) -> World {
+    let clock = Arc::new(ManualClock::new("2026-03-03T06:00:00Z".parse().unwrap()));
+    let state = support::app_state(url, clock, "ui-test").await;
+    let sw = person(&state, "bolton-cs", "childrens_services", &["bolton"], "sw", "social_worker").await;
+    person(&state, "bolton-cs", "childrens_services", &["bolton"], "tm", "team_manager").await;
+    person(&state, "oak-house", "placement", &[], "home", "placement_manager").await;
+    person(&state, "york-cs", "childrens_services", &["york"], "edt", "emergency_duty_worker").await;
+    let auth = format!("Bearer {sw}");
+    let h = [("authorization", auth.as_str())];
+    let (status, child) = support::request(
+        &state,
+        "POST",
+        "/api/v1/children",
+        &h,
+        Some(json!({"given_name": "Kim", "family_name": "Ours", "date_of_birth": "2011-05-01", "status": "looked_after", "responsible_authority": "bolton"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{child}");
+    let child = child["id"].as_str().unwrap().to_string();
+    for event in [
+        json!({"at": "2026-03-01T20:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium", "note": "left after an argument"}),
+        json!({"at": "2026-03-02T09:00:00Z", "episode": "e1", "type": "returned", "found_by": "police"}),
+        json!({"at": "2026-03-02T15:00:00Z", "episode": "e1", "type": "return_interview", "outcome": "completed", "note": RHI_NOTE}),
+    ] {
+        let (status, body) = support::request(&state, "POST", &format!("/api/v1/children/{child}/events"), &h, Some(event)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let placement = NewInvolvement { agency_id: "oak-house".into(), relation: "placement".into(), address: Some("1 Oak Lane".into()), reason: None };
+    state.store.add_involvement(&child, &placement, "seed", state.clock.now().as_second()).await.unwrap();
+    World { state, child }
+}
+
+#[tokio::test]
+async fn pages_need_a_login_and_come_back_to_the_page_asked_for() {
+    for url in support::fresh_databases("ui-login").await {
+        let w = world(&url).await;
+        let mut b = Browser::new(&w.state);
+        let page = b.get(&format!("/children/{}", w.child)).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location.as_deref(), Some(format!("/login?next=/children/{}", w.child).as_str()));
+
+        let wrong = b.log_in("sw", "not the password", "/").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(wrong.html.contains("The username or password is wrong"), "{}", wrong.html);
+        assert!(!b.cookies.contains_key("homeward_session"));
+
+        // A login form posted from elsewhere (no matching login cookie) does nothing.
+        let mut other = Browser::new(&w.state);
+        let forged = other.post("/login", &[("username", "sw"), ("password", PASSWORD), ("csrf_token", "guess"), ("next", "/")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(!other.cookies.contains_key("homeward_session"));
+
+        // Never sent to another site after logging in.
+        let done = b.log_in("sw", PASSWORD, "https://evil.example/").await;
+        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/")));
+        let done = Browser::new(&w.state).log_in("sw", PASSWORD, &format!("/children/{}", w.child)).await;
+        assert_eq!(done.location, Some(format!("/children/{}", w.child)));
+
+        let home = b.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(home.html.contains("Children missing now"));
+        assert_eq!(home.html.matches("name=\"csrf_token\"").count(), 1, "the logout form");
+    }
+}
+
+#[tokio::test]
+async fn each_person_sees_only_what_the_policy_allows_and_why() {
+    for url in support::fresh_databases("ui-policy").await {
+        let w = world(&url).await;
+        let record = format!("/children/{}", w.child);
+
+        let mut sw = Browser::new(&w.state);
+        sw.log_in("sw", PASSWORD, "/").await;
+        let page = sw.get(&record).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert!(page.html.contains("Kim Ours") && page.html.contains(RHI_NOTE) && page.html.contains("1 Oak Lane"));
+        assert!(page.html.contains("childrens-services-own-children"), "the rule is named");
+        assert!(!page.html.contains("Who has seen this record"), "a social worker does not see the access log");
+
+        // The placement sees the episode but never the return interview (pan-lancashire §5.7.4).
+        let mut home = Browser::new(&w.state);
+        home.log_in("home", PASSWORD, "/").await;
+        let page = home.get(&record).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        assert!(page.html.contains("Kim Ours") && page.html.contains("Missing episodes") && page.html.contains("1 Oak Lane"));
+        assert!(!page.html.contains(RHI_NOTE), "return interview content shown to a placement");
+        assert!(!page.html.contains("left after an argument"), "other agencies' notes shown to a placement");
+        assert!(!page.html.contains("Who has seen this record"));
+
+        // The team manager sees who has seen the record.
+        let mut tm = Browser::new(&w.state);
+        tm.log_in("tm", PASSWORD, "/").await;
+        let page = tm.get(&record).await;
+        assert!(page.html.contains("Who has seen this record"), "{}", page.html);
+        assert!(page.html.contains("oak-house · Placement manager"), "the placement's view is listed");
+
+        // "Your access" lists the rules with their reasons and sources.
+        let me = home.get("/me").await;
+        assert_eq!(me.status, StatusCode::OK);
+        assert!(me.html.contains("placement") && me.html.contains("§5.7.4"), "{}", me.html);
+    }
+}
+
+#[tokio::test]
+async fn a_hidden_record_looks_like_none_and_break_glass_needs_a_reason_and_the_token() {
+    for url in support::fresh_databases("ui-break-glass").await {
+        let w = world(&url).await;
+        let mut edt = Browser::new(&w.state);
+        edt.log_in("edt", PASSWORD, "/").await;
+        let hidden = edt.get(&format!("/children/{}", w.child)).await;
+        let absent = edt.get("/children/no-such-child").await;
+        assert_eq!((hidden.status, absent.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+        assert_eq!(hidden.html.replace(&w.child, "ID"), absent.html.replace("no-such-child", "ID"), "hidden and absent must look the same");
+        assert!(hidden.html.contains("ask for emergency access"));
+
+        let form = edt.get(&format!("/children/{}/break-glass", w.child)).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.csrf();
+        let target = format!("/children/{}/break-glass", w.child);
+        let forged = edt.post(&target, &[("csrf_token", "not-the-token"), ("reason", "curious")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let blank = edt.post(&target, &[("csrf_token", &csrf), ("reason", "  ")]).await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(blank.html.contains("There is a problem") && blank.html.contains("reason"), "{}", blank.html);
+        assert_eq!(edt.get(&format!("/children/{}", w.child)).await.status, StatusCode::NOT_FOUND, "nothing was granted");
+
+        let granted = edt.post(&target, &[("csrf_token", &csrf), ("reason", "Police called at 3am: child found, need placement details")]).await;
+        assert_eq!((granted.status, granted.location.as_deref()), (StatusCode::SEE_OTHER, Some(format!("/children/{}", w.child).as_str())));
+        let page = edt.get(&format!("/children/{}", w.child)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.html.contains("Emergency access.") && page.html.contains("1 Oak Lane"));
+
+        // A placement may not use break-glass at all.
+        let mut home = Browser::new(&w.state);
+        home.log_in("home", PASSWORD, "/").await;
+        assert_eq!(home.get(&format!("/children/{}/break-glass", w.child)).await.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn logging_out_needs_the_token_and_ends_the_session() {
+    for url in support::fresh_databases("ui-logout").await {
+        let w = world(&url).await;
+        let mut b = Browser::new(&w.state);
+        b.log_in("sw", PASSWORD, "/").await;
+        let home = b.get("/").await;
+        let forged = b.post("/logout", &[("csrf_token", "wrong")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(b.get("/").await.status, StatusCode::OK, "still logged in");
+        let session = b.cookies["homeward_session"].clone();
+        let out = b.post("/logout", &[("csrf_token", &home.csrf())]).await;
+        assert_eq!((out.status, out.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login?ended=1")));
+        assert!(!b.cookies.contains_key("homeward_session"));
+        // The old cookie no longer works anywhere.
+        b.cookies.insert("homeward_session".into(), session);
+        assert_eq!(b.get("/").await.status, StatusCode::SEE_OTHER);
+    }
+}
+
+#[tokio::test]
+async fn every_page_is_one_audit_entry_naming_the_record_and_what_was_shown() {
+    for url in support::fresh_databases("ui-audit").await {
+        let w = world(&url).await;
+        let mut b = Browser::new(&w.state);
+        b.log_in("sw", PASSWORD, "/").await;
+        let before = w.state.store.audit_entries(0, 100_000).await.unwrap().len();
+        b.get(&format!("/children/{}", w.child)).await;
+        let entries = w.state.store.audit_entries(0, 100_000).await.unwrap();
+        assert_eq!(entries.len(), before + 1);
+        let e = &entries.last().unwrap().entry;
+        assert_eq!(e.operation, "GET /children/{id}");
+        assert_eq!(e.record_id.as_deref(), Some(w.child.as_str()));
+        assert!(e.fields.iter().any(|f| f == "return_interview"), "{:?}", e.fields);
+        assert_eq!(e.rule.as_deref(), Some("childrens-services-own-children"));
+        // The stylesheet and health checks are not about anyone.
+        b.get("/static/homeward.css").await;
+        assert_eq!(w.state.store.audit_entries(0, 100_000).await.unwrap().len(), before + 1);
+        assert!(w.state.store.audit_verify().await.unwrap().broken.is_none());
+    }
+}
