@@ -288,3 +288,124 @@ async fn every_page_is_one_audit_entry_naming_the_record_and_what_was_shown() {
         assert!(w.state.store.audit_verify().await.unwrap().broken.is_none());
     }
 }
+
+// ------------------------------------------------------------------ in a real browser
+
+/// A fresh headless Chromium, driven over WebDriver, with an empty profile
+/// of its own. None when the test command has not started a driver
+/// (`scripts/test` always does; see scripts/lib/chromium.sh).
+async fn chromium() -> Option<(fantoccini::Client, std::path::PathBuf)> {
+    let Ok(webdriver) = std::env::var("HOMEWARD_TEST_WEBDRIVER_URL") else {
+        eprintln!("no HOMEWARD_TEST_WEBDRIVER_URL: the browser test is left out (scripts/test starts a driver)");
+        return None;
+    };
+    let binary = std::env::var("HOMEWARD_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string());
+    let profile = std::env::temp_dir().join(format!("homeward-browser-{}-{}", std::process::id(), uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&profile).unwrap();
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": binary,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        },
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+    let client = fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&webdriver)
+        .await
+        .unwrap_or_else(|e| panic!("a WebDriver session at {webdriver}: {e}"));
+    Some((client, profile))
+}
+
+/// Serves the whole application on a loopback port, as `homeward serve` does.
+async fn serve(state: &AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = homeward_server::app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+async fn text(c: &fantoccini::Client, css: &str) -> String {
+    c.wait().for_element(fantoccini::Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+}
+
+/// Clicks what `locator` finds and waits for the next page to load: until
+/// the old page is gone, then until the new one has its main content.
+async fn click_through(c: &fantoccini::Client, locator: fantoccini::Locator<'_>) {
+    let old = c.find(fantoccini::Locator::Css("html")).await.unwrap();
+    c.find(locator).await.unwrap_or_else(|e| panic!("{locator:?}: {e}")).click().await.unwrap();
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            c.wait().for_element(fantoccini::Locator::Css("main")).await.unwrap();
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("clicking {locator:?} did not lead to another page");
+}
+
+/// Fills in and sends the login form on the current page.
+async fn log_in_with_the_form(c: &fantoccini::Client, username: &str) {
+    use fantoccini::Locator::Css;
+    c.find(Css("#username")).await.unwrap().send_keys(username).await.unwrap();
+    c.find(Css("#password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    click_through(c, Css("form[action='/login'] button[type=submit]")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy_allows() {
+    use fantoccini::Locator::{Css, LinkText};
+    let Some(url) = support::fresh_databases("ui-browser").await.into_iter().next() else { return };
+    let w = world(&url).await;
+    let base = serve(&w.state).await;
+    let record = format!("{base}/children/{}", w.child);
+    let Some((c, profile)) = chromium().await else { return };
+
+    // The placement's manager: the login page, then the child's record
+    // without the return interview, then why, then logging out.
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/login");
+    log_in_with_the_form(&c, "home").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    assert_eq!(text(&c, "h1").await, "Children missing now");
+    c.goto(&record).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "Kim Ours");
+    let main = text(&c, "main").await;
+    assert!(main.contains("Missing episodes") && main.contains("1 Oak Lane"), "{main}");
+    assert!(!c.source().await.unwrap().contains(RHI_NOTE), "return interview content shown to a placement");
+    click_through(&c, LinkText("Your access")).await;
+    assert!(text(&c, "main").await.contains("placement-own-children"));
+    click_through(&c, Css("form[action='/logout'] button")).await;
+    assert!(text(&c, "main").await.contains("You have logged out"));
+    c.goto(&record).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/login", "logged out means logged out");
+
+    // The social worker, sent to the login page from the record, comes back to it.
+    log_in_with_the_form(&c, "sw").await;
+    assert_eq!(c.current_url().await.unwrap().as_str(), record);
+    assert!(text(&c, "main").await.contains(RHI_NOTE));
+    click_through(&c, Css("form[action='/logout'] button")).await;
+
+    // Another council's emergency duty worker: not found, then break-glass
+    // with a reason, then the record, flagged.
+    c.goto(&record).await.unwrap();
+    log_in_with_the_form(&c, "edt").await;
+    assert_eq!(text(&c, "h1").await, "Not found");
+    click_through(&c, LinkText("ask for emergency access")).await;
+    click_through(&c, Css("form[action$='/break-glass'] button")).await;
+    assert!(text(&c, ".error-summary").await.contains("reason"), "an empty reason is named");
+    c.find(Css("#reason")).await.unwrap().send_keys("Police found the child at 3am and need the placement address").await.unwrap();
+    click_through(&c, Css("form[action$='/break-glass'] button")).await;
+    assert_eq!(c.current_url().await.unwrap().as_str(), record);
+    assert!(text(&c, ".warning").await.contains("Emergency access"));
+
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(profile);
+}
