@@ -1,6 +1,7 @@
 //! Logging in and out with the forms. The password check, throttling,
 //! lockout and session are the API's own (`POST /api/v1/session`).
 
+use super::view::sentence;
 use super::{Submitted, Who, page, see_other};
 use crate::AppState;
 use crate::audit::AuditSlot;
@@ -104,7 +105,7 @@ pub async fn submit(State(state): State<AppState>, Extension(audit): Extension<A
             }
             response
         }
-        Err(e) => login_page(&state, e.status, next, form.username, Some(e.body.message.replace("the username", "The username")), false),
+        Err(e) => login_page(&state, e.status, next, form.username, Some(sentence(&e.body.message)), false),
     }
 }
 

@@ -16,11 +16,15 @@ pub fn local(instant: &str) -> String {
 
 /// `reported_missing` as "Reported missing".
 pub fn words(code: &str) -> String {
-    let text = code.replace(['_', '-'], " ");
+    sentence(&code.replace(['_', '-'], " "))
+}
+
+/// A message as a sentence on a page: with a capital first letter.
+pub fn sentence(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => text,
+        None => String::new(),
     }
 }
 
