@@ -452,3 +452,14 @@ async fn an_unknown_provider_is_not_found() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     }
 }
+
+#[tokio::test]
+async fn the_login_page_offers_each_provider() {
+    for url in support::fresh_databases("sso-page").await {
+        let w = world(&url).await;
+        let (status, _, html) = send(&w.state, "/login", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(r#"href="/auth/sso/council/login">Bolton Council</a>"#), "{html}");
+        assert!(html.contains(r#"href="/auth/sso/council-email/login">Bolton Council (email)</a>"#), "{html}");
+    }
+}
