@@ -291,17 +291,16 @@ async fn every_page_is_one_audit_entry_naming_the_record_and_what_was_shown() {
 
 // ------------------------------------------------------------------ in a real browser
 
-/// A fresh headless Chromium, driven over WebDriver, with an empty profile
-/// of its own. None when the test command has not started a driver
-/// (`scripts/test` always does; see scripts/lib/chromium.sh).
-async fn chromium() -> Option<(fantoccini::Client, std::path::PathBuf)> {
+/// A fresh headless Chromium, driven over WebDriver. chromedriver gives it
+/// an empty profile of its own and removes it, even when a test fails. None
+/// when the test command has not started a driver (`scripts/test` always
+/// does; see scripts/lib/chromium.sh).
+async fn chromium() -> Option<fantoccini::Client> {
     let Ok(webdriver) = std::env::var("HOMEWARD_TEST_WEBDRIVER_URL") else {
         eprintln!("no HOMEWARD_TEST_WEBDRIVER_URL: the browser test is left out (scripts/test starts a driver)");
         return None;
     };
     let binary = std::env::var("HOMEWARD_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string());
-    let profile = std::env::temp_dir().join(format!("homeward-browser-{}-{}", std::process::id(), uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&profile).unwrap();
     let capabilities = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -310,7 +309,6 @@ async fn chromium() -> Option<(fantoccini::Client, std::path::PathBuf)> {
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--disable-quic", "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.display()),
             ],
         },
     });
@@ -320,7 +318,7 @@ async fn chromium() -> Option<(fantoccini::Client, std::path::PathBuf)> {
         .connect(&webdriver)
         .await
         .unwrap_or_else(|e| panic!("a WebDriver session at {webdriver}: {e}"));
-    Some((client, profile))
+    Some(client)
 }
 
 /// Serves the whole application on a loopback port, as `homeward serve` does.
@@ -366,7 +364,7 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     let w = world(&url).await;
     let base = serve(&w.state).await;
     let record = format!("{base}/children/{}", w.child);
-    let Some((c, profile)) = chromium().await else { return };
+    let Some(c) = chromium().await else { return };
 
     // The placement's manager: the login page, then the child's record
     // without the return interview, then why, then logging out.
@@ -407,5 +405,4 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     assert!(text(&c, ".warning").await.contains("Emergency access"));
 
     c.close().await.unwrap();
-    let _ = std::fs::remove_dir_all(profile);
 }
