@@ -51,6 +51,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (5, "access", include_str!("../migrations/sqlite/0005_access.sql")),
     (6, "audit", include_str!("../migrations/sqlite/0006_audit.sql")),
     (7, "single sign-on", include_str!("../migrations/sqlite/0007_single_sign_on.sql")),
+    (8, "open duty order", include_str!("../migrations/sqlite/0008_open_duty_order.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
@@ -60,6 +61,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (5, "access", include_str!("../migrations/postgres/0005_access.sql")),
     (6, "audit", include_str!("../migrations/postgres/0006_audit.sql")),
     (7, "single sign-on", include_str!("../migrations/postgres/0007_single_sign_on.sql")),
+    (8, "open duty order", include_str!("../migrations/postgres/0008_open_duty_order.sql")),
 ];
 
 impl Db {
