@@ -282,9 +282,14 @@ async fn every_page_is_one_audit_entry_naming_the_record_and_what_was_shown() {
         assert_eq!(e.record_id.as_deref(), Some(w.child.as_str()));
         assert!(e.fields.iter().any(|f| f == "return_interview"), "{:?}", e.fields);
         assert_eq!(e.rule.as_deref(), Some("childrens-services-own-children"));
+        // The home page is one entry for the page, not for the lists it shows.
+        b.get("/").await;
+        let entries = w.state.store.audit_entries(0, 100_000).await.unwrap();
+        assert_eq!(entries.len(), before + 2);
+        assert_eq!(entries.last().unwrap().entry.record_type.as_deref(), Some("home"));
         // The stylesheet and health checks are not about anyone.
         b.get("/static/homeward.css").await;
-        assert_eq!(w.state.store.audit_entries(0, 100_000).await.unwrap().len(), before + 1);
+        assert_eq!(w.state.store.audit_entries(0, 100_000).await.unwrap().len(), before + 2);
         assert!(w.state.store.audit_verify().await.unwrap().broken.is_none());
     }
 }

@@ -128,8 +128,9 @@ fn unauthenticated(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message, None)
 }
 
-fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
-    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+/// The value of cookie `name` in a request's headers.
+pub(crate) fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
         let (k, v) = pair.trim().split_once('=')?;
         (k == name).then(|| v.to_string())
     })
@@ -173,7 +174,7 @@ impl FromRequestParts<AppState> for Caller {
                 state.store.token_used(&row.id, now).await?;
             }
             Caller { principal: principal_of(&identity), identity, via: Via::Token { id: row.id, scopes }, audit }
-        } else if let Some(token) = cookie_value(parts, COOKIE) {
+        } else if let Some(token) = cookie_value(&parts.headers, COOKIE) {
             let hash = token_hash(&token);
             let Some((session, identity)) = state.store.session(&hash).await? else {
                 return Err(unauthenticated("you are not logged in (the session ended)"));

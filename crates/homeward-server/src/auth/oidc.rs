@@ -159,7 +159,11 @@ fn refused(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message, None)
 }
 
-fn providers(state: &AppState, id: &str) -> Result<(Arc<Providers>, usize), ApiError> {
+/// What both steps start with: the audit entry names the login and the
+/// provider, and the provider must be configured.
+fn provider_for(state: &AppState, audit: &AuditSlot, id: &str) -> Result<(Arc<Providers>, usize), ApiError> {
+    audit.set_action("login");
+    audit.set_record("sso_provider", id);
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no single sign-on provider '{id}'"), Some("provider"));
     let all = state.sso.clone().ok_or_else(not_found)?;
     let index = all.list.iter().position(|p| p.config.id == id).ok_or_else(not_found)?;
@@ -203,9 +207,7 @@ pub async fn login(
     Extension(audit): Extension<AuditSlot>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    audit.set_action("login");
-    audit.set_record("sso_provider", &id);
-    let (all, index) = providers(&state, &id)?;
+    let (all, index) = provider_for(&state, &audit, &id)?;
     let provider = &all.list[index];
     let now = state.clock.now().as_second();
     let metadata = all.metadata(provider, now, false).await?;
@@ -267,9 +269,7 @@ pub async fn callback(
     Path(id): Path<String>,
     Query(query): Query<CallbackQuery>,
 ) -> Result<Response, ApiError> {
-    audit.set_action("login");
-    audit.set_record("sso_provider", &id);
-    let (all, index) = providers(&state, &id)?;
+    let (all, index) = provider_for(&state, &audit, &id)?;
     let provider = &all.list[index];
     let now = state.clock.now().as_second();
     let missing = |field: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid", format!("the provider's reply has no {field}"), Some(field));

@@ -48,13 +48,6 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (k, v) = pair.trim().split_once('=')?;
-        (k == name).then(|| v.to_string())
-    })
-}
-
 fn login_page(state: &AppState, status: StatusCode, next: String, username: String, error: Option<String>, ended: bool) -> Response {
     let csrf_token = random_token();
     let mut response = page(
@@ -89,7 +82,7 @@ pub struct LoginForm {
 
 pub async fn submit(State(state): State<AppState>, Extension(audit): Extension<AuditSlot>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
     let next = safe_next(form.next.as_deref());
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let expected = crate::auth::cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !crate::auth::same_secret(&form.csrf_token, &expected) {
         audit.set_action("login");
         audit.set_attempted_user(&form.username.trim().to_lowercase());

@@ -3,15 +3,13 @@
 
 use crate::api::{DutyOut, EpisodeOut, EventOut, MissingOut};
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use serde_json::Value;
 
 /// `2026-11-23T14:05:00Z` as "Mon 23 Nov 2026, 14:05" in UK time (the
 /// partnerships are English); anything unreadable as it came.
 pub fn local(instant: &str) -> String {
     let Ok(t) = instant.parse::<Timestamp>() else { return instant.to_string() };
-    let zone = TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC);
-    t.to_zoned(zone).strftime("%a %-d %b %Y, %H:%M").to_string()
+    t.to_zoned(homeward_core::calendar::london().clone()).strftime("%a %-d %b %Y, %H:%M").to_string()
 }
 
 /// `reported_missing` as "Reported missing".
