@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// Stable machine-readable code: `invalid`, `duplicate`, `not_found`, `conflict`, `unauthenticated`, `forbidden`, `csrf`, `throttled`, `internal`.
+    /// Stable machine-readable code: `invalid`, `duplicate`, `not_found`, `conflict`, `unauthenticated`, `forbidden`, `csrf`, `throttled`, `busy`, `internal`.
     pub code: &'static str,
     pub message: String,
     /// The offending field, when one is to blame (`date_of_birth`, `at`, `risk`).
@@ -26,11 +26,19 @@ pub struct ErrorBody {
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
+    /// Seconds to send in `Retry-After` (503 and 429 answers).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, field: Option<&str>) -> Self {
-        ApiError { status, body: ErrorBody { code, message: message.into(), field: field.map(str::to_string), matches: Vec::new(), rule: None } }
+        ApiError { status, body: ErrorBody { code, message: message.into(), field: field.map(str::to_string), matches: Vec::new(), rule: None }, retry_after: None }
+    }
+
+    /// Tells the client when to try again.
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -75,6 +83,10 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
+        response
     }
 }

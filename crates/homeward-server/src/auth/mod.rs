@@ -49,11 +49,13 @@ pub struct AuthConfig {
     /// Failed logins from one address within `lock_window` before the
     /// address is refused.
     pub throttle_after: i64,
+    /// The threads that hash passwords, and how long a login waits for one.
+    pub hashing: std::sync::Arc<password::Hashing>,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig { idle_timeout: 30 * 60, absolute_timeout: 12 * 3600, secure_cookie: true, lock_after: 5, lock_window: 15 * 60, throttle_after: 50 }
+        AuthConfig { idle_timeout: 30 * 60, absolute_timeout: 12 * 3600, secure_cookie: true, lock_after: 5, lock_window: 15 * 60, throttle_after: 50, hashing: password::Hashing::shared() }
     }
 }
 
@@ -164,11 +166,13 @@ impl FromRequestParts<AppState> for Caller {
                 return Err(unauthenticated("the account is disabled"));
             }
             let scopes = row.scope_list();
-            if changes_state(&parts.method) && !scopes.iter().any(|s| s == "write") {
+            let needed = if changes_state(&parts.method) { "write" } else { "read" };
+            if !scopes.iter().any(|s| s == needed) {
                 if let Some(slot) = &slot {
                     slot.set_who(&identity);
                 }
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this API token may only read (scope 'read')", None));
+                let message = format!("this API token may not {needed} (its scopes: {})", scopes.join(", "));
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", message, None));
             }
             if row.last_used_at.is_none_or(|t| now - t >= 60) {
                 state.store.token_used(&row.id, now).await?;

@@ -1,9 +1,21 @@
-//! Passwords: Argon2id with the library's default (OWASP) parameters, run on
-//! the blocking pool so a login never stalls other requests.
+//! Passwords: Argon2id with the library's default (OWASP) parameters.
+//!
+//! Each hash takes about 19 MiB and tens of milliseconds of one core, so
+//! hashing runs on a small pool of its own threads ([`Hashing`]), never more
+//! at once than the pool has threads. A request waits for a free thread for
+//! a bounded time and is then refused with [`Busy`] (the API answers 503
+//! with `Retry-After`), so a burst of logins costs a fixed amount of memory
+//! instead of one hash's worth per request, and the memory a thread used is
+//! reused by its next hash rather than spread over hundreds of threads.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tokio::sync::{Semaphore, oneshot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -13,42 +25,200 @@ pub enum PasswordError {
     Hash(String),
 }
 
+/// Every hashing thread stayed busy for longer than the caller may wait.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("too many logins at once; try again in a moment")]
+pub struct Busy;
+
 /// Shorter passphrases are refused (NCSC advice favours length over rules).
 pub const MIN_LENGTH: usize = 12;
 
-/// An Argon2id PHC string for `password`.
-pub async fn hash(password: String) -> Result<String, PasswordError> {
-    if password.chars().count() < MIN_LENGTH {
-        return Err(PasswordError::TooShort);
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// A fixed set of threads that do all password hashing, and a bounded wait
+/// for one of them.
+#[derive(Debug)]
+pub struct Hashing {
+    workers: usize,
+    /// How long a login waits for a free thread before it is refused.
+    wait: Duration,
+    pool: OnceLock<Pool>,
+    running: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+}
+
+#[derive(Debug)]
+struct Pool {
+    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Hashing {
+    /// `workers` threads (at least one); a login waits at most `wait` for one.
+    pub fn new(workers: usize, wait: Duration) -> Hashing {
+        Hashing { workers: workers.max(1), wait, pool: OnceLock::new(), running: Arc::default(), peak: Arc::default() }
     }
-    tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| PasswordError::Hash(e.to_string()))
-    })
-    .await
-    .map_err(|e| PasswordError::Hash(e.to_string()))?
-}
 
-/// Whether `password` matches `phc`. A malformed stored hash never matches.
-pub async fn verify(password: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || match PasswordHash::new(&phc) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
-    })
-    .await
-    .unwrap_or(false)
-}
+    /// One thread per core, and a five-second wait: the process-wide pool
+    /// every service state shares unless told otherwise.
+    pub fn shared() -> Arc<Hashing> {
+        static SHARED: OnceLock<Arc<Hashing>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+                Arc::new(Hashing::new(cores, Duration::from_secs(5)))
+            })
+            .clone()
+    }
 
-/// A hash of a random password nobody knows, verified against when the
-/// username is unknown so that a failed login takes as long either way.
-pub async fn decoy() -> String {
-    static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    DECOY
-        .get_or_init(|| async {
-            let random = super::random_token();
-            tokio::task::spawn_blocking(move || Argon2::default().hash_password(random.as_bytes()).map(|h| h.to_string()).unwrap_or_default())
-                .await
-                .unwrap_or_default()
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// The most hashes that have run at the same moment so far.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// The threads start on first use (they need nothing from the runtime).
+    fn pool(&self) -> &Pool {
+        self.pool.get_or_init(|| {
+            let (jobs, queue) = mpsc::channel::<Job>();
+            let queue = Arc::new(Mutex::new(queue));
+            for n in 0..self.workers {
+                let queue = queue.clone();
+                let spawned = std::thread::Builder::new().name(format!("password-{n}")).spawn(move || {
+                    loop {
+                        // The lock is held only while taking the next job.
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            // A job that panics loses its own answer, not the thread.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                });
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "could not start a password hashing thread");
+                }
+            }
+            Pool { permits: Arc::new(Semaphore::new(self.workers)), jobs }
+        })
+    }
+
+    /// Runs `work` on a hashing thread, waiting at most `wait` (none: as
+    /// long as it takes) for one to be free.
+    async fn run<T: Send + 'static>(&self, wait: Option<Duration>, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+        let pool = self.pool();
+        let permit = match wait {
+            Some(wait) => tokio::time::timeout(wait, pool.permits.clone().acquire_owned()).await.map_err(|_| Busy)?,
+            None => pool.permits.clone().acquire_owned().await,
+        }
+        .map_err(|_| Busy)?;
+        let (reply, answer) = oneshot::channel();
+        let (running, peak) = (self.running.clone(), self.peak.clone());
+        let job: Job = Box::new(move || {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            let out = work();
+            running.fetch_sub(1, Ordering::SeqCst);
+            // The permit is given back only when the thread is free again.
+            drop(permit);
+            let _ = reply.send(out);
+        });
+        pool.jobs.send(job).map_err(|_| Busy)?;
+        answer.await.map_err(|_| Busy)
+    }
+
+    /// Whether `password` matches `phc`. A malformed stored hash never matches.
+    pub async fn verify(&self, password: String, phc: String) -> Result<bool, Busy> {
+        self.run(Some(self.wait), move || match PasswordHash::new(&phc) {
+            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Err(_) => false,
         })
         .await
-        .clone()
+    }
+
+    /// An Argon2id PHC string for `password` (waits as long as it takes:
+    /// accounts are set up by administrators, not by a crowd).
+    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+        if password.chars().count() < MIN_LENGTH {
+            return Err(PasswordError::TooShort);
+        }
+        self.run(None, move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| PasswordError::Hash(e.to_string())))
+            .await
+            .map_err(|e| PasswordError::Hash(e.to_string()))?
+    }
+
+    /// A hash of a random password nobody knows, verified against when the
+    /// username is unknown so that a failed login costs the same either way.
+    pub async fn decoy(&self) -> String {
+        static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+        DECOY
+            .get_or_init(|| async {
+                let random = super::random_token();
+                self.run(None, move || Argon2::default().hash_password(random.as_bytes()).map(|h| h.to_string()).unwrap_or_default())
+                    .await
+                    .unwrap_or_default()
+            })
+            .await
+            .clone()
+    }
+}
+
+/// An Argon2id PHC string for `password`, on the shared pool.
+pub async fn hash(password: String) -> Result<String, PasswordError> {
+    Hashing::shared().hash(password).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn never_more_hashes_at_once_than_threads() {
+        let hashing = Arc::new(Hashing::new(2, Duration::from_secs(60)));
+        let phc = hashing.hash("correct horse battery".to_string()).await.unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (hashing, phc) = (hashing.clone(), phc.clone());
+                tokio::spawn(async move { hashing.verify("correct horse battery".to_string(), phc).await })
+            })
+            .collect();
+        for t in tasks {
+            assert!(matches!(t.await.unwrap(), Ok(true)));
+        }
+        assert_eq!(hashing.peak(), 2, "eight verifications on two threads ran two at a time");
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_waits_too_long_is_told_busy() {
+        let hashing = Arc::new(Hashing::new(1, Duration::from_millis(1)));
+        let phc = hashing.hash("correct horse battery".to_string()).await.unwrap();
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let (hashing, phc) = (hashing.clone(), phc.clone());
+                tokio::spawn(async move { hashing.verify("wrong horse battery".to_string(), phc).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(matched) => assert!(!matched),
+                Err(Busy) => busy += 1,
+            }
+        }
+        assert!(busy >= 1, "with one thread and a 1 ms wait, some of four verifications are refused");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_hash_never_matches() {
+        let hashing = Hashing::new(1, Duration::from_secs(5));
+        assert!(!hashing.verify("anything at all".to_string(), "not a hash".to_string()).await.unwrap());
+    }
 }

@@ -1,6 +1,6 @@
 //! Logging in and out, who am I, and API tokens.
 
-use super::{COOKIE, Caller, TOKEN_PREFIX, Via, password, principal_of, random_token, token_hash};
+use super::{COOKIE, Caller, TOKEN_PREFIX, Via, principal_of, random_token, token_hash};
 use crate::AppState;
 use crate::access::policy_at;
 use crate::audit::AuditSlot;
@@ -97,7 +97,8 @@ fn throttled(message: &str) -> ApiError {
 /// Too many failures lock the username, and too many from one address
 /// refuse that address, for a while.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = LoginIn,
-    responses((status = 201, body = SessionOut), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 201, body = SessionOut), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "too many logins at once; retry after the seconds in Retry-After")))]
 pub async fn login(
     State(state): State<AppState>,
     Extension(audit): Extension<AuditSlot>,
@@ -119,14 +120,13 @@ pub async fn login(
     }
     let identity = state.store.identity_by_username(&username).await?;
     let stored = identity.as_ref().and_then(|i| i.user.password_hash.clone());
+    let hashing = &state.auth.hashing;
     let matched = match stored {
-        Some(hash) => password::verify(input.password, hash).await,
-        None => {
-            // Same work whether or not the account exists.
-            let _ = password::verify(input.password, password::decoy().await).await;
-            false
-        }
-    };
+        Some(hash) => hashing.verify(input.password, hash).await,
+        // Same work whether or not the account exists.
+        None => hashing.verify(input.password, hashing.decoy().await).await.map(|_| false),
+    }
+    .map_err(|busy| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", busy.to_string(), None).retry_after(2))?;
     let identity = match identity {
         Some(i) if matched && i.user.disabled == 0 => i,
         _ => {
