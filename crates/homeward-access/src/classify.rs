@@ -48,6 +48,17 @@ pub const REQUIRED: &[&str] = &[
     NATIONAL_ALERTS,
 ];
 
+/// The stage of a notification telling managers that someone used
+/// break-glass access to a record.
+pub const BREAK_GLASS_STAGE: &str = "break_glass";
+
+/// The class of a notification's content. A break-glass notice says who
+/// read the record under emergency access, from which agency and why: that
+/// is the record's access log, not a message about a duty.
+pub fn notification_class(stage: &str) -> &'static str {
+    if stage == BREAK_GLASS_STAGE { ACCESS_LOG } else { NOTIFICATIONS }
+}
+
 /// Plans shared with schools and placements as safety plans (`bnes` §6.17).
 const SAFETY_PLAN_KINDS: &[&str] = &["safety_plan", "trigger_plan"];
 

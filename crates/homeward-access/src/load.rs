@@ -46,6 +46,8 @@ struct RoleFile {
     id: String,
     name: String,
     agencies: Vec<String>,
+    #[serde(default)]
+    answers_for: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -107,7 +109,16 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         for a in &r.agencies {
             vocab::Agency::parse(a).map_err(|m| error(format!("{path}.agencies"), m))?;
         }
-        roles.push(Role { id: r.id, name: r.name, agencies: r.agencies });
+        let mut held = HashSet::new();
+        for h in &r.answers_for {
+            if !h.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') || h.is_empty() {
+                return Err(error(format!("{path}.answers_for"), format!("'{h}' is not a protocol role id ([a-z0-9_]+)")));
+            }
+            if !held.insert(h.as_str()) {
+                return Err(error(format!("{path}.answers_for"), format!("'{h}' is listed twice")));
+            }
+        }
+        roles.push(Role { id: r.id, name: r.name, agencies: r.agencies, answers_for: r.answers_for });
     }
 
     let mut seen = HashSet::new();

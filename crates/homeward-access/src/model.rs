@@ -97,6 +97,21 @@ impl Relation {
     pub fn is_involvement(self) -> bool {
         Relation::INVOLVEMENTS.contains(&self)
     }
+
+    /// The kinds of agency that can stand in this relation as an
+    /// involvement: a placement is a placement provider, a referral for
+    /// return interviews goes to a return-interview service, and so on.
+    /// Empty for relations that are not involvements.
+    pub fn involvement_agencies(self) -> &'static [&'static str] {
+        match self {
+            Relation::Placement => &["placement"],
+            Relation::ReturnInterview => &["return_interview_service"],
+            Relation::School => &["education"],
+            Relation::Health => &["health"],
+            Relation::CrossBorder => &["childrens_services", "police"],
+            Relation::Responsible | Relation::Host | Relation::BreakGlass | Relation::Any => &[],
+        }
+    }
 }
 
 impl fmt::Display for Relation {
@@ -119,6 +134,11 @@ pub struct Role {
     pub id: String,
     pub name: String,
     pub agencies: Vec<String>,
+    /// The protocol roles (ids used in the protocol files) whose messages a
+    /// user with this role answers for: the inbox they stand behind. A
+    /// protocol role no policy role lists is answered for by every role of
+    /// the protocol role's agency kind (a force's or a home's shared inbox).
+    pub answers_for: Vec<String>,
 }
 
 /// One permission: these roles of these agencies may do these actions on
@@ -154,6 +174,23 @@ pub struct Policy {
 impl Policy {
     pub fn role(&self, id: &str) -> Option<&Role> {
         self.roles.iter().find(|r| r.id == id)
+    }
+
+    /// Whether a user with policy role `role`, in an agency of kind
+    /// `agency_kind`, answers for messages addressed to the protocol role
+    /// `protocol_role`, which belongs to agencies of kind `protocol_agency`.
+    /// The agency kinds must agree; then the policy roles that list the
+    /// protocol role in `answers_for` answer for it, or, when none lists it, every
+    /// policy role of that agency kind (a shared inbox).
+    pub fn answers_for(&self, role: &str, agency_kind: &str, protocol_role: &str, protocol_agency: &str) -> bool {
+        if agency_kind != protocol_agency {
+            return false;
+        }
+        let mut holders = self.roles.iter().filter(|r| r.answers_for.iter().any(|h| h == protocol_role)).peekable();
+        if holders.peek().is_none() {
+            return self.role(role).is_some_and(|r| r.agencies.iter().any(|a| a == agency_kind));
+        }
+        holders.any(|r| r.id == role)
     }
 
     pub fn class(&self, id: &str) -> Option<&FieldClass> {

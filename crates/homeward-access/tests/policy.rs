@@ -173,3 +173,51 @@ proptest! {
         prop_assert_eq!(decided, passes);
     }
 }
+
+fn version_2() -> Policy {
+    Policies::built_in().expect("the built-in policy loads").at("2026-12-04".parse().expect("date")).clone()
+}
+
+#[test]
+fn only_the_addressee_or_a_manager_above_answers_for_a_message() {
+    let p = version_2();
+    // A team manager answers for team managers' messages; a social worker and a placement do not.
+    assert!(p.answers_for("team_manager", "childrens_services", "team_manager", "childrens_services"));
+    assert!(!p.answers_for("social_worker", "childrens_services", "team_manager", "childrens_services"));
+    assert!(!p.answers_for("placement_manager", "placement", "team_manager", "childrens_services"));
+    // A shared inbox no role lists is answered for by its agency kind only.
+    assert!(p.answers_for("police_officer", "police", "police", "police"));
+    assert!(p.answers_for("police_mpc", "police", "police", "police"));
+    assert!(!p.answers_for("social_worker", "childrens_services", "police", "police"));
+    assert!(p.answers_for("placement_manager", "placement", "placement", "placement"));
+}
+
+#[test]
+fn every_protocol_role_a_policy_role_answers_for_exists_with_that_agency() {
+    let registry = homeward_core::Registry::builtin().expect("protocols load");
+    let p = version_2();
+    for role in &p.roles {
+        for id in &role.answers_for {
+            let found: Vec<_> = registry.all().iter().flat_map(|proto| proto.roles.iter()).filter(|r| &r.id == id).collect();
+            assert!(!found.is_empty(), "role[{}].answers_for names '{id}', which no protocol defines", role.id);
+            assert!(
+                found.iter().all(|r| role.agencies.iter().any(|a| a == r.agency.as_str())),
+                "role[{}].answers_for names '{id}', a role of another kind of agency",
+                role.id
+            );
+        }
+    }
+}
+
+#[test]
+fn health_and_the_return_interview_service_record_what_they_do_from_version_2() {
+    let child = record("bolton", "bolton", &[], &[Relation::Health, Relation::ReturnInterview]);
+    let health = who("health", "health_practitioner", &[]);
+    let rhi = who("return_interview_service", "return_interview_worker", &[]);
+    for (p, allowed) in [(policy(), false), (version_2(), true)] {
+        for w in [&health, &rhi] {
+            assert_eq!(p.decide(w, Action::Write, classify::EPISODE, &child).allowed, allowed, "{} in version {}", w.role, p.version);
+            assert!(p.decide(w, Action::Write, classify::CASE_NOTES, &child).allowed);
+        }
+    }
+}

@@ -5,11 +5,13 @@
 //! no clock, no database. The service and `homeward replay` both call
 //! [`replay`] or its parts.
 
+pub mod authorities;
 pub mod calendar;
 pub mod duration;
 pub mod engine;
 pub mod protocol;
 pub mod scenario;
+pub mod text;
 pub mod vocab;
 
 pub use engine::{Options, Replay, evaluate};

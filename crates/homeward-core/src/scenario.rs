@@ -444,9 +444,17 @@ fn json_message(e: &serde_json::Error) -> String {
 /// An RFC 3339 time (with an offset); `path` is only built on error.
 fn time(text: &str, path: impl FnOnce() -> String) -> Result<Timestamp, ScenarioError> {
     match text.parse::<Timestamp>() {
-        Ok(t) if text.contains(['T', 't', ' ']) => Ok(t),
+        Ok(t) if text.contains(['T', 't', ' ']) && offset_in_range(text) => Ok(t),
         _ => Err(ScenarioError::new(path(), "not an RFC 3339 time")),
     }
+}
+
+/// RFC 3339 offsets run from -23:59 to +23:59 (the parser would take more).
+fn offset_in_range(text: &str) -> bool {
+    let Some(at) = text.rfind(['+', '-']).filter(|i| *i > 10) else {
+        return true; // "Z" (or no offset, which the parser refuses)
+    };
+    text.get(at + 1..at + 3).and_then(|h| h.parse::<u8>().ok()).is_some_and(|h| h <= 23)
 }
 
 /// The value of a required text field; `path` is only built on error.
@@ -976,5 +984,20 @@ fn ended_error(path: &str, episode: &str) -> ScenarioError {
 impl fmt::Display for EventData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.event_type().as_str())
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::time;
+
+    #[test]
+    fn offsets_beyond_a_day_are_not_rfc_3339() {
+        let path = || "at".to_string();
+        assert!(time("2026-03-01T20:00:00Z", path).is_ok());
+        assert!(time("2026-03-01T20:00:00+01:00", path).is_ok());
+        assert!(time("2026-03-01T20:00:00-23:59", path).is_ok());
+        assert!(time("2026-03-01T20:00:00-25:00", path).is_err());
+        assert!(time("2026-03-01T20:00:00+24:00", path).is_err());
     }
 }

@@ -198,3 +198,36 @@ pub fn check_id(text: &str, what: &str) -> Result<(), String> {
         ))
     }
 }
+
+/// The kinds of strategy meeting the service records (`strategy_meeting.kind`).
+pub const STRATEGY_MEETING_KINDS: &[&str] = &["complex", "follow_up"];
+/// The kinds of meeting (`meeting.kind`): every kind a protocol names.
+pub const MEETING_KINDS: &[&str] = &[
+    "care_planning", "child_action", "core_group", "cse", "e_tac", "lac_review", "mapping", "missing_from_care",
+    "placement_planning", "review_conference", "risk_management", "safeguarding",
+];
+/// The kinds of assessment (`assessment.kind`).
+pub const ASSESSMENT_KINDS: &[&str] = &[
+    "brag_screening", "cse_risk_assessment", "early_help_assessment", "exploitation_screening", "mental_capacity",
+    "missing_risk_assessment", "pre_incident_risk_assessment", "risk_assessment", "single_assessment",
+];
+/// The kinds of plan (`plan_updated.kind`).
+pub const PLAN_KINDS: &[&str] = &[
+    "care_plan", "child_protection_plan", "disruption_plan", "media_strategy", "missing_plan", "placement_plan",
+    "return_plan", "risk_management_plan", "safety_plan", "trigger_plan",
+];
+
+/// The `kind`s an event type accepts when recorded through the service,
+/// or `None` for a type that has no `kind`. Protocol files may only name
+/// these (checked by the test suite), so a kind outside the list could
+/// never satisfy a duty, and a mis-spelt one ("Safety_Plan") must not be
+/// filed under some other class by accident.
+pub fn event_kinds(event_type: EventType) -> Option<&'static [&'static str]> {
+    match event_type {
+        EventType::StrategyMeeting => Some(STRATEGY_MEETING_KINDS),
+        EventType::Meeting => Some(MEETING_KINDS),
+        EventType::Assessment => Some(ASSESSMENT_KINDS),
+        EventType::PlanUpdated => Some(PLAN_KINDS),
+        _ => None,
+    }
+}

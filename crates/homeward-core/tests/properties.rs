@@ -92,8 +92,14 @@ fn build(plans: &[ChildPlan]) -> Value {
         let mut open: Option<String> = None;
         let mut episodes = 0;
         let mut last_episode: Option<String> = None;
+        let mut last_return: Option<Timestamp> = None;
         for &(minutes, what, variant) in &plan.steps {
             t = t.checked_add(SignedDuration::from_mins(i64::from(minutes))).unwrap();
+            // A child cannot go missing again at the very instant they returned
+            // (the contract orders a report before a return at the same time).
+            if open.is_none() && what <= 5 && last_return == Some(t) {
+                t = t.checked_add(SignedDuration::from_mins(1)).unwrap();
+            }
             let at = t.to_string();
             let v = usize::from(variant);
             let ev = match (&open, what) {
@@ -114,6 +120,7 @@ fn build(plans: &[ChildPlan]) -> Value {
                 (Some(ep), 0..=2) => {
                     let e = json!({"at": at, "child": id, "episode": ep, "type": "returned", "found_by": (["police", "carer", "self"][v % 3])});
                     open = None;
+                    last_return = Some(t);
                     e
                 }
                 (Some(ep), 3) => json!({"at": at, "child": id, "episode": ep, "type": "risk_graded", "risk": RISKS[v % 4]}),

@@ -1,10 +1,10 @@
 //! Applying the need-to-know policy to API operations.
 //!
 //! One record: [`authorize`] decides with the policy and records the class
-//! and rule in the audit entry. A record the caller may not see at all is
-//! answered exactly like one that does not exist (404), so refusals reveal
-//! nothing; a record they may see but not in this way is refused (403)
-//! naming the rule. Lists: [`visibility`] gives the store the policy's
+//! and rule in the audit entry. A record whose identity the caller may not
+//! read is answered exactly like one that does not exist (404), so refusals
+//! reveal nothing; a record they may know but not use in this way is
+//! refused (403) naming the rule. Lists: [`visibility`] gives the store the policy's
 //! filter, applied in the query itself.
 
 use crate::AppState;
@@ -45,7 +45,9 @@ pub async fn authorize(state: &AppState, caller: &Caller, child_id: &str, action
         return Ok(Granted { facts, decision });
     }
     caller.audit.refused(class, &decision.rule);
-    if policy.classes_allowed(&caller.principal, Action::Read, &facts).is_empty() {
+    // Only someone who may know whose record this is learns that it exists:
+    // pseudonymised rows (an analyst's) do not tell a real id from a made-up one.
+    if !policy.decide(&caller.principal, Action::Read, homeward_access::classify::IDENTITY, &facts).allowed {
         return Err(ApiError::not_found("child"));
     }
     Err(forbidden(&decision, action, class))

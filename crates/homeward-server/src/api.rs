@@ -587,8 +587,7 @@ async fn record_event(
     if event.get("child").is_some_and(|c| c.as_str() != Some(id.as_str())) {
         return Err(ApiError::invalid("child", "child: does not match the child in the path"));
     }
-    let event_type = event.get("type").and_then(Value::as_str).unwrap_or_default().to_string();
-    let kind = event.get("kind").and_then(Value::as_str).map(str::to_string);
+    let (event_type, kind) = event_vocabulary(&event)?;
     let granted = authorize(&state, &caller, &id, Action::Write, classify::event_class(&event_type, kind.as_deref())).await?;
     if event.get("note").is_some() {
         // The record's facts are already loaded: decide the note's class on them.
@@ -609,6 +608,30 @@ async fn record_event(
         event: recorded.event.into(),
         duties: recorded.duties.into_iter().map(|d| DutyOut::from_record(d, now)).collect(),
     })))
+}
+
+/// An event's `type` and `kind`, checked against the contract's lists
+/// before anything is decided on them: the class of an event (and so who
+/// may write it) depends on both, so an unknown or mis-spelt value is
+/// refused with its field named, never filed under a default class.
+fn event_vocabulary(event: &Value) -> Result<(String, Option<String>), ApiError> {
+    let event_type = match event.get("type") {
+        Some(Value::String(t)) => t.clone(),
+        Some(_) => return Err(ApiError::invalid("type", "type: must be a string")),
+        None => return Err(ApiError::invalid("type", "type: is required")),
+    };
+    let parsed = homeward_core::vocab::EventType::parse(&event_type).map_err(|m| ApiError::invalid("type", format!("type: {m}")))?;
+    let kind = match event.get("kind") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) => Some(k.clone()),
+        Some(_) => return Err(ApiError::invalid("kind", "kind: must be a string")),
+    };
+    if let (Some(k), Some(accepted)) = (&kind, homeward_core::vocab::event_kinds(parsed)) {
+        if !accepted.contains(&k.as_str()) {
+            return Err(ApiError::invalid("kind", format!("kind: '{k}' is not a kind of {event_type} (expected one of: {})", accepted.join(", "))));
+        }
+    }
+    Ok((event_type, kind))
 }
 
 /// Duties of the children the caller may see, ordered by due time.
@@ -828,6 +851,10 @@ pub struct BreakGlassOut {
 
 /// How long break-glass access lasts.
 pub const BREAK_GLASS_SECONDS: i64 = 4 * 3600;
+/// A break-glass reason has at least this many words of two or more letters…
+pub const BREAK_GLASS_REASON_WORDS: usize = 3;
+/// …and this many letters in all (after invisible characters are removed).
+pub const BREAK_GLASS_REASON_LETTERS: usize = 15;
 
 /// Emergency access to a child's record outside the caller's normal access,
 /// for a stated reason. It lasts four hours, is read-only, flags every
@@ -840,6 +867,13 @@ pub(crate) async fn break_glass(State(state): State<AppState>, caller: Caller, P
     caller.audit.set_record("child", &id);
     caller.audit.set_break_glass();
     let input: BreakGlassIn = body(&bytes)?;
+    homeward_core::text::multi_line(&input.reason, 2000).map_err(|m| ApiError::invalid("reason", format!("reason: {m}")))?;
+    if !homeward_core::text::has_real_words(&input.reason, BREAK_GLASS_REASON_WORDS, BREAK_GLASS_REASON_LETTERS) {
+        return Err(ApiError::invalid(
+            "reason",
+            format!("reason: say in words why you need this record now (at least {BREAK_GLASS_REASON_WORDS} words, {BREAK_GLASS_REASON_LETTERS} letters)"),
+        ));
+    }
     if !crate::auth::routes::may_break_glass(&state, &caller) {
         caller.audit.refused(classify::IDENTITY, homeward_access::DEFAULT_DENY);
         return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role may not use break-glass access", None));
@@ -1059,18 +1093,15 @@ impl NotificationOut {
     }
 }
 
-/// A notification, if the caller may `action` notifications about its
-/// child; one they may not see is answered as if it did not exist.
-async fn notification_for(state: &AppState, caller: &Caller, id: &str, action: Action) -> Result<homeward_store::NotificationRecord, ApiError> {
+/// A notification the caller may read: its child is one they may see and
+/// its content is of a class they may read (a break-glass notice is the
+/// record's access log). Any refusal is answered as if it did not exist,
+/// so that a real notification and a missing one look alike.
+async fn notification_for(state: &AppState, caller: &Caller, id: &str) -> Result<homeward_store::NotificationRecord, ApiError> {
     let n = state.store.notification(id).await?.ok_or_else(|| ApiError::not_found("notification"))?;
-    match authorize(state, caller, &n.child_id, action, classify::NOTIFICATIONS).await {
-        Ok(_) => {
-            caller.audit.set_record("notification", id);
-            Ok(n)
-        }
-        Err(e) if e.status == StatusCode::NOT_FOUND => Err(ApiError::not_found("notification")),
-        Err(e) => Err(e),
-    }
+    authorize(state, caller, &n.child_id, Action::Read, classify::notification_class(&n.stage)).await.map_err(|_| ApiError::not_found("notification"))?;
+    caller.audit.set_record("notification", id);
+    Ok(n)
 }
 
 /// Notifications about the children the caller may see, newest first. Filters: a child, a duty, an authority, a
@@ -1091,6 +1122,7 @@ async fn list_notifications(State(state): State<AppState>, caller: Caller, Query
         waiting: q.flag("waiting")?,
         limit: q.int("limit", 1, 5000)?,
         visible: Some(visibility(&state, &caller, Action::Read, classify::NOTIFICATIONS)),
+        break_glass_visible: Some(visibility(&state, &caller, Action::Read, classify::notification_class(classify::BREAK_GLASS_STAGE))),
     };
     let rows = state.store.notifications(&filter).await?;
     Ok(Json(rows.into_iter().map(|n| NotificationOut::from_record(n, None)).collect()))
@@ -1101,7 +1133,7 @@ async fn list_notifications(State(state): State<AppState>, caller: Caller, Query
     params(("id" = String, Path)),
     responses((status = 200, body = NotificationOut), (status = 404, body = ErrorBody)))]
 async fn get_notification(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<NotificationOut>, ApiError> {
-    let n = notification_for(&state, &caller, &id, Action::Read).await?;
+    let n = notification_for(&state, &caller, &id).await?;
     let deliveries = state.store.deliveries(&id).await?;
     Ok(Json(NotificationOut::from_record(n, Some(deliveries))))
 }
@@ -1109,12 +1141,26 @@ async fn get_notification(State(state): State<AppState>, caller: Caller, Path(id
 /// Acknowledge a notification: the caller has seen it and the duty is in
 /// hand. Every message about the same duty stage (to colleagues, or escalated
 /// to managers) is acknowledged with it, and escalation stops. Repeating it
-/// changes nothing.
+/// changes nothing. Only those who answer for the role the message is
+/// addressed to, or for a role above it on its escalation chain, may
+/// acknowledge it (the policy roles' `answers_for`).
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/acknowledge", tag = "notifications",
     params(("id" = String, Path)),
-    responses((status = 200, body = NotificationOut), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = NotificationOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn acknowledge_notification(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<NotificationOut>, ApiError> {
-    notification_for(&state, &caller, &id, Action::Write).await?;
+    let n = notification_for(&state, &caller, &id).await?;
+    authorize(&state, &caller, &n.child_id, Action::Write, classify::NOTIFICATIONS).await?;
+    if !crate::notify::addressee::may_acknowledge(&state, &caller, &n) {
+        caller.audit.refused(classify::NOTIFICATIONS, crate::notify::addressee::ADDRESSEE);
+        let mut e = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this message is addressed to the {} role of {}; only those who answer for that role, or for a role above it on its escalation chain, may acknowledge it", n.role, n.authority),
+            None,
+        );
+        e.body.rule = Some(crate::notify::addressee::ADDRESSEE.to_string());
+        return Err(e);
+    }
     let n = state.store.acknowledge(&id, &caller.actor(), state.clock.now()).await?;
     let deliveries = state.store.deliveries(&id).await?;
     Ok(Json(NotificationOut::from_record(n, Some(deliveries))))
@@ -1126,7 +1172,7 @@ async fn acknowledge_notification(State(state): State<AppState>, caller: Caller,
     responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = ErrorBody)))]
 async fn notification_calendar(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let n = notification_for(&state, &caller, &id, Action::Read).await?;
+    let n = notification_for(&state, &caller, &id).await?;
     let ics = n.calendar.ok_or_else(|| ApiError::not_found("calendar invitation (this notification is not about a meeting)"))?;
     Ok(([("content-type", "text/calendar; charset=utf-8; method=PUBLISH"), ("content-disposition", "attachment; filename=\"meeting.ics\"")], ics).into_response())
 }

@@ -88,13 +88,15 @@ struct Rows {
 
 fn read(text: &str, columns: &[(&str, bool)]) -> Result<Rows, FileError> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
-    let header: HashMap<String, usize> = reader
-        .headers()
-        .map_err(|e| FileError { column: "header".into(), message: format!("not a CSV header: {e}") })?
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim().trim_start_matches('\u{feff}').to_lowercase(), i))
-        .collect();
+    let names = reader.headers().map_err(|e| FileError { column: "header".into(), message: format!("not a CSV header: {e}") })?;
+    let mut header: HashMap<String, usize> = HashMap::new();
+    for (i, h) in names.iter().enumerate() {
+        let name = h.trim().trim_start_matches('\u{feff}').to_lowercase();
+        if let Some(first) = header.insert(name.clone(), i) {
+            // Which of two columns holds the value would be a guess.
+            return Err(FileError { column: name, message: format!("this column appears twice (columns {} and {})", first + 1, i + 1) });
+        }
+    }
     for (name, required) in columns {
         if *required && !header.contains_key(*name) {
             return Err(FileError { column: (*name).into(), message: "this column is required".into() });

@@ -13,9 +13,11 @@ pub mod auth;
 pub mod clock;
 mod demo;
 mod error;
+pub mod guard;
 pub mod import;
 pub mod metrics;
 pub mod notify;
+pub mod private_files;
 mod records;
 pub mod ui;
 pub mod worker;
@@ -31,7 +33,6 @@ use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -46,6 +47,8 @@ pub struct AppState {
     pub auth: auth::AuthConfig,
     /// Loaded from the database on first use; see [`access::pseudonym_key`].
     pub pseudonym_key: Arc<tokio::sync::OnceCell<String>>,
+    /// Signs login-form tokens; loaded from the database on first use.
+    pub login_key: Arc<tokio::sync::OnceCell<String>>,
     /// Started on the first request (it needs the runtime).
     pub audit_writer: Arc<std::sync::OnceLock<audit::AuditWriter>>,
     /// Single sign-on providers, when configured.
@@ -64,6 +67,7 @@ impl AppState {
             policies: Arc::new(Policies::built_in()?),
             auth: auth::AuthConfig::default(),
             pseudonym_key: Arc::new(tokio::sync::OnceCell::new()),
+            login_key: Arc::new(tokio::sync::OnceCell::new()),
             audit_writer: Arc::new(std::sync::OnceLock::new()),
             #[cfg(feature = "oidc")]
             sso: None,
@@ -103,7 +107,8 @@ impl AppState {
 }
 
 /// The whole application: API routes (with their OpenAPI document) and
-/// operational endpoints, with request ids, tracing and limits.
+/// operational endpoints, with request ids, limits, security headers and a
+/// log line per request ([`guard`]).
 pub fn app(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
     let openapi = Arc::new(openapi);
@@ -121,13 +126,21 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/readyz", axum::routing::get(api::ready))
-        .route("/metrics", axum::routing::get(metrics::render))
+        .route("/metrics", axum::routing::get(metrics::render_for_caller))
+        .layer(axum::middleware::from_fn(guard::same_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(8 * 1024 * 1024))
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(guard::respond))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(guard::request_id))
+}
+
+/// Only the metrics, without a login: for a separate listening address that
+/// only the operators' scraper can reach (`serve --metrics-listen`).
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new().route("/metrics", axum::routing::get(metrics::render)).with_state(state)
 }

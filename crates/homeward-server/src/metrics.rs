@@ -51,6 +51,14 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     res
 }
 
+/// The metrics for a logged-in caller or API token, on the service's own
+/// address (the counts say how busy the service is, which is nobody else's
+/// business). `serve --metrics-listen` offers them without a login on a
+/// separate, private address for a scraper ([`crate::metrics_app`]).
+pub async fn render_for_caller(state: State<AppState>, _caller: crate::auth::Caller) -> Response {
+    render(state).await
+}
+
 pub async fn render(State(state): State<AppState>) -> Response {
     let m = &state.metrics;
     let mut out = String::new();

@@ -24,8 +24,10 @@ use tower::ServiceExt;
 
 mod support;
 
+/// After version 2 of the policy took effect, so the matrix checks the
+/// policy in force.
 fn start() -> Timestamp {
-    "2026-03-03T06:00:00Z".parse().unwrap()
+    "2026-12-07T06:00:00Z".parse().unwrap()
 }
 
 fn policy() -> Policy {
@@ -221,14 +223,14 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
             for (child, f) in &expect_read {
                 let readable: Vec<String> = policy.classes_allowed(who, Action::Read, f).into_iter().map(|(c, _)| c).collect();
                 let r = send(&state, "GET", &format!("/api/v1/children/{child}"), &h, None).await;
-                if allowed(f, Action::Read, classify::IDENTITY) {
+                // Whoever may not know whose record this is (may not read its
+                // identity) is answered as if it did not exist.
+                let known = allowed(f, Action::Read, classify::IDENTITY);
+                if known {
                     assert_eq!(r.status, StatusCode::OK, "{label}");
                     assert_eq!(r.body["placement_address"].is_string(), allowed(f, Action::Read, classify::PLACEMENT_ADDRESS) && child == &world.ours, "address for {label}");
-                } else if readable.is_empty() {
-                    assert_eq!((r.status, &r.body), (nothing.status, &nothing.body), "a hidden record looks like none: {label}");
                 } else {
-                    assert_eq!(r.status, StatusCode::FORBIDDEN, "{label}");
-                    assert_eq!(r.body["rule"], "default-deny");
+                    assert_eq!((r.status, &r.body), (nothing.status, &nothing.body), "a hidden record looks like none: {label}");
                 }
 
                 let r = send(&state, "GET", &format!("/api/v1/children/{child}/timeline"), &h, None).await;
@@ -251,7 +253,7 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                     if !allowed(f, Action::Read, classify::RETURN_INTERVIEW) {
                         assert!(!text.contains("older man"), "RHI content leaked to {label}");
                     }
-                } else if readable.is_empty() {
+                } else if !known {
                     assert_eq!(r.status, StatusCode::NOT_FOUND, "{label}");
                 }
 
@@ -262,7 +264,7 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                     let r = send(&state, "GET", &uri, &h, None).await;
                     let want = if allowed(f, Action::Read, class) {
                         StatusCode::OK
-                    } else if readable.is_empty() {
+                    } else if !known {
                         StatusCode::NOT_FOUND
                     } else {
                         StatusCode::FORBIDDEN
@@ -287,7 +289,7 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                     } else {
                         assert!(matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{event} by {label}: {}", r.status);
                         assert_eq!(after, before, "nothing written by a refused request");
-                        if readable.is_empty() {
+                        if !known {
                             assert_eq!(r.status, StatusCode::NOT_FOUND, "{label}");
                         }
                     }
@@ -296,7 +298,7 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                 let r = send(&state, "POST", &format!("/api/v1/children/{child}/involvements"), &h, Some(json!({"agency": "matrix-extra", "relation": "health"}))).await;
                 let want = if allowed(f, Action::Write, classify::INVOLVEMENT) {
                     StatusCode::CREATED
-                } else if readable.is_empty() {
+                } else if !known {
                     StatusCode::NOT_FOUND
                 } else {
                     StatusCode::FORBIDDEN
@@ -386,8 +388,12 @@ async fn the_sql_filter_and_the_decision_agree() {
             };
             let child = store.create_child(&new, &homeward_store::Actor { user: "t".into(), agency: "t".into() }, clock.now(), true, None).await.unwrap();
             for _ in 0..(next() % 3) {
-                let (agency, _) = &agencies[next() % agencies.len()];
-                let relation = Relation::INVOLVEMENTS[next() % Relation::INVOLVEMENTS.len()];
+                let (agency, kind) = &agencies[next() % agencies.len()];
+                let fitting: Vec<Relation> = Relation::INVOLVEMENTS.into_iter().filter(|r| r.involvement_agencies().contains(&kind.as_str())).collect();
+                if fitting.is_empty() {
+                    continue;
+                }
+                let relation = fitting[next() % fitting.len()];
                 let inv = store
                     .add_involvement(&child.id, &NewInvolvement { agency_id: agency.clone(), relation: relation.as_str().into(), address: None, reason: None }, "t", now - 100)
                     .await

@@ -627,10 +627,15 @@ async fn duties_are_told_by_email_and_signed_webhook_and_escalated_until_acknowl
 
         // The social worker acknowledges being told; the police message about the same duty is settled with it.
         let sw_told = all.iter().find(|x| x["role"] == "social_worker" && x["duty"].as_str().unwrap().starts_with("testshire.tell-sw")).unwrap();
-        let (code, acked) = n.h.call("POST", &format!("/api/v1/notifications/{}/acknowledge", sw_told["id"].as_str().unwrap()), None, &[]).await;
+        // Only the addressee (or a manager above) may: not the police who sent it.
+        let uri = format!("/api/v1/notifications/{}/acknowledge", sw_told["id"].as_str().unwrap());
+        let (code, _) = n.h.call("POST", &uri, None, &[]).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "the police may not acknowledge the social worker's message");
+        let sw = support::account(&n.h.state.store, "testshire-cs", "childrens_services", &["testshire"], "sw-testshire", "social_worker").await;
+        let (code, acked) = support::request(&n.h.state, "POST", &uri, &[("authorization", &format!("Bearer {sw}"))], None).await;
         assert_eq!(code, StatusCode::OK, "{acked}");
         assert_eq!(acked["settled"], "acknowledged");
-        assert_eq!(acked["acknowledged_by"], "pc-1234");
+        assert_eq!(acked["acknowledged_by"], "sw-testshire");
 
         // Nobody acknowledges the meeting: 30 minutes on, both messages are re-sent and escalated to the managers.
         n.h.clock.advance(SignedDuration::from_mins(30));
@@ -650,7 +655,9 @@ async fn duties_are_told_by_email_and_signed_webhook_and_escalated_until_acknowl
 
         // The head of service acknowledges: every message about the meeting is settled, nothing more is sent.
         let hos = meeting.iter().find(|x| x["role"] == "head_of_service").unwrap();
-        let (code, _) = n.h.call("POST", &format!("/api/v1/notifications/{}/acknowledge", hos["id"].as_str().unwrap()), None, &[]).await;
+        let head = support::account(&n.h.state.store, "testshire-cs", "childrens_services", &["testshire"], "hos-testshire", "head_of_service").await;
+        let uri = format!("/api/v1/notifications/{}/acknowledge", hos["id"].as_str().unwrap());
+        let (code, _) = support::request(&n.h.state, "POST", &uri, &[("authorization", &format!("Bearer {head}"))], None).await;
         assert_eq!(code, StatusCode::OK);
         assert!(n.notifications(&format!("child={child}&waiting=true")).await.is_empty());
         n.h.clock.advance(SignedDuration::from_hours(2));

@@ -172,11 +172,24 @@ impl Store {
             let names: Vec<&str> = Relation::INVOLVEMENTS.iter().map(|r| r.as_str()).collect();
             return Err(StoreError::invalid("relation", format!("'{}' is not an involvement (expected one of: {})", new.relation, names.join(", "))));
         };
-        if self.agency(&new.agency_id).await?.is_none() {
+        let Some(agency) = self.agency(&new.agency_id).await? else {
             return Err(StoreError::invalid("agency", format!("no agency '{}'", new.agency_id)));
+        };
+        let kinds = relation.involvement_agencies();
+        if !kinds.contains(&agency.kind.as_str()) {
+            return Err(StoreError::invalid(
+                "relation",
+                format!("'{}' is a {} agency; a {} involvement is for a {} agency", agency.id, agency.kind, relation, kinds.join(" or ")),
+            ));
         }
         if new.address.is_some() && relation != Relation::Placement {
             return Err(StoreError::invalid("address", "only a placement has an address"));
+        }
+        if let Some(address) = &new.address {
+            homeward_core::text::multi_line(address, 500).map_err(|m| StoreError::invalid("address", m))?;
+        }
+        if let Some(reason) = &new.reason {
+            homeward_core::text::multi_line(reason, 2000).map_err(|m| StoreError::invalid("reason", m))?;
         }
         if self.child(child_id).await?.is_none() {
             return Err(StoreError::NotFound("child"));

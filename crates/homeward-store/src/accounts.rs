@@ -372,9 +372,13 @@ impl Store {
         if name.trim().is_empty() {
             return Err(StoreError::invalid("name", "say what the token is for"));
         }
-        for s in scopes {
+        homeward_core::text::one_line(name, 100).map_err(|m| StoreError::invalid("name", m))?;
+        for (i, s) in scopes.iter().enumerate() {
             if s != "read" && s != "write" {
                 return Err(StoreError::invalid("scopes", format!("'{s}' is not a scope (read, write)")));
+            }
+            if scopes[..i].contains(s) {
+                return Err(StoreError::invalid("scopes", format!("'{s}' is listed twice")));
             }
         }
         if scopes.is_empty() {

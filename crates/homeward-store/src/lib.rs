@@ -112,6 +112,21 @@ impl Store {
         if new.family_name.trim().is_empty() {
             return Err(StoreError::invalid("family_name", "is required"));
         }
+        for (field, value, max) in [("given_name", Some(&new.given_name), 100), ("family_name", Some(&new.family_name), 100)]
+            .into_iter()
+            .chain([("allocated_worker", new.allocated_worker.as_ref(), 200), ("team", new.team.as_ref(), 200), ("photo_ref", new.photo_ref.as_ref(), 500)])
+        {
+            if let Some(value) = value {
+                homeward_core::text::one_line(value, max).map_err(|m| StoreError::invalid(field, m))?;
+            }
+        }
+        let living_in = new.living_in.as_deref().unwrap_or(&new.responsible_authority);
+        for (field, authority) in [("responsible_authority", new.responsible_authority.as_str()), ("living_in", living_in)] {
+            if !self.registry.knows_authority(authority) {
+                return Err(StoreError::invalid(field, format!("'{authority}' is not a local authority of England or Wales (ids are names in lower case with hyphens: 'bath-and-north-east-somerset')")));
+            }
+        }
+        check_date_of_birth(&new.date_of_birth, now)?;
         let child_json = json!({
             "id": "new",
             "date_of_birth": new.date_of_birth,
@@ -289,6 +304,14 @@ impl Store {
             bodies.push(Value::Object(body.clone()));
             let evaluated = store.evaluate_bodies(&child, bodies, now, Some((new_index, &history)))?;
             let event_type = body.get("type").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            if matches!(event_type.as_str(), "duty_done" | "exception") {
+                // Marking done or excepting a duty the child does not have would be
+                // recorded and then silently ignored by the engine.
+                let duty = body.get("duty").and_then(|v| v.as_str()).unwrap_or_default();
+                if !evaluated.replay.duties.iter().any(|d| d.id == duty) {
+                    return Err(StoreError::invalid("duty", format!("'{duty}' is not a duty of this child (duty ids are listed with the child's duties)")));
+                }
+            }
             let at = body.get("at").and_then(|v| v.as_str()).and_then(|s| s.parse::<Timestamp>().ok()).map(secs).unwrap_or(0);
             let episode = body.get("episode").and_then(|v| v.as_str()).map(str::to_string);
             let id = uuid::Uuid::now_v7().to_string();
@@ -679,3 +702,22 @@ pub struct Evaluated {
 }
 
 mod queries;
+
+/// A child's date of birth: a real date, not in the future, and within the
+/// last 30 years (Homeward's records are of children and of care leavers up
+/// to 25). A mistyped year such as 0000 or 2206 is refused, not stored.
+fn check_date_of_birth(text: &str, now: Timestamp) -> Result<(), StoreError> {
+    let field = "date_of_birth";
+    let Ok(born) = text.parse::<jiff::civil::Date>() else {
+        return Err(StoreError::invalid(field, "must be a date, YYYY-MM-DD"));
+    };
+    let today = now.to_zoned(homeward_core::calendar::london().clone()).date();
+    if born > today {
+        return Err(StoreError::invalid(field, format!("{born} is in the future")));
+    }
+    let earliest = today.saturating_sub(jiff::Span::new().years(30));
+    if born < earliest {
+        return Err(StoreError::invalid(field, format!("{born} is more than 30 years ago; check the year")));
+    }
+    Ok(())
+}

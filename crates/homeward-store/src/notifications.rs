@@ -31,6 +31,12 @@ pub trait Notifier: Send + Sync {
     fn on_break_glass(&self, _child: &Child, _grant: &crate::AccessGrant, _who: &str) -> Vec<NewNotification> {
         Vec::new()
     }
+    /// The roles above `role` on its escalation chain in `authority`,
+    /// nearest first: whom an unacknowledged message to `role` would reach.
+    /// None by default.
+    fn managers_above(&self, _authority: &str, _protocol: &str, _role: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A notifier that tells nobody (tools that load history, such as the demo).
@@ -158,6 +164,9 @@ pub struct NotificationFilter {
     pub limit: Option<i64>,
     /// Only notifications about children the caller may see.
     pub visible: Option<crate::access::Visibility>,
+    /// With `visible`: break-glass notices (stage `break_glass`) only about
+    /// children whose access log the caller may see; none when absent.
+    pub break_glass_visible: Option<crate::access::Visibility>,
 }
 
 /// What an escalation round did.
@@ -306,9 +315,19 @@ impl Store {
             sql.text(" AND n.settled IS NULL");
         }
         if let Some(v) = &filter.visible {
-            sql.text(" AND EXISTS (SELECT 1 FROM children c WHERE c.id = n.child_id AND ");
+            sql.text(" AND EXISTS (SELECT 1 FROM children c WHERE c.id = n.child_id AND ((n.stage <> ");
+            sql.param(Param::Text(homeward_access::classify::BREAK_GLASS_STAGE.to_string()));
+            sql.text(" AND ");
             v.push(&mut sql);
             sql.text(")");
+            if let Some(b) = &filter.break_glass_visible {
+                sql.text(" OR (n.stage = ");
+                sql.param(Param::Text(homeward_access::classify::BREAK_GLASS_STAGE.to_string()));
+                sql.text(" AND ");
+                b.push(&mut sql);
+                sql.text(")");
+            }
+            sql.text("))");
         }
         sql.text(" ORDER BY n.created_at DESC, n.id DESC LIMIT ");
         sql.param(Param::Int(limit));

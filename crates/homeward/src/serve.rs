@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "HOMEWARD_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
+    /// Also serve /metrics without a login on this separate address (keep it
+    /// private to the operators' scraper); on the main address /metrics needs
+    /// a login or an API token.
+    #[arg(long, env = "HOMEWARD_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
     /// Load a demo partnership (synthetic children over the last 90 days) into an empty database.
     #[arg(long)]
     demo: bool,
@@ -128,8 +133,14 @@ impl DatabaseArgs {
         match &self.database_url {
             Some(url) => Ok(url.clone()),
             None => {
-                std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
-                Ok(format!("sqlite://{}", self.data_dir.join("homeward.sqlite3").display()))
+                // The database holds special-category data: the service's account only.
+                homeward_server::private_files::private_dir(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
+                let file = self.data_dir.join("homeward.sqlite3");
+                homeward_server::private_files::create_private(&file).with_context(|| format!("creating {}", file.display()))?;
+                for journal in ["homeward.sqlite3-wal", "homeward.sqlite3-shm", "homeward.sqlite3-journal"] {
+                    homeward_server::private_files::private_file(&self.data_dir.join(journal)).with_context(|| format!("protecting {journal}"))?;
+                }
+                Ok(format!("sqlite://{}", file.display()))
             }
         }
     }
@@ -210,6 +221,18 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
             }
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let metrics = match &args.metrics_listen {
+            Some(address) => {
+                let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("listening for metrics on {address}"))?;
+                tracing::info!(listen = %address, "metrics are served without a login on this address");
+                let app = homeward_server::metrics_app(state.clone());
+                let mut stopping = stopped.clone();
+                Some(tokio::spawn(async move {
+                    let _ = axum::serve(listener, app).with_graceful_shutdown(async move { let _ = stopping.wait_for(|s| *s).await; }).await;
+                }))
+            }
+            None => None,
+        };
         let lease = jiff::SignedDuration::from_secs(args.lease_seconds);
         let worker_config = worker::WorkerConfig {
             lease,
@@ -223,6 +246,9 @@ pub fn serve(registry: Registry, args: ServeArgs) -> Result<ExitCode> {
         tracing::info!(listen = %args.listen, database = db.backend(), instance = %state.instance, "homeward is serving");
         axum::serve(listener, homeward_server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
         let _ = stop.send(true);
+        if let Some(task) = metrics {
+            let _ = task.await;
+        }
         for task in [worker, sender].into_iter().flatten() {
             let _ = task.await;
         }

@@ -73,6 +73,12 @@ impl Registry {
         ids
     }
 
+    /// Whether `authority` is one a child can belong to or live in: an
+    /// authority of England or Wales, or one a loaded protocol names.
+    pub fn knows_authority(&self, authority: &str) -> bool {
+        crate::authorities::is_known(authority) || self.protocols.iter().any(|p| p.authorities.iter().any(|a| a == authority))
+    }
+
     /// The protocol id that covers an authority (the baseline if none does).
     pub fn protocol_id_for(&self, authority: &str) -> &str {
         self.protocols

@@ -4,13 +4,14 @@
 use homeward_store::Delivery;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 
 #[derive(Clone)]
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Outbox(AsyncFileTransport<Tokio1Executor>, PathBuf),
+    /// The folder the messages are written to, one private `.eml` file each.
+    Outbox(PathBuf),
 }
 
 impl Mailer {
@@ -21,16 +22,17 @@ impl Mailer {
         Ok(Mailer::Smtp(transport.timeout(Some(std::time::Duration::from_secs(30))).build()))
     }
 
-    /// Writes each message as a file in `dir` (created if missing).
+    /// Writes each message as a file in `dir` (created if missing), which
+    /// only the service's account can read (they carry children's names).
     pub fn outbox(dir: PathBuf) -> Result<Mailer, String> {
-        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-        Ok(Mailer::Outbox(AsyncFileTransport::<Tokio1Executor>::new(&dir), dir))
+        crate::private_files::private_dir(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        Ok(Mailer::Outbox(dir))
     }
 
     pub fn describe(&self) -> String {
         match self {
             Mailer::Smtp(_) => "smtp".to_string(),
-            Mailer::Outbox(_, dir) => format!("outbox directory {}", dir.display()),
+            Mailer::Outbox(dir) => format!("outbox directory {}", dir.display()),
         }
     }
 
@@ -38,7 +40,14 @@ impl Mailer {
         let message = compose(from, d)?;
         match self {
             Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
-            Mailer::Outbox(t, _) => t.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Outbox(dir) => {
+                let path = dir.join(format!("{}.eml", d.id));
+                let bytes = message.formatted();
+                tokio::task::spawn_blocking(move || crate::private_files::write_private(&path, &bytes))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("writing to the outbox: {e}"))
+            }
         }
     }
 }

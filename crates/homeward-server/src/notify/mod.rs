@@ -10,6 +10,7 @@
 pub mod directory;
 pub mod email;
 pub mod ics;
+pub mod addressee;
 pub mod break_glass;
 pub mod plan;
 pub mod webhook;

@@ -56,6 +56,13 @@ impl Planner {
         }
     }
 
+    /// Whom an unacknowledged message to `role` escalates to: the
+    /// directory's `escalate_to` for that inbox, else the protocol role's manager.
+    fn manager_of(&self, authority: &str, protocol: &str, role: &str) -> Option<String> {
+        let configured = self.directory.inbox(authority, role).and_then(|i| i.escalate_to.clone());
+        configured.or_else(|| self.role(protocol, role).and_then(|r| r.manager.clone()))
+    }
+
     fn link(&self, id: &str) -> String {
         format!("{}/api/v1/notifications/{id}", self.public_url)
     }
@@ -178,7 +185,7 @@ impl Notifier for Planner {
         vec![NewNotification {
             id,
             duty_id: format!("break-glass/{}", grant.id),
-            stage: "break_glass".to_string(),
+            stage: homeward_access::classify::BREAK_GLASS_STAGE.to_string(),
             child_id: child.id.clone(),
             authority,
             protocol,
@@ -193,12 +200,26 @@ impl Notifier for Planner {
         }]
     }
 
+    fn managers_above(&self, authority: &str, protocol: &str, role: &str) -> Vec<String> {
+        let mut chain: Vec<String> = Vec::new();
+        let mut current = role.to_string();
+        while chain.len() < MAX_LEVEL as usize {
+            match self.manager_of(authority, protocol, &current) {
+                Some(next) if next != role && !chain.contains(&next) => {
+                    chain.push(next.clone());
+                    current = next;
+                }
+                _ => break,
+            }
+        }
+        chain
+    }
+
     fn escalate(&self, waiting: &NotificationRecord) -> Option<NewNotification> {
         if waiting.level >= MAX_LEVEL {
             return None;
         }
-        let configured = self.directory.inbox(&waiting.authority, &waiting.role).and_then(|i| i.escalate_to.clone());
-        let manager = configured.or_else(|| self.role(&waiting.protocol, &waiting.role).and_then(|r| r.manager.clone()))?;
+        let manager = self.manager_of(&waiting.authority, &waiting.protocol, &waiting.role)?;
         let id = uuid::Uuid::now_v7().to_string();
         let (targets, ack_within) = self.targets(&waiting.authority, &manager);
         let told = self.role_name(&waiting.protocol, &waiting.role);

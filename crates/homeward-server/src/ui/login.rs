@@ -48,14 +48,55 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_page(state: &AppState, status: StatusCode, next: String, username: String, error: Option<String>, ended: bool) -> Response {
-    let csrf_token = random_token();
+/// How long a login form may be used after it was shown.
+pub const LOGIN_FORM_SECONDS: i64 = 20 * 60;
+
+/// The secret that signs login-form tokens: made once per database, shared
+/// by every instance.
+async fn login_key(state: &AppState) -> Result<String, crate::error::ApiError> {
+    let key = state.login_key.get_or_try_init(|| async { state.store.setting_or_init("login_form_key", &random_token()).await }).await?;
+    Ok(key.clone())
+}
+
+fn mac(key: &str, issued: i64, nonce: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(format!("login-form:{issued}.{nonce}").as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A login-form token: when it was issued, a random part, and the server's
+/// signature of both. Only this service can make one, and it expires.
+fn login_token(key: &str, now: i64) -> String {
+    let nonce = random_token();
+    format!("{now}.{nonce}.{}", mac(key, now, &nonce))
+}
+
+/// Whether `token` is one this service made within the last
+/// [`LOGIN_FORM_SECONDS`].
+fn login_token_valid(key: &str, token: &str, now: i64) -> bool {
+    let mut parts = token.splitn(3, '.');
+    let (Some(issued), Some(nonce), Some(signature)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(issued) = issued.parse::<i64>() else {
+        return false;
+    };
+    (now - LOGIN_FORM_SECONDS..=now).contains(&issued) && crate::auth::same_secret(signature, &mac(key, issued, nonce))
+}
+
+async fn login_page(state: &AppState, status: StatusCode, next: String, username: String, error: Option<String>, ended: bool) -> Response {
+    let key = match login_key(state).await {
+        Ok(k) => k,
+        Err(e) => return super::error_page(e, None),
+    };
+    let csrf_token = login_token(&key, state.clock.now().as_second());
     let mut response = page(
         &LoginPage { who: None, csrf_token: csrf_token.clone(), next, username, error, ended, providers: state.sso_providers() },
         status,
     );
     let secure = if state.auth.secure_cookie { "; Secure" } else { "" };
-    let set = format!("{LOGIN_COOKIE}={csrf_token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}");
+    let set = format!("{LOGIN_COOKIE}={csrf_token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={LOGIN_FORM_SECONDS}{secure}");
     if let Ok(v) = HeaderValue::from_str(&set) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -69,7 +110,7 @@ pub struct LoginQuery {
 }
 
 pub async fn form(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
-    login_page(&state, StatusCode::OK, safe_next(q.next.as_deref()), String::new(), None, q.ended.is_some())
+    login_page(&state, StatusCode::OK, safe_next(q.next.as_deref()), String::new(), None, q.ended.is_some()).await
 }
 
 #[derive(Deserialize)]
@@ -80,14 +121,31 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn submit(State(state): State<AppState>, Extension(audit): Extension<AuditSlot>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    Extension(audit): Extension<AuditSlot>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        audit.set_action("login");
+        let error = "Enter your username and password.".to_string();
+        return login_page(&state, StatusCode::UNPROCESSABLE_ENTITY, "/".to_string(), String::new(), Some(error), false).await;
+    };
     let next = safe_next(form.next.as_deref());
     let expected = crate::auth::cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !crate::auth::same_secret(&form.csrf_token, &expected) {
+    let key = match login_key(&state).await {
+        Ok(k) => k,
+        Err(e) => return super::error_page(e, None),
+    };
+    let genuine = !expected.is_empty()
+        && crate::auth::same_secret(&form.csrf_token, &expected)
+        && login_token_valid(&key, &form.csrf_token, state.clock.now().as_second());
+    if !genuine {
         audit.set_action("login");
         audit.set_attempted_user(&form.username.trim().to_lowercase());
         let error = "The login form had expired. Enter your username and password again.".to_string();
-        return login_page(&state, StatusCode::FORBIDDEN, next, form.username, Some(error), false);
+        return login_page(&state, StatusCode::FORBIDDEN, next, form.username, Some(error), false).await;
     }
     let body = serde_json::json!({ "username": form.username, "password": form.password }).to_string();
     match crate::auth::routes::login(State(state.clone()), Extension(audit), Bytes::from(body)).await {
@@ -98,7 +156,7 @@ pub async fn submit(State(state): State<AppState>, Extension(audit): Extension<A
             }
             response
         }
-        Err(e) => login_page(&state, e.status, next, form.username, Some(sentence(&e.body.message)), false),
+        Err(e) => login_page(&state, e.status, next, form.username, Some(sentence(&e.body.message)), false).await,
     }
 }
 
@@ -133,6 +191,18 @@ mod tests {
             assert_eq!(safe_next(Some(outside)), "/", "{outside:?}");
         }
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn login_form_tokens_are_signed_and_expire() {
+        let token = login_token("key", 1_000_000);
+        assert!(login_token_valid("key", &token, 1_000_000));
+        assert!(login_token_valid("key", &token, 1_000_000 + LOGIN_FORM_SECONDS));
+        assert!(!login_token_valid("key", &token, 1_000_001 + LOGIN_FORM_SECONDS), "expired");
+        assert!(!login_token_valid("another key", &token, 1_000_000), "made by another service");
+        assert!(!login_token_valid("key", &random_token(), 1_000_000), "a bare random value");
+        let forged = token.replacen("1000000", "1000500", 1);
+        assert!(!login_token_valid("key", &forged, 1_000_600), "a changed issue time");
     }
 
     #[test]

@@ -1,0 +1,32 @@
+//! Who may acknowledge a message: the people who answer for the protocol
+//! role it is addressed to, or for a role above it on its escalation chain.
+//! Acknowledging stops escalation for everyone told about that duty stage,
+//! so nobody else may do it on their behalf.
+
+use crate::AppState;
+use crate::access::policy_at;
+use crate::auth::Caller;
+use homeward_store::NotificationRecord;
+
+/// The policy's name for this check in the audit log and in refusals.
+pub const ADDRESSEE: &str = "addressee-or-above";
+
+/// Whether `caller` answers for the role `n` is addressed to, or for one
+/// above it on the escalation chain (`policy` roles' `answers_for`).
+pub fn may_acknowledge(state: &AppState, caller: &Caller, n: &NotificationRecord) -> bool {
+    let policy = policy_at(state, state.clock.now());
+    let registry = state.store.registry();
+    // The newest version's definition of a role; a role only the directory
+    // names (an `escalate_to`) belongs to the addressed role's agency.
+    let agency_of = |role: &str| {
+        registry.versions(&n.protocol).filter_map(|p| p.roles.iter().find(|r| r.id == role)).last().map(|r| r.agency.as_str().to_string())
+    };
+    let addressed_agency = agency_of(&n.role);
+    std::iter::once(n.role.clone())
+        .chain(state.store.notifier().managers_above(&n.authority, &n.protocol, &n.role))
+        .any(|role| {
+            agency_of(&role)
+                .or_else(|| addressed_agency.clone())
+                .is_some_and(|agency| policy.answers_for(&caller.principal.role, &caller.principal.agency_kind, &role, &agency))
+        })
+}
