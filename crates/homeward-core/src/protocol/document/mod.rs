@@ -1,0 +1,278 @@
+//! Checks a protocol file against the plain text of its document: every
+//! `quote` must appear in the document, and every `cite` must name the
+//! paragraph, appendix or heading the quote sits under.
+//!
+//! What is compared (see `docs/new-partnership.md`, "Checking against the
+//! document"):
+//!
+//! - Quotes are compared after normalising whitespace, curly quotes and
+//!   dashes only: case, spelling and punctuation must match. A quote made of
+//!   fragments joined by `…`, `...` or `[...]` is checked fragment by fragment.
+//! - A numbered paragraph `§9.2` runs from the line that starts with `9.2` to
+//!   the next line that starts a paragraph after it (not one of its own
+//!   sub-paragraphs), an appendix or a cited heading. Numbered list items that
+//!   restart at 1 inside a paragraph do not end it; a number repeated within a
+//!   section (the document numbered two paragraphs 4.4) starts a new paragraph
+//!   with that number. `§8` covers 8.1, 8.2…; `§7.3e` is checked as `§7.3`.
+//! - `Appendix D` runs from a short line starting `Appendix D` to the next
+//!   appendix or cited heading.
+//! - A heading (`Return interviews`) is found as a line that consists of it
+//!   (case and a trailing colon aside) and runs to the next cited heading or
+//!   appendix: in a document without numbers, the protocol's own cited
+//!   headings are the structure.
+//! - A cite listing several places is met when a quote is under any of them;
+//!   every place it lists must exist in the document. `throughout` is met
+//!   anywhere. A reading has no quote: each place its cite lists must exist.
+
+mod cite;
+mod text;
+
+pub use cite::Place;
+pub use text::normalise;
+
+use super::Protocol;
+use std::collections::BTreeSet;
+use text::{Document, Mark, heading_key};
+
+/// One thing in a protocol file the document does not bear out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{protocol} {version} ({source_file}) {item}: {field}: {problem}")]
+pub struct Failure {
+    pub protocol: String,
+    pub version: String,
+    pub source_file: String,
+    /// `rule 9-2.notify-hos`, `flag frequent_missing`, `reading age-12`.
+    pub item: String,
+    /// `quote` or `cite`.
+    pub field: &'static str,
+    pub problem: Problem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("not in the document: \"{0}\"")]
+    QuoteNotFound(String),
+    #[error("{0} is not in the document")]
+    PlaceNotFound(String),
+    #[error("\"{fragment}\" is under {found}, not {cite}")]
+    WrongPlace {
+        fragment: String,
+        found: String,
+        cite: String,
+    },
+    #[error("names no paragraph, appendix or heading")]
+    Empty,
+}
+
+/// The outcome of checking one protocol version against a document.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub protocol: String,
+    pub version: String,
+    pub source_file: String,
+    /// Entries checked (rules, flags, warnings, retention entries, readings).
+    pub entries: usize,
+    /// Quote fragments looked for.
+    pub fragments: usize,
+    pub failures: Vec<Failure>,
+}
+
+/// One entry of the file to check.
+struct Entry<'a> {
+    item: String,
+    cite: &'a str,
+    quote: Option<&'a str>,
+}
+
+fn entries(p: &Protocol) -> Vec<Entry<'_>> {
+    let mut out = Vec::new();
+    for r in &p.rules {
+        out.push(Entry {
+            item: format!("rule {}", r.id),
+            cite: &r.cite,
+            quote: Some(&r.quote),
+        });
+    }
+    for f in &p.flags {
+        out.push(Entry {
+            item: format!("flag {}", f.id),
+            cite: &f.cite,
+            quote: Some(&f.quote),
+        });
+    }
+    for w in &p.warnings {
+        out.push(Entry {
+            item: format!("warning {}", w.id),
+            cite: &w.cite,
+            quote: Some(&w.quote),
+        });
+    }
+    for r in &p.retention {
+        out.push(Entry {
+            item: format!("retention {}", r.id),
+            cite: &r.cite,
+            quote: Some(&r.quote),
+        });
+    }
+    for r in &p.readings {
+        out.push(Entry {
+            item: format!("reading {}", r.id),
+            cite: &r.cite,
+            quote: None,
+        });
+    }
+    out
+}
+
+/// The verbatim fragments of a quote: split at `…`, `...` and `[...]`.
+pub fn fragments(quote: &str) -> Vec<String> {
+    let q = normalise(quote)
+        .replace("[...]", "\u{2026}")
+        .replace("[\u{2026}]", "\u{2026}")
+        .replace("...", "\u{2026}");
+    q.split('\u{2026}')
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// Checks every quote and cite of `protocol` against `document` (its plain text).
+pub fn check(protocol: &Protocol, document: &str) -> Report {
+    let line_keys: BTreeSet<String> = document.lines().map(heading_key).filter(|k| !k.is_empty()).collect();
+    let is_heading = |h: &str| line_keys.contains(&heading_key(h));
+    let entries = entries(protocol);
+    let cites: Vec<Vec<Place>> = entries.iter().map(|e| cite::parse(e.cite, is_heading)).collect();
+    let headings: Vec<String> = cites
+        .iter()
+        .flatten()
+        .filter_map(|p| match p {
+            Place::Heading(h) if is_heading(h) => Some(h.clone()),
+            _ => None,
+        })
+        .collect();
+    let doc = Document::parse(document, &headings);
+
+    let mut report = Report {
+        protocol: protocol.id.clone(),
+        version: protocol.version.clone(),
+        source_file: protocol.source.clone(),
+        entries: entries.len(),
+        fragments: 0,
+        failures: Vec::new(),
+    };
+    for (entry, places) in entries.iter().zip(&cites) {
+        let fail = |field: &'static str, problem: Problem| Failure {
+            protocol: protocol.id.clone(),
+            version: protocol.version.clone(),
+            source_file: protocol.source.clone(),
+            item: entry.item.clone(),
+            field,
+            problem,
+        };
+        if places.is_empty() {
+            report.failures.push(fail("cite", Problem::Empty));
+            continue;
+        }
+        let mut spans = Vec::new();
+        for place in places {
+            let found = spans_of(&doc, place);
+            if found.is_empty() {
+                report
+                    .failures
+                    .push(fail("cite", Problem::PlaceNotFound(place.to_string())));
+            }
+            spans.extend(found);
+        }
+        let Some(quote) = entry.quote else { continue };
+        for fragment in fragments(quote) {
+            report.fragments += 1;
+            let at = doc.find_all(&fragment);
+            let Some(&first) = at.first() else {
+                report.failures.push(fail("quote", Problem::QuoteNotFound(fragment)));
+                continue;
+            };
+            if spans.is_empty() || at.iter().any(|&pos| spans.iter().any(|&(s, e)| pos >= s && pos < e)) {
+                continue;
+            }
+            let found = doc
+                .enclosing(doc.line_at(first))
+                .map(describe)
+                .unwrap_or_else(|| "the start of the document".into());
+            report.failures.push(fail(
+                "cite",
+                Problem::WrongPlace {
+                    fragment,
+                    found,
+                    cite: entry.cite.to_string(),
+                },
+            ));
+        }
+    }
+    report
+}
+
+/// The share of a protocol's quote fragments found in a document: how
+/// `protocols check --document` tells which protocol a document is.
+pub fn resemblance(protocol: &Protocol, document: &str) -> (usize, usize) {
+    let doc = Document::parse(document, &[]);
+    let all: Vec<String> = entries(protocol)
+        .iter()
+        .filter_map(|e| e.quote)
+        .flat_map(fragments)
+        .collect();
+    let found = all.iter().filter(|f| !doc.find_all(f).is_empty()).count();
+    (found, all.len())
+}
+
+fn describe(mark: &Mark) -> String {
+    match mark {
+        Mark::Number(n) => format!("§{}", cite::dotted(n)),
+        Mark::Appendix(id) => format!("Appendix {id}"),
+        Mark::Heading(h) => format!("'{h}'"),
+    }
+}
+
+/// The stretches of the normalised text (start, end) a place covers; empty
+/// when the document has no such place.
+fn spans_of(doc: &Document, place: &Place) -> Vec<(usize, usize)> {
+    let opens = |mark: &Mark| match (place, mark) {
+        (Place::Paragraph(r), Mark::Number(n)) => cite::within(n, r),
+        (Place::Range(a, b), Mark::Number(n)) => {
+            cite::order(n, a).is_ge() && (cite::order(n, b).is_le() || cite::within(n, b))
+        }
+        (Place::Appendix(ids), Mark::Appendix(id)) => ids.contains(id),
+        (Place::Heading(h), Mark::Heading(k)) => heading_key(h) == heading_key(k),
+        _ => false,
+    };
+    if *place == Place::Anywhere {
+        return vec![(0, doc.text.len())];
+    }
+    let mut spans = Vec::new();
+    for (i, line) in doc.lines.iter().enumerate() {
+        let Some(mark) = &line.mark else { continue };
+        if !opens(mark) {
+            continue;
+        }
+        let end = doc.lines[i + 1..]
+            .iter()
+            .find(|l| l.mark.as_ref().is_some_and(|m| ends(mark, m)))
+            .map(|l| l.start)
+            .unwrap_or(doc.text.len());
+        spans.push((line.start, end));
+    }
+    spans
+}
+
+/// Does a line marked `next` end the place opened by `open`?
+fn ends(open: &Mark, next: &Mark) -> bool {
+    match (open, next) {
+        (_, Mark::Appendix(_) | Mark::Heading(_)) => true,
+        (Mark::Number(n), Mark::Number(m)) => {
+            !cite::within(m, n) && (cite::order(m, n).is_gt() || (m.len() >= 2 && m[0] == n[0]))
+        }
+        (Mark::Appendix(_) | Mark::Heading(_), Mark::Number(_)) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;
