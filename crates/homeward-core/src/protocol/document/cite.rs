@@ -73,7 +73,7 @@ fn place(part: &str) -> Place {
         Some(at) if part.starts_with('§') => &part[..at],
         _ => part,
     };
-    if bare.eq_ignore_ascii_case("throughout") {
+    if bare.eq_ignore_ascii_case("throughout") || bare.eq_ignore_ascii_case("whole document") {
         return Place::Anywhere;
     }
     if let Some(rest) = bare.strip_prefix('§') {

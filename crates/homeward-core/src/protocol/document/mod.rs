@@ -75,6 +75,8 @@ pub struct Report {
     /// Quote fragments looked for.
     pub fragments: usize,
     pub failures: Vec<Failure>,
+    /// Where the document's irregularities were tolerated, one line each.
+    pub notes: Vec<String>,
 }
 
 /// One entry of the file to check.
@@ -146,7 +148,7 @@ pub fn check(protocol: &Protocol, document: &str) -> Report {
         .iter()
         .flatten()
         .filter_map(|p| match p {
-            Place::Heading(h) if is_heading(h) => Some(h.clone()),
+            Place::Heading(h) => Some(h.clone()),
             _ => None,
         })
         .collect();
@@ -159,6 +161,11 @@ pub fn check(protocol: &Protocol, document: &str) -> Report {
         entries: entries.len(),
         fragments: 0,
         failures: Vec::new(),
+        notes: doc
+            .loose
+            .iter()
+            .map(|(h, line)| format!("'{h}' is not a line of its own in the document: taken as the heading '{line}'"))
+            .collect(),
     };
     for (entry, places) in entries.iter().zip(&cites) {
         let fail = |field: &'static str, problem: Problem| Failure {
@@ -175,11 +182,19 @@ pub fn check(protocol: &Protocol, document: &str) -> Report {
         }
         let mut spans = Vec::new();
         for place in places {
-            let found = spans_of(&doc, place);
+            let mut found = spans_of(&doc, place);
             if found.is_empty() {
-                report
-                    .failures
-                    .push(fail("cite", Problem::PlaceNotFound(place.to_string())));
+                match implied(&doc, place) {
+                    Some((gap, note)) => {
+                        if !report.notes.contains(&note) {
+                            report.notes.push(note);
+                        }
+                        found.push(gap);
+                    }
+                    None => report
+                        .failures
+                        .push(fail("cite", Problem::PlaceNotFound(place.to_string()))),
+                }
             }
             spans.extend(found);
         }
@@ -261,6 +276,73 @@ fn spans_of(doc: &Document, place: &Place) -> Vec<(usize, usize)> {
         spans.push((line.start, end));
     }
     spans
+}
+
+/// A numbered paragraph or appendix with no line of its own (its heading was
+/// lost when the document was converted to text) whose neighbours are there:
+/// the stretch between the place before it and the place after it, and a note
+/// saying so. A place past the document's last paragraph is not implied.
+fn implied(doc: &Document, place: &Place) -> Option<((usize, usize), String)> {
+    let marked: Vec<(usize, &Mark)> = doc
+        .lines
+        .iter()
+        .filter_map(|l| l.mark.as_ref().map(|m| (l.start, m)))
+        .collect();
+    match place {
+        Place::Paragraph(r) => {
+            let numbers: Vec<(usize, &Vec<u32>)> = marked
+                .iter()
+                .filter_map(|(at, m)| match m {
+                    Mark::Number(n) => Some((*at, n)),
+                    _ => None,
+                })
+                .collect();
+            numbers.windows(2).find_map(|w| {
+                let ((start, before), (end, after)) = (w[0], w[1]);
+                let gap = before < r && after > r && !cite::within(after, r);
+                gap.then(|| {
+                    let note = format!(
+                        "{place} has no line of its own in the document: a quote cited to it must lie between §{} and §{}",
+                        cite::dotted(before),
+                        cite::dotted(after)
+                    );
+                    ((start, end), note)
+                })
+            })
+        }
+        Place::Appendix(ids) => {
+            let appendices: Vec<(usize, &String)> = marked
+                .iter()
+                .filter_map(|(at, m)| match m {
+                    Mark::Appendix(id) => Some((*at, id)),
+                    _ => None,
+                })
+                .collect();
+            let id = ids.first()?;
+            let before = appendices.iter().rposition(|(_, a)| appendix_order(a, id).is_lt())?;
+            let (start, prior) = appendices[before];
+            let next = appendices[before + 1..]
+                .iter()
+                .find(|(_, a)| appendix_order(a, id).is_gt());
+            let end = next.map(|(at, _)| *at).unwrap_or(doc.text.len());
+            let until = next
+                .map(|(_, a)| format!("Appendix {a}"))
+                .unwrap_or_else(|| "the end".into());
+            let note = format!(
+                "{place} has no heading line in the document: a quote cited to it must lie between Appendix {prior} and {until}"
+            );
+            Some(((start, end), note))
+        }
+        _ => None,
+    }
+}
+
+/// Appendix identifiers in order: numbers by value, letters alphabetically.
+fn appendix_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u32>(), b.parse::<u32>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => (a.len(), a).cmp(&(b.len(), b)),
+    }
 }
 
 /// Does a line marked `next` end the place opened by `open`?

@@ -168,3 +168,30 @@ fn appendices_and_headings() {
     assert_eq!(found.len(), 1);
     assert!(matches!(&found[0].2, Problem::WrongPlace { found, .. } if found == "Appendix D"));
 }
+
+#[test]
+fn a_paragraph_whose_heading_was_lost_is_placed_between_its_neighbours() {
+    let document = "1.1 Intro text.\nDefinitions: a child is anyone under 18.\n3. Principles\n3.1 Safety first.\n";
+    let p = protocol(&rule("a", "§2", "a child is anyone under 18"));
+    let report = check(&p, document);
+    assert_eq!(report.failures, vec![]);
+    assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
+    assert!(report.notes[0].contains("between §1.1 and §3"), "{:?}", report.notes);
+    // Still strict: a quote past §3 is not under the missing §2.
+    let wrong = check(&protocol(&rule("b", "§2", "Safety first.")), document);
+    assert_eq!(wrong.failures.len(), 1);
+    // And a paragraph past the last one is not implied.
+    let absent = check(&protocol(&rule("c", "§4", "Safety first.")), document);
+    assert!(matches!(absent.failures[0].problem, Problem::PlaceNotFound(_)));
+}
+
+#[test]
+fn a_short_form_of_a_heading_is_taken_when_no_line_is_exactly_it() {
+    let document =
+        "1.1 Intro.\nAppendix A: Law\nThe law.\nMissing from Home Flow Chart (for social care)\nPolice are told.\n";
+    let report = check(&protocol(&rule("a", "Flow chart", "Police are told.")), document);
+    assert_eq!(report.failures, vec![]);
+    assert_eq!(report.notes.len(), 1);
+    let wrong = check(&protocol(&rule("b", "Flow chart", "The law.")), document);
+    assert_eq!(wrong.failures.len(), 1);
+}

@@ -78,6 +78,9 @@ pub struct Line {
 pub struct Document {
     pub text: String,
     pub lines: Vec<Line>,
+    /// Cited headings that are not a line of their own, and the short line
+    /// taken for each (the first that contains it).
+    pub loose: Vec<(String, String)>,
 }
 
 impl Document {
@@ -86,9 +89,14 @@ impl Document {
     /// a trailing colon) opens that heading's section.
     pub fn parse(raw: &str, headings: &[String]) -> Document {
         let headings: Vec<(String, String)> = headings.iter().map(|h| (heading_key(h), h.clone())).collect();
+        let keys: std::collections::BTreeSet<String> = raw.lines().map(heading_key).collect();
+        let mut unplaced: Vec<&(String, String)> = headings.iter().filter(|(k, _)| !keys.contains(k)).collect();
+        let mut loose = Vec::new();
         let mut text = String::with_capacity(raw.len());
         let mut lines = Vec::new();
+        let mut structure = Structure::default();
         for raw_line in raw.lines() {
+            let contents = raw_line.trim_end();
             let line = normalise(&strip_markers(raw_line));
             if line.is_empty() {
                 continue;
@@ -99,15 +107,23 @@ impl Document {
             let start = text.len();
             text.push_str(&line);
             let key = heading_key(&line);
-            let mark = headings
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, h)| Mark::Heading(h.clone()))
-                .or_else(|| appendix_mark(&line))
-                .or_else(|| number_mark(&line).map(Mark::Number));
+            let exact = headings.iter().find(|(k, _)| *k == key);
+            let contained = match exact {
+                None if line.len() <= 80 => unplaced.iter().position(|(k, _)| key.contains(k.as_str())),
+                _ => None,
+            };
+            let mark = match (exact, contained) {
+                (Some((_, h)), _) => Some(Mark::Heading(h.clone())),
+                (None, Some(i)) => {
+                    let (_, h) = unplaced.remove(i);
+                    loose.push((h.clone(), line.clone()));
+                    Some(Mark::Heading(h.clone()))
+                }
+                _ => structure.mark(&line, is_contents_line(contents)),
+            };
             lines.push(Line { start, mark });
         }
-        Document { text, lines }
+        Document { text, lines, loose }
     }
 
     /// The index of the line a position of the normalised text is on.
@@ -137,13 +153,68 @@ pub fn heading_key(text: &str) -> String {
     normalise(text).trim_end_matches(':').trim().to_lowercase()
 }
 
-/// `Appendix D`, `APPENDIX 1 – Glossary`, `Appendix A: definitions`: a short
-/// line that starts with the word and an identifier.
+/// Tells paragraph numbers from list items and appendix numbering, line by line.
+#[derive(Default)]
+struct Structure {
+    /// The last paragraph number accepted.
+    current: Option<Vec<u32>>,
+    /// Inside a paragraph, a list numbered 1., 2., …: its last item.
+    list: Option<u32>,
+    /// Past the first appendix heading (not a contents line): numbers there
+    /// are the appendix's own.
+    in_appendices: bool,
+}
+
+impl Structure {
+    fn mark(&mut self, line: &str, contents: bool) -> Option<Mark> {
+        if let Some(mark) = appendix_mark(line) {
+            if !contents {
+                self.in_appendices = true;
+            }
+            return Some(mark);
+        }
+        let number = number_mark(line)?;
+        if self.in_appendices {
+            return None;
+        }
+        if number.len() == 1 {
+            let n = number[0];
+            // 1. after paragraph 3.1 starts a list; 2., 3. … continue it.
+            let in_paragraph = self.current.as_ref().is_some_and(|c| c.len() >= 2);
+            if (in_paragraph && n == 1 && self.list.is_none()) || self.list.is_some_and(|last| n == last + 1) {
+                self.list = Some(n);
+                return None;
+            }
+        }
+        self.list = None;
+        self.current = Some(number.clone());
+        Some(Mark::Number(number))
+    }
+}
+
+/// A line of a table of contents: ends in a page number after a tab, or has
+/// dot leaders.
+fn is_contents_line(line: &str) -> bool {
+    let ends_in_page = line
+        .rsplit_once('\t')
+        .is_some_and(|(_, page)| !page.trim().is_empty() && page.trim().chars().all(|c| c.is_ascii_digit()));
+    ends_in_page || line.contains(".....")
+}
+
+/// `Appendix D`, `APPENDIX 1 – Glossary`, `Appendix A: definitions`,
+/// `8. Appendix A – Definitions`: a short line that starts with the word (or
+/// a section number and the word) and an identifier.
 fn appendix_mark(line: &str) -> Option<Mark> {
     if line.len() > 120 {
         return None;
     }
-    let mut words = line.split(' ');
+    let mut words = line.split(' ').peekable();
+    if words
+        .peek()
+        .is_some_and(|w| w.len() > 1 && w.ends_with('.') && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit()))
+    {
+        words.next();
+    }
     let first = words.next()?;
     if !first.eq_ignore_ascii_case("appendix") {
         return None;
@@ -234,5 +305,40 @@ mod tests {
         );
         assert_eq!(appendix_mark("APPENDIX 1: Glossary"), Some(Mark::Appendix("1".into())));
         assert_eq!(appendix_mark("Appendix about things"), None);
+        assert_eq!(
+            appendix_mark("8. Appendix A – Definitions"),
+            Some(Mark::Appendix("A".into()))
+        );
+    }
+
+    #[test]
+    fn a_numbered_list_inside_a_paragraph_is_not_a_section() {
+        let doc = Document::parse(
+            "3.1 Definitions\n1. What?\n2. Why?\n3. When?\n3.2 Risk\n4. Reporting\n",
+            &[],
+        );
+        let marks: Vec<_> = doc.lines.iter().filter_map(|l| l.mark.clone()).collect();
+        assert_eq!(
+            marks,
+            vec![
+                Mark::Number(vec![3, 1]),
+                Mark::Number(vec![3, 2]),
+                Mark::Number(vec![4])
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_inside_appendices_are_theirs() {
+        let doc = Document::parse("1.\tAppendix A\t20\n2. Intro\nAppendix A: Law\n2. Powers\n", &[]);
+        let marks: Vec<_> = doc.lines.iter().filter_map(|l| l.mark.clone()).collect();
+        assert_eq!(
+            marks,
+            vec![
+                Mark::Appendix("A".into()),
+                Mark::Number(vec![2]),
+                Mark::Appendix("A".into())
+            ]
+        );
     }
 }
