@@ -226,6 +226,46 @@ pub fn check(protocol: &Protocol, document: &str) -> Report {
     report
 }
 
+/// What the check compares and what it tolerates, for the command's output.
+pub const SCOPE: &str = "\
+Checked: each quote is in the document word for word (only whitespace, curly quotes and dashes are
+normalised; a quote with ... or [...] is checked fragment by fragment), and lies under the paragraph,
+appendix or heading its cite names (any one, when it names several; each must be in the document).
+Readings have no quote: each place their cite names must be in the document.
+Tolerated, and listed above when used: a paragraph or appendix whose heading line was lost in the
+conversion to text is placed between its neighbours; a heading that is not a line of its own is
+taken from the first short line containing it; a lettered item (7.3e) is checked as its paragraph;
+numbered lists inside a paragraph and numbering inside appendices are not paragraphs.";
+
+/// Which protocol a document is: the one protocol whose latest version has at
+/// least half its quote fragments in it.
+pub fn identify<'a>(protocols: &'a [Protocol], document: &str) -> Result<&'a str, Vec<(String, usize, usize)>> {
+    let mut latest: Vec<&Protocol> = Vec::new();
+    for p in protocols {
+        match latest.iter_mut().find(|q| q.id == p.id) {
+            Some(q) if q.effective_from < p.effective_from => *q = p,
+            Some(_) => {}
+            None => latest.push(p),
+        }
+    }
+    let scores: Vec<(&str, usize, usize)> = latest
+        .iter()
+        .map(|p| {
+            let (found, total) = resemblance(p, document);
+            (p.id.as_str(), found, total)
+        })
+        .collect();
+    let likely: Vec<&str> = scores
+        .iter()
+        .filter(|(_, found, total)| *total > 0 && found * 2 >= *total)
+        .map(|(id, _, _)| *id)
+        .collect();
+    match likely.as_slice() {
+        [one] => Ok(one),
+        _ => Err(scores.iter().map(|(id, f, t)| (id.to_string(), *f, *t)).collect()),
+    }
+}
+
 /// The share of a protocol's quote fragments found in a document: how
 /// `protocols check --document` tells which protocol a document is.
 pub fn resemblance(protocol: &Protocol, document: &str) -> (usize, usize) {
