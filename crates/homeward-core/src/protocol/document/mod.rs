@@ -168,62 +168,99 @@ pub fn check(protocol: &Protocol, document: &str) -> Report {
             .collect(),
     };
     for (entry, places) in entries.iter().zip(&cites) {
-        let fail = |field: &'static str, problem: Problem| Failure {
-            protocol: protocol.id.clone(),
-            version: protocol.version.clone(),
-            source_file: protocol.source.clone(),
-            item: entry.item.clone(),
-            field,
-            problem,
-        };
-        if places.is_empty() {
-            report.failures.push(fail("cite", Problem::Empty));
-            continue;
-        }
-        let mut spans = Vec::new();
-        for place in places {
-            let mut found = spans_of(&doc, place);
-            if found.is_empty() {
-                match implied(&doc, place) {
-                    Some((gap, note)) => {
-                        if !report.notes.contains(&note) {
-                            report.notes.push(note);
-                        }
-                        found.push(gap);
-                    }
-                    None => report
-                        .failures
-                        .push(fail("cite", Problem::PlaceNotFound(place.to_string()))),
-                }
-            }
-            spans.extend(found);
-        }
-        let Some(quote) = entry.quote else { continue };
-        for fragment in fragments(quote) {
-            report.fragments += 1;
-            let at = doc.find_all(&fragment);
-            let Some(&first) = at.first() else {
-                report.failures.push(fail("quote", Problem::QuoteNotFound(fragment)));
-                continue;
-            };
-            if spans.is_empty() || at.iter().any(|&pos| spans.iter().any(|&(s, e)| pos >= s && pos < e)) {
-                continue;
-            }
-            let found = doc
-                .enclosing(doc.line_at(first))
-                .map(describe)
-                .unwrap_or_else(|| "the start of the document".into());
-            report.failures.push(fail(
-                "cite",
-                Problem::WrongPlace {
-                    fragment,
-                    found,
-                    cite: entry.cite.to_string(),
-                },
-            ));
-        }
+        let (fragments, problems) = check_entry(&doc, places, entry.cite, entry.quote, &mut report.notes);
+        report.fragments += fragments;
+        report
+            .failures
+            .extend(problems.into_iter().map(|(field, problem)| Failure {
+                protocol: protocol.id.clone(),
+                version: protocol.version.clone(),
+                source_file: protocol.source.clone(),
+                item: entry.item.clone(),
+                field,
+                problem,
+            }));
     }
     report
+}
+
+/// Checks one quote and its cite against a document on their own: for a
+/// protocol that quotes another partnership's document (the national
+/// baseline quotes the guidance as the local protocols restate it). Returns
+/// each problem with its field, and the tolerances used.
+pub fn check_quote(document: &str, cite: &str, quote: &str) -> (Vec<(&'static str, Problem)>, Vec<String>) {
+    let line_keys: BTreeSet<String> = document.lines().map(heading_key).filter(|k| !k.is_empty()).collect();
+    let places = cite::parse(cite, |h| line_keys.contains(&heading_key(h)));
+    let headings: Vec<String> = places
+        .iter()
+        .filter_map(|p| match p {
+            Place::Heading(h) => Some(h.clone()),
+            _ => None,
+        })
+        .collect();
+    let doc = Document::parse(document, &headings);
+    let mut notes = Vec::new();
+    let (_, problems) = check_entry(&doc, &places, cite, Some(quote), &mut notes);
+    (problems, notes)
+}
+
+/// One entry: each place its cite names is in the document, and each
+/// fragment of its quote is in the document under one of them. Returns the
+/// number of fragments looked for and the problems found; adds to `notes`
+/// the tolerances used.
+fn check_entry(
+    doc: &Document,
+    places: &[Place],
+    cite: &str,
+    quote: Option<&str>,
+    notes: &mut Vec<String>,
+) -> (usize, Vec<(&'static str, Problem)>) {
+    let mut problems = Vec::new();
+    if places.is_empty() {
+        problems.push(("cite", Problem::Empty));
+        return (0, problems);
+    }
+    let mut spans = Vec::new();
+    for place in places {
+        let mut found = spans_of(doc, place);
+        if found.is_empty() {
+            match implied(doc, place) {
+                Some((gap, note)) => {
+                    if !notes.contains(&note) {
+                        notes.push(note);
+                    }
+                    found.push(gap);
+                }
+                None => problems.push(("cite", Problem::PlaceNotFound(place.to_string()))),
+            }
+        }
+        spans.extend(found);
+    }
+    let Some(quote) = quote else { return (0, problems) };
+    let fragments = fragments(quote);
+    for fragment in &fragments {
+        let at = doc.find_all(fragment);
+        let Some(&first) = at.first() else {
+            problems.push(("quote", Problem::QuoteNotFound(fragment.clone())));
+            continue;
+        };
+        if spans.is_empty() || at.iter().any(|&pos| spans.iter().any(|&(s, e)| pos >= s && pos < e)) {
+            continue;
+        }
+        let found = doc
+            .enclosing(doc.line_at(first))
+            .map(describe)
+            .unwrap_or_else(|| "the start of the document".into());
+        problems.push((
+            "cite",
+            Problem::WrongPlace {
+                fragment: fragment.clone(),
+                found,
+                cite: cite.to_string(),
+            },
+        ));
+    }
+    (fragments.len(), problems)
 }
 
 /// What the check compares and what it tolerates, for the command's output.
