@@ -195,3 +195,25 @@ fn a_short_form_of_a_heading_is_taken_when_no_line_is_exactly_it() {
     let wrong = check(&protocol(&rule("b", "Flow chart", "The law.")), document);
     assert_eq!(wrong.failures.len(), 1);
 }
+
+#[test]
+fn one_quote_is_checked_on_its_own() {
+    let (problems, notes) = check_quote(DOCUMENT, "§9.3", "The Director of Operations must be informed");
+    assert_eq!((problems, notes), (vec![], vec![]));
+    let (problems, _) = check_quote(DOCUMENT, "§9.1", "The Director of Operations must be informed");
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].0, "cite");
+}
+
+#[test]
+fn a_document_is_recognised_by_its_quotes() {
+    let ours = protocol(&rule(
+        "a",
+        "§9.2",
+        "The social worker must notify their Head of Service",
+    ));
+    let protocols = vec![ours];
+    assert_eq!(identify(&protocols, DOCUMENT), Ok("test"));
+    let scores = identify(&protocols, "Nothing quoted here.").unwrap_err();
+    assert_eq!(scores, vec![("test".to_string(), 0, 1)]);
+}
