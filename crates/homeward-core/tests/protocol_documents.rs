@@ -64,7 +64,8 @@ fn check(id: &str) {
     let path = docs
         .get(id)
         .unwrap_or_else(|| panic!("the seeds' README.md names no document for '{id}'"));
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let registry = registry();
     let mut failures = Vec::new();
     let mut versions = 0;
@@ -149,10 +150,21 @@ fn national_quotes_are_grounded_in_the_local_protocols_that_restate_them() {
             .iter()
             .map(|r| (format!("rule {}", r.id), &r.quote))
             .chain(p.flags.iter().map(|f| (format!("flag {}", f.id), &f.quote)))
-            .chain(p.warnings.iter().map(|w| (format!("warning {}", w.id), &w.quote)))
-            .chain(p.retention.iter().map(|r| (format!("retention {}", r.id), &r.quote)));
+            .chain(
+                p.warnings
+                    .iter()
+                    .map(|w| (format!("warning {}", w.id), &w.quote)),
+            )
+            .chain(
+                p.retention
+                    .iter()
+                    .map(|r| (format!("retention {}", r.id), &r.quote)),
+            );
         for (item, quote) in quotes {
-            let Some((words, source)) = quote.strip_suffix(')').and_then(|q| q.rsplit_once(" (as restated in ")) else {
+            let Some((words, source)) = quote
+                .strip_suffix(')')
+                .and_then(|q| q.rsplit_once(" (as restated in "))
+            else {
                 failures.push(format!(
                     "{} {item}: the quote does not end '(as restated in <protocol> <cite>)'",
                     p.source
@@ -160,21 +172,28 @@ fn national_quotes_are_grounded_in_the_local_protocols_that_restate_them() {
                 continue;
             };
             let Some((id, cite)) = source.split_once(' ') else {
-                failures.push(format!("{} {item}: '{source}' names no protocol and cite", p.source));
+                failures.push(format!(
+                    "{} {item}: '{source}' names no protocol and cite",
+                    p.source
+                ));
                 continue;
             };
             let Some(path) = docs.get(id) else {
                 failures.push(format!("{} {item}: no document for '{id}'", p.source));
                 continue;
             };
-            let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            let text = std::fs::read_to_string(path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
             let (problems, notes) = document::check_quote(&text, cite, words);
             checked += 1;
             for note in notes {
                 println!("{} {item}: tolerated: {note}", p.source);
             }
             for (field, problem) in problems {
-                failures.push(format!("{} {item}: {field} (in {id} {cite}): {problem}", p.source));
+                failures.push(format!(
+                    "{} {item}: {field} (in {id} {cite}): {problem}",
+                    p.source
+                ));
             }
         }
     }

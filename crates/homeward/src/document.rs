@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn check(registry: &Registry, path: &Path, protocol: Option<&str>) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let id = match protocol {
         Some(id) => id.to_string(),
         None => match document::identify(registry.all(), &text) {
@@ -46,7 +47,10 @@ pub fn check(registry: &Registry, path: &Path, protocol: Option<&str>) -> Result
             println!("  tolerated: {note}");
         }
         for failure in &report.failures {
-            println!("  FAIL {}: {}: {}", failure.item, failure.field, failure.problem);
+            println!(
+                "  FAIL {}: {}: {}",
+                failure.item, failure.field, failure.problem
+            );
         }
         failures += report.failures.len();
     }

@@ -27,7 +27,11 @@ fn documents() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no .txt documents in {}", seeds_dir().display());
+    assert!(
+        !files.is_empty(),
+        "no .txt documents in {}",
+        seeds_dir().display()
+    );
     files
 }
 
@@ -43,7 +47,10 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn scratch(name: &str, contents: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("homeward-protocols-cli-{}-{name}", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "homeward-protocols-cli-{}-{name}",
+        std::process::id()
+    ));
     std::fs::write(&path, contents).expect("write scratch document");
     path
 }
@@ -51,7 +58,12 @@ fn scratch(name: &str, contents: &str) -> PathBuf {
 #[test]
 fn every_document_is_recognised_and_bears_out_its_protocol() {
     for doc in documents() {
-        let out = homeward(&["protocols", "check", "--document", doc.to_str().expect("utf-8 path")]);
+        let out = homeward(&[
+            "protocols",
+            "check",
+            "--document",
+            doc.to_str().expect("utf-8 path"),
+        ]);
         let stdout = text(&out.stdout);
         assert!(
             out.status.success(),
@@ -124,7 +136,12 @@ fn an_unrecognised_document_needs_protocol() {
         "unknown.txt",
         "1.1 Nothing in this document is quoted by any protocol.\n",
     );
-    let out = homeward(&["protocols", "check", "--document", path.to_str().expect("utf-8 path")]);
+    let out = homeward(&[
+        "protocols",
+        "check",
+        "--document",
+        path.to_str().expect("utf-8 path"),
+    ]);
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("give --protocol ID"),
@@ -135,6 +152,11 @@ fn an_unrecognised_document_needs_protocol() {
 }
 
 fn homeward_recognises(doc: &std::path::Path, id: &str) -> bool {
-    let out = homeward(&["protocols", "check", "--document", doc.to_str().expect("utf-8 path")]);
+    let out = homeward(&[
+        "protocols",
+        "check",
+        "--document",
+        doc.to_str().expect("utf-8 path"),
+    ]);
     text(&out.stdout).contains(&format!("of '{id}'"))
 }

@@ -30,7 +30,10 @@ impl std::fmt::Display for Place {
 }
 
 pub fn dotted(n: &[u32]) -> String {
-    n.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(".")
+    n.iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Splits a cite into places. A cite is a list separated by commas (or a
@@ -99,7 +102,9 @@ fn place(part: &str) -> Place {
 
 /// `9.2`, `7.3e` (the letter is dropped), `8`.
 fn number(text: &str) -> Option<Vec<u32>> {
-    let text = text.trim().trim_end_matches(|c: char| c.is_ascii_lowercase());
+    let text = text
+        .trim()
+        .trim_end_matches(|c: char| c.is_ascii_lowercase());
     let parts: Option<Vec<u32>> = text.split('.').map(|p| p.parse().ok()).collect();
     parts.filter(|p| !p.is_empty())
 }
@@ -151,9 +156,15 @@ mod tests {
             parse("§16.9-16.12", no_headings),
             vec![Place::Range(vec![16, 9], vec![16, 12])]
         );
-        assert_eq!(parse("§7.3e", no_headings), vec![Place::Paragraph(vec![7, 3])]);
         assert_eq!(
-            parse("§6.19, §4.5 (Information sharing), §6.4 and throughout", no_headings),
+            parse("§7.3e", no_headings),
+            vec![Place::Paragraph(vec![7, 3])]
+        );
+        assert_eq!(
+            parse(
+                "§6.19, §4.5 (Information sharing), §6.4 and throughout",
+                no_headings
+            ),
             vec![
                 Place::Paragraph(vec![6, 19]),
                 Place::Paragraph(vec![4, 5]),

@@ -140,10 +140,17 @@ pub fn fragments(quote: &str) -> Vec<String> {
 
 /// Checks every quote and cite of `protocol` against `document` (its plain text).
 pub fn check(protocol: &Protocol, document: &str) -> Report {
-    let line_keys: BTreeSet<String> = document.lines().map(heading_key).filter(|k| !k.is_empty()).collect();
+    let line_keys: BTreeSet<String> = document
+        .lines()
+        .map(heading_key)
+        .filter(|k| !k.is_empty())
+        .collect();
     let is_heading = |h: &str| line_keys.contains(&heading_key(h));
     let entries = entries(protocol);
-    let cites: Vec<Vec<Place>> = entries.iter().map(|e| cite::parse(e.cite, is_heading)).collect();
+    let cites: Vec<Vec<Place>> = entries
+        .iter()
+        .map(|e| cite::parse(e.cite, is_heading))
+        .collect();
     let headings: Vec<String> = cites
         .iter()
         .flatten()
@@ -164,11 +171,16 @@ pub fn check(protocol: &Protocol, document: &str) -> Report {
         notes: doc
             .loose
             .iter()
-            .map(|(h, line)| format!("'{h}' is not a line of its own in the document: taken as the heading '{line}'"))
+            .map(|(h, line)| {
+                format!(
+                    "'{h}' is not a line of its own in the document: taken as the heading '{line}'"
+                )
+            })
             .collect(),
     };
     for (entry, places) in entries.iter().zip(&cites) {
-        let (fragments, problems) = check_entry(&doc, places, entry.cite, entry.quote, &mut report.notes);
+        let (fragments, problems) =
+            check_entry(&doc, places, entry.cite, entry.quote, &mut report.notes);
         report.fragments += fragments;
         report
             .failures
@@ -188,8 +200,16 @@ pub fn check(protocol: &Protocol, document: &str) -> Report {
 /// protocol that quotes another partnership's document (the national
 /// baseline quotes the guidance as the local protocols restate it). Returns
 /// each problem with its field, and the tolerances used.
-pub fn check_quote(document: &str, cite: &str, quote: &str) -> (Vec<(&'static str, Problem)>, Vec<String>) {
-    let line_keys: BTreeSet<String> = document.lines().map(heading_key).filter(|k| !k.is_empty()).collect();
+pub fn check_quote(
+    document: &str,
+    cite: &str,
+    quote: &str,
+) -> (Vec<(&'static str, Problem)>, Vec<String>) {
+    let line_keys: BTreeSet<String> = document
+        .lines()
+        .map(heading_key)
+        .filter(|k| !k.is_empty())
+        .collect();
     let places = cite::parse(cite, |h| line_keys.contains(&heading_key(h)));
     let headings: Vec<String> = places
         .iter()
@@ -236,7 +256,9 @@ fn check_entry(
         }
         spans.extend(found);
     }
-    let Some(quote) = quote else { return (0, problems) };
+    let Some(quote) = quote else {
+        return (0, problems);
+    };
     let fragments = fragments(quote);
     for fragment in &fragments {
         let at = doc.find_all(fragment);
@@ -244,7 +266,11 @@ fn check_entry(
             problems.push(("quote", Problem::QuoteNotFound(fragment.clone())));
             continue;
         };
-        if spans.is_empty() || at.iter().any(|&pos| spans.iter().any(|&(s, e)| pos >= s && pos < e)) {
+        if spans.is_empty()
+            || at
+                .iter()
+                .any(|&pos| spans.iter().any(|&(s, e)| pos >= s && pos < e))
+        {
             continue;
         }
         let found = doc
@@ -276,7 +302,10 @@ numbered lists inside a paragraph and numbering inside appendices are not paragr
 
 /// Which protocol a document is: the one protocol whose latest version has at
 /// least half its quote fragments in it.
-pub fn identify<'a>(protocols: &'a [Protocol], document: &str) -> Result<&'a str, Vec<(String, usize, usize)>> {
+pub fn identify<'a>(
+    protocols: &'a [Protocol],
+    document: &str,
+) -> Result<&'a str, Vec<(String, usize, usize)>> {
     let mut latest: Vec<&Protocol> = Vec::new();
     for p in protocols {
         match latest.iter_mut().find(|q| q.id == p.id) {
@@ -299,7 +328,10 @@ pub fn identify<'a>(protocols: &'a [Protocol], document: &str) -> Result<&'a str
         .collect();
     match likely.as_slice() {
         [one] => Ok(one),
-        _ => Err(scores.iter().map(|(id, f, t)| (id.to_string(), *f, *t)).collect()),
+        _ => Err(scores
+            .iter()
+            .map(|(id, f, t)| (id.to_string(), *f, *t))
+            .collect()),
     }
 }
 
@@ -396,7 +428,9 @@ fn implied(doc: &Document, place: &Place) -> Option<((usize, usize), String)> {
                 })
                 .collect();
             let id = ids.first()?;
-            let before = appendices.iter().rposition(|(_, a)| appendix_order(a, id).is_lt())?;
+            let before = appendices
+                .iter()
+                .rposition(|(_, a)| appendix_order(a, id).is_lt())?;
             let (start, prior) = appendices[before];
             let next = appendices[before + 1..]
                 .iter()
