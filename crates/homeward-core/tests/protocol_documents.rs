@@ -143,7 +143,6 @@ fn national_quotes_are_grounded_in_the_local_protocols_that_restate_them() {
     let docs = documents();
     let registry = registry();
     let mut failures = Vec::new();
-    let mut checked = 0;
     for p in registry.versions("national") {
         let quotes = p
             .rules
@@ -161,43 +160,27 @@ fn national_quotes_are_grounded_in_the_local_protocols_that_restate_them() {
                     .map(|r| (format!("retention {}", r.id), &r.quote)),
             );
         for (item, quote) in quotes {
-            let Some((words, source)) = quote
-                .strip_suffix(')')
-                .and_then(|q| q.rsplit_once(" (as restated in "))
-            else {
-                failures.push(format!(
-                    "{} {item}: the quote does not end '(as restated in <protocol> <cite>)'",
+            match document::restated(quote) {
+                Some((_, id, _)) if docs.contains_key(id) => {}
+                Some((_, id, _)) => {
+                    failures.push(format!("{} {item}: no document for '{id}'", p.source))
+                }
+                None => failures.push(format!(
+                    "{} {item}: names no protocol it restates",
                     p.source
-                ));
-                continue;
-            };
-            let Some((id, cite)) = source.split_once(' ') else {
-                failures.push(format!(
-                    "{} {item}: '{source}' names no protocol and cite",
-                    p.source
-                ));
-                continue;
-            };
-            let Some(path) = docs.get(id) else {
-                failures.push(format!("{} {item}: no document for '{id}'", p.source));
-                continue;
-            };
-            let text = std::fs::read_to_string(path)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-            let (problems, notes) = document::check_quote(&text, cite, words);
-            checked += 1;
-            for note in notes {
-                println!("{} {item}: tolerated: {note}", p.source);
-            }
-            for (field, problem) in problems {
-                failures.push(format!(
-                    "{} {item}: {field} (in {id} {cite}): {problem}",
-                    p.source
-                ));
+                )),
             }
         }
+        let mut fragments = 0;
+        for (id, path) in &docs {
+            let text = std::fs::read_to_string(path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            let report = document::check_restatements(p, id, &text);
+            fragments += report.fragments;
+            failures.extend(report.failures.iter().map(|f| format!("against {id}: {f}")));
+        }
+        assert!(fragments > 0, "{}: no quotes were checked", p.source);
     }
-    assert!(checked > 0, "no national quotes were checked");
     assert!(
         failures.is_empty(),
         "{} national quote(s) not grounded:\n{}",

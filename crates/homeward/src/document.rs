@@ -4,6 +4,7 @@
 use anyhow::{Context, Result, bail};
 use homeward_core::Registry;
 use homeward_core::protocol::document;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -31,10 +32,41 @@ pub fn check(registry: &Registry, path: &Path, protocol: Option<&str>) -> Result
     if versions.is_empty() {
         bail!("no protocol '{id}' (known: {})", registry.ids().join(", "));
     }
+    let mut out = std::io::stdout().lock();
+    // A protocol with no document of its own (the national baseline) quotes
+    // the local protocols that restate its guidance: check those quotes that
+    // restate the protocol this document is.
+    let restating = if versions.iter().any(|p| p.is_baseline()) {
+        let locals: Vec<_> = registry
+            .all()
+            .iter()
+            .filter(|p| !p.is_baseline())
+            .cloned()
+            .collect();
+        let Ok(local) = document::identify(&locals, &text) else {
+            bail!(
+                "'{id}' has no document of its own: its quotes restate the local protocols' documents, \
+                 and {} is not one of them",
+                path.display()
+            );
+        };
+        writeln!(
+            out,
+            "'{id}' has no document of its own: its quotes that restate '{local}' are checked against {}",
+            path.display()
+        )?;
+        Some(local.to_string())
+    } else {
+        None
+    };
     let mut failures = 0;
     for p in versions {
-        let report = document::check(p, &text);
-        println!(
+        let report = match &restating {
+            Some(local) => document::check_restatements(p, local, &text),
+            None => document::check(p, &text),
+        };
+        writeln!(
+            out,
             "{} {} ({}): {} entries, {} quote fragments, against {}",
             report.protocol,
             report.version,
@@ -42,23 +74,27 @@ pub fn check(registry: &Registry, path: &Path, protocol: Option<&str>) -> Result
             report.entries,
             report.fragments,
             path.display()
-        );
+        )?;
         for note in &report.notes {
-            println!("  tolerated: {note}");
+            writeln!(out, "  tolerated: {note}")?;
         }
-        for failure in &report.failures {
-            println!(
-                "  FAIL {}: {}: {}",
-                failure.item, failure.field, failure.problem
-            );
+        for skipped in &report.skipped {
+            writeln!(out, "  not checked here: {skipped}")?;
+        }
+        for f in &report.failures {
+            writeln!(out, "  FAIL {}: {}: {}", f.item, f.field, f.problem)?;
         }
         failures += report.failures.len();
     }
-    println!("\n{}", document::SCOPE);
+    writeln!(out, "\n{}", document::SCOPE)?;
     if failures > 0 {
+        out.flush()?;
         eprintln!("{failures} quote or cite failure(s)");
         return Ok(ExitCode::from(1));
     }
-    println!("\nok: every quote and cite of '{id}' is borne out by the document");
+    writeln!(
+        out,
+        "\nok: every quote and cite of '{id}' is borne out by the document"
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -160,3 +160,48 @@ fn homeward_recognises(doc: &std::path::Path, id: &str) -> bool {
     ]);
     text(&out.stdout).contains(&format!("of '{id}'"))
 }
+
+#[test]
+fn the_national_baseline_is_checked_through_the_documents_that_restate_it() {
+    let bnes = documents()
+        .into_iter()
+        .find(|d| homeward_recognises(d, "bnes"))
+        .expect("the bnes document");
+    let out = homeward(&[
+        "protocols",
+        "check",
+        "--document",
+        bnes.to_str().expect("utf-8 path"),
+        "--protocol",
+        "national",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("'national' has no document of its own"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("restates pan-lancashire"),
+        "quotes of other documents are listed: {stdout}"
+    );
+    let path = scratch(
+        "national.txt",
+        "1.1 Nothing in this document is quoted by any protocol.\n",
+    );
+    let out = homeward(&[
+        "protocols",
+        "check",
+        "--document",
+        path.to_str().expect("utf-8 path"),
+        "--protocol",
+        "national",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("has no document of its own"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_file(path);
+}
