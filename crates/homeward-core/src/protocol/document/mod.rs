@@ -2,8 +2,8 @@
 //! `quote` must appear in the document, and every `cite` must name the
 //! paragraph, appendix or heading the quote sits under.
 //!
-//! What is compared (see `docs/new-partnership.md`, "Checking against the
-//! document"):
+//! What is compared (see `docs/new-partnership.md`, "Check against the
+//! document", which also lists what is tolerated where the text is irregular):
 //!
 //! - Quotes are compared after normalising whitespace, curly quotes and
 //!   dashes only: case, spelling and punctuation must match. A quote made of
@@ -25,14 +25,18 @@
 //!   anywhere. A reading has no quote: each place its cite lists must exist.
 
 mod cite;
+mod restated;
+mod spans;
 mod text;
 
 pub use cite::Place;
+pub use restated::{check_restatements, restated};
 pub use text::normalise;
 
 use super::Protocol;
+use spans::{describe, implied, spans_of};
 use std::collections::BTreeSet;
-use text::{Document, Mark, heading_key};
+use text::{Document, heading_key};
 
 /// One thing in a protocol file the document does not bear out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -202,76 +206,6 @@ pub fn check(protocol: &Protocol, document: &str) -> Report {
     }
     report
 }
-
-/// A quote that restates another protocol's document:
-/// `<words> (as restated in <protocol> <cite>)` gives the words, the protocol
-/// id and the cite.
-pub fn restated(quote: &str) -> Option<(&str, &str, &str)> {
-    let (words, source) = quote.strip_suffix(')')?.rsplit_once(" (as restated in ")?;
-    let (id, cite) = source.split_once(' ')?;
-    Some((words, id, cite))
-}
-
-/// Checks a protocol with no document of its own (the national baseline,
-/// whose guidance is not among the documents) against one local protocol's
-/// document, `document_id`: each quote that restates that protocol is checked
-/// there, under the cite it names; a quote restating another protocol is
-/// noted as checked against that one instead; a quote that names none is a
-/// failure. Readings, which cite the guidance's own headings, are noted as
-/// not checked.
-pub fn check_restatements(protocol: &Protocol, document_id: &str, document: &str) -> Report {
-    let entries = entries(protocol);
-    let mut report = Report {
-        protocol: protocol.id.clone(),
-        version: protocol.version.clone(),
-        source_file: protocol.source.clone(),
-        entries: entries.len(),
-        fragments: 0,
-        failures: Vec::new(),
-        notes: Vec::new(),
-        skipped: Vec::new(),
-    };
-    for entry in &entries {
-        let Some(quote) = entry.quote else {
-            report.skipped.push(format!(
-                "{}: cites '{}' in a document that is not among these",
-                entry.item, entry.cite
-            ));
-            continue;
-        };
-        let mut fail = |field: &'static str, problem: Problem| {
-            report.failures.push(Failure {
-                protocol: protocol.id.clone(),
-                version: protocol.version.clone(),
-                source_file: protocol.source.clone(),
-                item: entry.item.clone(),
-                field,
-                problem,
-            })
-        };
-        match restated(quote) {
-            None => fail("quote", Problem::NotRestated),
-            Some((words, id, cite)) if id == document_id => {
-                let (problems, notes) = check_quote(document, cite, words);
-                for (field, problem) in problems {
-                    fail(field, problem);
-                }
-                report.fragments += fragments(words).len();
-                for note in notes {
-                    if !report.notes.contains(&note) {
-                        report.notes.push(note);
-                    }
-                }
-            }
-            Some((_, id, cite)) => report.skipped.push(format!(
-                "{}: restates {id} {cite}: checked against that protocol's document",
-                entry.item
-            )),
-        }
-    }
-    report
-}
-
 /// Checks one quote and its cite against a document on their own: for a
 /// protocol that quotes another partnership's document (the national
 /// baseline quotes the guidance as the local protocols restate it). Returns
@@ -423,125 +357,5 @@ pub fn resemblance(protocol: &Protocol, document: &str) -> (usize, usize) {
     let found = all.iter().filter(|f| !doc.find_all(f).is_empty()).count();
     (found, all.len())
 }
-
-fn describe(mark: &Mark) -> String {
-    match mark {
-        Mark::Number(n) => format!("§{}", cite::dotted(n)),
-        Mark::Appendix(id) => format!("Appendix {id}"),
-        Mark::Heading(h) => format!("'{h}'"),
-    }
-}
-
-/// The stretches of the normalised text (start, end) a place covers; empty
-/// when the document has no such place.
-fn spans_of(doc: &Document, place: &Place) -> Vec<(usize, usize)> {
-    let opens = |mark: &Mark| match (place, mark) {
-        (Place::Paragraph(r), Mark::Number(n)) => cite::within(n, r),
-        (Place::Range(a, b), Mark::Number(n)) => {
-            cite::order(n, a).is_ge() && (cite::order(n, b).is_le() || cite::within(n, b))
-        }
-        (Place::Appendix(ids), Mark::Appendix(id)) => ids.contains(id),
-        (Place::Heading(h), Mark::Heading(k)) => heading_key(h) == heading_key(k),
-        _ => false,
-    };
-    if *place == Place::Anywhere {
-        return vec![(0, doc.text.len())];
-    }
-    let mut spans = Vec::new();
-    for (i, line) in doc.lines.iter().enumerate() {
-        let Some(mark) = &line.mark else { continue };
-        if !opens(mark) {
-            continue;
-        }
-        let end = doc.lines[i + 1..]
-            .iter()
-            .find(|l| l.mark.as_ref().is_some_and(|m| ends(mark, m)))
-            .map(|l| l.start)
-            .unwrap_or(doc.text.len());
-        spans.push((line.start, end));
-    }
-    spans
-}
-
-/// A numbered paragraph or appendix with no line of its own (its heading was
-/// lost when the document was converted to text) whose neighbours are there:
-/// the stretch between the place before it and the place after it, and a note
-/// saying so. A place past the document's last paragraph is not implied.
-fn implied(doc: &Document, place: &Place) -> Option<((usize, usize), String)> {
-    let marked: Vec<(usize, &Mark)> = doc
-        .lines
-        .iter()
-        .filter_map(|l| l.mark.as_ref().map(|m| (l.start, m)))
-        .collect();
-    match place {
-        Place::Paragraph(r) => {
-            let numbers: Vec<(usize, &Vec<u32>)> = marked
-                .iter()
-                .filter_map(|(at, m)| match m {
-                    Mark::Number(n) => Some((*at, n)),
-                    _ => None,
-                })
-                .collect();
-            numbers.windows(2).find_map(|w| {
-                let ((start, before), (end, after)) = (w[0], w[1]);
-                let gap = before < r && after > r && !cite::within(after, r);
-                gap.then(|| {
-                    let note = format!(
-                        "{place} has no line of its own in the document: a quote cited to it must lie between §{} and §{}",
-                        cite::dotted(before),
-                        cite::dotted(after)
-                    );
-                    ((start, end), note)
-                })
-            })
-        }
-        Place::Appendix(ids) => {
-            let appendices: Vec<(usize, &String)> = marked
-                .iter()
-                .filter_map(|(at, m)| match m {
-                    Mark::Appendix(id) => Some((*at, id)),
-                    _ => None,
-                })
-                .collect();
-            let id = ids.first()?;
-            let before = appendices
-                .iter()
-                .rposition(|(_, a)| appendix_order(a, id).is_lt())?;
-            let (start, prior) = appendices[before];
-            let next = appendices[before + 1..]
-                .iter()
-                .find(|(_, a)| appendix_order(a, id).is_gt());
-            let end = next.map(|(at, _)| *at).unwrap_or(doc.text.len());
-            let until = next
-                .map(|(_, a)| format!("Appendix {a}"))
-                .unwrap_or_else(|| "the end".into());
-            let note = format!(
-                "{place} has no heading line in the document: a quote cited to it must lie between Appendix {prior} and {until}"
-            );
-            Some(((start, end), note))
-        }
-        _ => None,
-    }
-}
-
-/// Appendix identifiers in order: numbers by value, letters alphabetically.
-fn appendix_order(a: &str, b: &str) -> std::cmp::Ordering {
-    match (a.parse::<u32>(), b.parse::<u32>()) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        _ => (a.len(), a).cmp(&(b.len(), b)),
-    }
-}
-
-/// Does a line marked `next` end the place opened by `open`?
-fn ends(open: &Mark, next: &Mark) -> bool {
-    match (open, next) {
-        (_, Mark::Appendix(_) | Mark::Heading(_)) => true,
-        (Mark::Number(n), Mark::Number(m)) => {
-            !cite::within(m, n) && (cite::order(m, n).is_gt() || (m.len() >= 2 && m[0] == n[0]))
-        }
-        (Mark::Appendix(_) | Mark::Heading(_), Mark::Number(_)) => false,
-    }
-}
-
 #[cfg(test)]
 mod tests;
