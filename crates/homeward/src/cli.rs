@@ -104,7 +104,17 @@ enum BenchCommand {
 #[derive(Subcommand)]
 enum ProtocolsCommand {
     /// Validate every protocol file; print each error naming the file, entry and field.
-    Check,
+    /// With --document, also check one protocol's quotes and cites against the
+    /// plain text of its document.
+    Check {
+        /// A plain-text copy of the protocol document: every quote must be in
+        /// it, under the paragraph, appendix or heading its cite names.
+        #[arg(long, value_name = "FILE")]
+        document: Option<PathBuf>,
+        /// The protocol the document is (default: the one whose quotes it contains).
+        #[arg(long, value_name = "ID", requires = "document")]
+        protocol: Option<String>,
+    },
     /// Print a protocol's rules in plain English (every version, or the one in force on --on).
     Show {
         id: String,
@@ -179,7 +189,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             print!("{report}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Protocols(ProtocolsCommand::Check) => match registry(dir)? {
+        Command::Protocols(ProtocolsCommand::Check { document: Some(document), protocol }) => {
+            crate::document::check(&loaded(dir)?, &document, protocol.as_deref())
+        }
+        Command::Protocols(ProtocolsCommand::Check { document: None, .. }) => match registry(dir)? {
             Ok(r) => {
                 for p in r.all() {
                     println!(

@@ -5,6 +5,7 @@ mod audit;
 mod bench;
 mod bench_service;
 mod cli;
+mod document;
 mod serve;
 
 use std::process::ExitCode;

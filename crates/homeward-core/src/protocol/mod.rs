@@ -2,6 +2,7 @@
 //! describing them in plain English.
 
 mod describe;
+pub mod document;
 mod load;
 mod model;
 
