@@ -3,6 +3,8 @@
 //! - the result does not depend on the order events are given in;
 //! - replay is deterministic;
 //! - a duty's `due` is never before its `triggered_at`, and ids are unique;
+//! - an event recorded before a duty applies never discharges it, unless the
+//!   rule opts in with `satisfied_before`;
 //! - the working-day calendar agrees with an independent oracle, 1990–2035.
 
 use chrono::Datelike;
@@ -92,8 +94,14 @@ fn build(plans: &[ChildPlan]) -> Value {
         let mut open: Option<String> = None;
         let mut episodes = 0;
         let mut last_episode: Option<String> = None;
+        let mut returned_at: Option<Timestamp> = None;
         for &(minutes, what, variant) in &plan.steps {
             t = t.checked_add(SignedDuration::from_mins(i64::from(minutes))).unwrap();
+            // A new report at the instant of the last return would sort before
+            // it (same-instant order), overlapping the episode: a minute later.
+            if open.is_none() && what <= 5 && returned_at == Some(t) {
+                t = t.checked_add(SignedDuration::from_mins(1)).unwrap();
+            }
             let at = t.to_string();
             let v = usize::from(variant);
             let ev = match (&open, what) {
@@ -114,6 +122,7 @@ fn build(plans: &[ChildPlan]) -> Value {
                 (Some(ep), 0..=2) => {
                     let e = json!({"at": at, "child": id, "episode": ep, "type": "returned", "found_by": (["police", "carer", "self"][v % 3])});
                     open = None;
+                    returned_at = Some(t);
                     e
                 }
                 (Some(ep), 3) => json!({"at": at, "child": id, "episode": ep, "type": "risk_graded", "risk": RISKS[v % 4]}),
@@ -184,6 +193,21 @@ proptest! {
         // Sorted by due, then id.
         for pair in result.duties.windows(2) {
             prop_assert!((pair[0].due, &pair[0].id) <= (pair[1].due, &pair[1].id));
+        }
+    }
+
+    #[test]
+    fn an_act_before_the_duty_applies_counts_only_with_the_opt_in(plans in proptest::collection::vec(child_plan(), 1..3)) {
+        let scenario = build(&plans);
+        let result = homeward_core::replay(registry(), &scenario.to_string(), Options::default()).unwrap();
+        for d in &result.duties {
+            let Some(done) = d.done_at else { continue };
+            let opted_in = registry()
+                .versions(&d.protocol)
+                .flat_map(|p| p.rules.iter())
+                .any(|r| r.id == d.rule && r.satisfied_before.is_some());
+            // The generated scenarios have no duty_done: every done_at is an event's.
+            prop_assert!(opted_in || done >= d.triggered_at, "{} done at {} before it applied at {}", d.id, done, d.triggered_at);
         }
     }
 

@@ -436,7 +436,10 @@ fn evaluate_child<'r>(
                     authority,
                     triggered_at: moment.at,
                     lapsed: moment.lapsed,
-                    window_start: moment.anchor,
+                    // Done after it applied: an event counts from the
+                    // trigger, unless the rule opts in (with a reading) to
+                    // acts recorded earlier in the episode.
+                    window_start: if rule.satisfied_before.is_some() { moment.anchor } else { moment.at },
                 });
             }
             for w in &a.protocol.warnings {

@@ -118,6 +118,21 @@ fn describe_matcher(m: &Matcher) -> String {
     text.to_lowercase()
 }
 
+/// From when a satisfying act counts.
+fn satisfied_from(r: &Rule) -> String {
+    match &r.satisfied_before {
+        None => "at or after the duty applies".to_string(),
+        Some(reading) => {
+            let from = match r.trigger.anchor {
+                Anchor::Start => "the child went missing",
+                Anchor::Return => "the child returned",
+                Anchor::Event => "the triggering event",
+            };
+            format!("at any time from when {from}, even before the duty applies (reading {reading})")
+        }
+    }
+}
+
 /// A plain-English account of a protocol version.
 pub fn describe(p: &Protocol) -> String {
     let mut out = String::new();
@@ -186,13 +201,17 @@ pub fn describe(p: &Protocol) -> String {
         }
         let _ = writeln!(out, ".");
         let done = if r.satisfied_by_default {
-            format!("a notification to {} is recorded", role_name(p, r.to.as_deref().unwrap_or("")))
+            format!("a notification to {}", role_name(p, r.to.as_deref().unwrap_or("")))
         } else if r.satisfied_by.is_empty() {
             "marked done by a person".to_string()
         } else {
             r.satisfied_by.iter().map(describe_matcher).collect::<Vec<_>>().join(", or ")
         };
-        let _ = writeln!(out, "    Done when: {done}.");
+        if !r.satisfied_by_default && r.satisfied_by.is_empty() {
+            let _ = writeln!(out, "    Done when: {done}.");
+        } else {
+            let _ = writeln!(out, "    Done when: {done}, recorded {}.", satisfied_from(r));
+        }
         let whose = match r.applies {
             Applies::Host => "the authority where the child lives",
             Applies::Responsible => "the child's responsible authority",
@@ -202,6 +221,19 @@ pub fn describe(p: &Protocol) -> String {
         let _ = writeln!(out, "    Text: \"{}\"", r.quote);
         if let Some(reading) = r.reading.as_ref().and_then(|id| p.readings.iter().find(|x| &x.id == id)) {
             let _ = writeln!(out, "    Reading chosen: {}", reading.text);
+        }
+    }
+
+    let early: Vec<&Rule> = p.rules.iter().filter(|r| r.satisfied_before.is_some()).collect();
+    if !early.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nDuties an act recorded before they apply can discharge ({}); every other duty is done only by an act recorded at or after it applies",
+            early.len()
+        );
+        for r in early {
+            let reading = r.satisfied_before.as_deref().unwrap_or_default();
+            let _ = writeln!(out, "  [{}] {}  (reading {reading})", p.cite(&r.cite), r.id);
         }
     }
 

@@ -144,6 +144,7 @@ struct RuleDef {
     repeat_until: Option<String>,
     satisfied_by: Option<Vec<toml::Table>>,
     satisfied_in: Option<String>,
+    satisfied_before: Option<String>,
     reading: Option<String>,
     #[serde(default)]
     when: WhenDef,
@@ -267,9 +268,11 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
         if let Some(to) = &rule.to {
             known_role(&ctx, "to", to)?;
         }
-        if let Some(r) = &rule.reading {
-            if !readings.iter().any(|x| &x.id == r) {
-                return Err(ctx.err("reading", format!("unknown reading '{r}'")));
+        for (field, id) in [("reading", &rule.reading), ("satisfied_before", &rule.satisfied_before)] {
+            if let Some(r) = id {
+                if !readings.iter().any(|x| &x.id == r) {
+                    return Err(ctx.err(field, format!("unknown reading '{r}'")));
+                }
             }
         }
         for m in rule.satisfied_by.iter().chain(rule.trigger.event.iter()) {
@@ -727,6 +730,12 @@ fn rule(def: RuleDef, ctx: &Ctx) -> Result<Rule, ProtocolError> {
         Some("child") => true,
         Some(other) => return Err(ctx.err("satisfied_in", format!("'{other}' is not one of: episode, child"))),
     };
+    if let Some(r) = &def.satisfied_before {
+        vocab::check_id(r, "reading id").map_err(|m| ctx.err("satisfied_before", m))?;
+        if !satisfied_by_default && satisfied_by.is_empty() {
+            return Err(ctx.err("satisfied_before", "has no effect when only duty_done can discharge the duty"));
+        }
+    }
     let when = conditions(def.when, ctx)?;
     if when.currently_missing {
         return Err(ctx.err("when.currently_missing", "is for flags; rules use still_missing"));
@@ -751,6 +760,7 @@ fn rule(def: RuleDef, ctx: &Ctx) -> Result<Rule, ProtocolError> {
         satisfied_by,
         satisfied_by_default,
         satisfied_in_child,
+        satisfied_before: def.satisfied_before,
         reading: def.reading,
         when,
         id: def.id,

@@ -188,6 +188,10 @@ pub struct Rule {
     /// role (or that role's out-of-hours route) discharges it.
     pub satisfied_by_default: bool,
     pub satisfied_in_child: bool,
+    /// The reading (a `[[reading]]` id of the file) under which an event
+    /// recorded before the duty triggered may discharge it. None (the
+    /// default): only an event at or after the trigger counts.
+    pub satisfied_before: Option<String>,
     pub reading: Option<String>,
     pub when: Conditions,
 }
