@@ -191,7 +191,14 @@ pub fn describe(p: &Protocol) -> String {
             };
             format!("within {} {from}", r.due.describe())
         };
-        let _ = write!(out, "    Due: {due}");
+        let source = match &r.due_source {
+            DueSource::Document => String::new(),
+            DueSource::Untimed => {
+                " (the protocol sets no timescale: the engine-wide reading for untimed duties)".to_string()
+            }
+            DueSource::Reading(id) => format!(" (the protocol sets no timescale: reading {id})"),
+        };
+        let _ = write!(out, "    Due: {due}{source}");
         if let Some(rep) = r.repeat {
             let until = match r.repeat_until {
                 RepeatUntil::Return => "until the child is found",
@@ -209,6 +216,12 @@ pub fn describe(p: &Protocol) -> String {
         };
         if !r.satisfied_by_default && r.satisfied_by.is_empty() {
             let _ = writeln!(out, "    Done when: {done}.");
+        } else if r.prompt {
+            let _ = writeln!(
+                out,
+                "    Done when: {done}, recorded {}; or confirmed or dismissed by a person (to consider, never overdue).",
+                satisfied_from(r)
+            );
         } else {
             let _ = writeln!(out, "    Done when: {done}, recorded {}.", satisfied_from(r));
         }
@@ -224,6 +237,13 @@ pub fn describe(p: &Protocol) -> String {
         }
     }
 
+    let by_document = p.rules.iter().filter(|r| r.due_source == DueSource::Document).count();
+    let untimed = p.rules.iter().filter(|r| r.due_source == DueSource::Untimed).count();
+    let _ = writeln!(
+        out,
+        "\nDeadlines: {by_document} from the document; {untimed} untimed (the protocol sets no timescale: a notification or alert is due 1 hour after it applies, anything else 24 hours); {} read from the document's words (see each duty).",
+        p.rules.len() - by_document - untimed
+    );
     let early: Vec<&Rule> = p.rules.iter().filter(|r| r.satisfied_before.is_some()).collect();
     if !early.is_empty() {
         let _ = writeln!(

@@ -139,6 +139,7 @@ struct RuleDef {
     strictly_after: bool,
     trigger_event: Option<toml::Table>,
     due: Option<String>,
+    due_reading: Option<String>,
     due_from: Option<String>,
     repeat: Option<String>,
     repeat_until: Option<String>,
@@ -268,7 +269,11 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
         if let Some(to) = &rule.to {
             known_role(&ctx, "to", to)?;
         }
-        for (field, id) in [("reading", &rule.reading), ("satisfied_before", &rule.satisfied_before)] {
+        let due_reading = match &rule.due_source {
+            DueSource::Reading(r) => Some(r.clone()),
+            _ => None,
+        };
+        for (field, id) in [("reading", &rule.reading), ("satisfied_before", &rule.satisfied_before), ("due_reading", &due_reading)] {
             if let Some(r) = id {
                 if !readings.iter().any(|x| &x.id == r) {
                     return Err(ctx.err(field, format!("unknown reading '{r}'")));
@@ -682,10 +687,28 @@ fn rule(def: RuleDef, ctx: &Ctx) -> Result<Rule, ProtocolError> {
         return Err(ctx.err("to", "a notify rule must say who is told"));
     }
     let trigger = trigger(def.trigger.as_deref(), def.after.as_deref(), def.strictly_after, def.trigger_event, ctx)?;
-    let due = duration(def.due.as_deref().unwrap_or("0"), "due", ctx)?;
-    if matches!(due, Duration::Months(_)) {
-        return Err(ctx.err("due", "months are only allowed for `repeat`"));
-    }
+    let (due, due_source) = match (def.due.as_deref(), def.due_reading) {
+        (Some("none"), Some(_)) => {
+            return Err(ctx.err("due_reading", "names the reading of a deadline; with due = \"none\" the engine-wide one applies"));
+        }
+        (Some("none"), None) => (untimed_due(kind), DueSource::Untimed),
+        (text, reading) => {
+            let due = duration(text.unwrap_or("0"), "due", ctx)?;
+            if matches!(due, Duration::Months(_)) {
+                return Err(ctx.err("due", "months are only allowed for `repeat`"));
+            }
+            match reading {
+                None => (due, DueSource::Document),
+                Some(r) if text.is_none() => {
+                    return Err(ctx.err("due_reading", format!("needs the `due` that reading '{r}' gives")));
+                }
+                Some(r) => {
+                    vocab::check_id(&r, "reading id").map_err(|m| ctx.err("due_reading", m))?;
+                    (due, DueSource::Reading(r))
+                }
+            }
+        }
+    };
     let due_from = match def.due_from.as_deref().unwrap_or("trigger") {
         "trigger" => DueFrom::Trigger,
         "start" => DueFrom::Start,
@@ -754,6 +777,7 @@ fn rule(def: RuleDef, ctx: &Ctx) -> Result<Rule, ProtocolError> {
         applies: applies(def.applies.as_deref(), ctx)?,
         trigger,
         due,
+        due_source,
         due_from,
         repeat,
         repeat_until,
