@@ -5,6 +5,9 @@
 //! - a duty's `due` is never before its `triggered_at`, and ids are unique;
 //! - an event recorded before a duty applies never discharges it, unless the
 //!   rule opts in with `satisfied_before`;
+//! - a duty the document gives no timescale is due 1 hour (a notification or
+//!   alert) or 24 hours (anything else) after it applies, and says its
+//!   deadline is a reading; a prompt is never due or overdue;
 //! - the working-day calendar agrees with an independent oracle, 1990–2035.
 
 use chrono::Datelike;
@@ -208,6 +211,29 @@ proptest! {
                 .any(|r| r.id == d.rule && r.satisfied_before.is_some());
             // The generated scenarios have no duty_done: every done_at is an event's.
             prop_assert!(opted_in || done >= d.triggered_at, "{} done at {} before it applied at {}", d.id, done, d.triggered_at);
+        }
+    }
+
+    #[test]
+    fn untimed_deadlines_follow_the_engine_wide_policy(plans in proptest::collection::vec(child_plan(), 1..3)) {
+        use homeward_core::engine::{DueSetBy, DutyState};
+        use homeward_core::protocol::{DueFrom, DueSource, untimed_due};
+        let scenario = build(&plans);
+        let result = homeward_core::replay(registry(), &scenario.to_string(), Options { include_lapsed: true }).unwrap();
+        for d in &result.duties {
+            let rule = registry()
+                .versions(&d.protocol)
+                .flat_map(|p| p.rules.iter())
+                .find(|r| r.id == d.rule)
+                .expect("a duty's rule exists");
+            let by_reading = rule.due_source != DueSource::Document;
+            prop_assert_eq!(d.due_set_by == DueSetBy::Reading, by_reading, "{}", d.id);
+            if rule.due_source == DueSource::Untimed && rule.due_from == DueFrom::Trigger && d.occurrence == 1 {
+                prop_assert_eq!(d.due, untimed_due(rule.kind).after(d.triggered_at), "{}", d.id);
+            }
+            if d.prompt {
+                prop_assert!(!matches!(d.state, DutyState::Due | DutyState::Overdue), "{} is a prompt in state {}", d.id, d.state.as_str());
+            }
         }
     }
 
