@@ -809,7 +809,7 @@ fn canonical_order(a: &Decoded, b: &Decoded) -> std::cmp::Ordering {
         .then_with(|| rank(&a.data).cmp(&rank(&b.data)))
         .then_with(|| a.episode.cmp(&b.episode))
         .then_with(|| a.data.event_type().cmp(&b.data.event_type()))
-        .then_with(|| a.data.tie_key().cmp(&b.data.tie_key()))
+        .then_with(|| a.data.tie_key().cmp(b.data.tie_key()))
         // Same time, child, episode, type and main field: compare everything.
         .then_with(|| format!("{:?}", a.data).cmp(&format!("{:?}", b.data)))
 }

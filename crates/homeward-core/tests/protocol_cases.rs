@@ -289,8 +289,7 @@ fn run_case(registry: &Registry, protocol: &str, case: &Case) -> Result<(), Fail
     let episode = case.episode.clone().unwrap_or_else(|| {
         case.events
             .iter()
-            .filter(|e| e.get("type").and_then(|t| t.as_str()) == Some("reported"))
-            .last()
+            .rfind(|e| e.get("type").and_then(|t| t.as_str()) == Some("reported"))
             .and_then(|e| e.get("episode").and_then(|v| v.as_str()))
             .unwrap_or("e1")
             .to_string()

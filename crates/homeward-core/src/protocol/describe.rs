@@ -99,7 +99,7 @@ fn describe_trigger(t: &Trigger, still_missing: bool) -> String {
             let what = t
                 .event
                 .as_ref()
-                .map(|m| describe_matcher(m))
+                .map(describe_matcher)
                 .unwrap_or_default();
             if t.after.is_zero() {
                 format!("when {what} is recorded")
