@@ -719,7 +719,8 @@ fn make_duty(
             DueSource::Untimed | DueSource::Reading(_) => DueSetBy::Reading,
         },
         state,
-        late: done_at.is_some_and(|d| d > due),
+        // A prompt has no deadline to miss: it is considered, never late.
+        late: !rule.prompt && done_at.is_some_and(|d| d > due),
         done_at,
         prompt: rule.prompt,
         occurrence,
