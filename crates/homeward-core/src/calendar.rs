@@ -18,8 +18,11 @@ pub fn london() -> &'static TimeZone {
     })
 }
 
+/// A month and day.
+type MonthDay = (i8, i8);
+
 /// A regular holiday that was moved in a given year: (year, usual date, actual date).
-const MOVED: &[(i16, (i8, i8), (i8, i8))] = &[
+const MOVED: &[(i16, MonthDay, MonthDay)] = &[
     // Early May bank holiday moved to VE Day anniversaries.
     (1995, (5, 1), (5, 8)),
     (2020, (5, 4), (5, 8)),

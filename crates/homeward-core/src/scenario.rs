@@ -102,6 +102,9 @@ pub struct RawEvent<'a> {
     pub reason: Text<'a>,
     #[serde(borrow)]
     pub authorised_by: Text<'a>,
+    /// `prompt_considered`: `confirmed` or `dismissed`.
+    #[serde(borrow)]
+    pub decision: Text<'a>,
     /// `episode_assigned`: the worker (a user id) now responsible for the episode.
     #[serde(borrow)]
     pub worker: Text<'a>,
@@ -199,6 +202,13 @@ pub enum EventData {
         reason: String,
         authorised_by: String,
     },
+    /// Someone weighed a prompt ("consider…"): confirmed (the step is
+    /// taken) or dismissed (not needed), and who decided.
+    PromptConsidered {
+        duty: String,
+        decision: String,
+        by: String,
+    },
     /// Who is responsible for the episode from now on: a team, and a worker
     /// in it when one is allocated. The engine keeps it on the episode; no
     /// duty depends on it unless a protocol matches the event.
@@ -227,6 +237,7 @@ impl EventData {
             EventData::DutyDone { .. } => EventType::DutyDone,
             EventData::Exception { .. } => EventType::Exception,
             EventData::EpisodeAssigned { .. } => EventType::EpisodeAssigned,
+            EventData::PromptConsidered { .. } => EventType::PromptConsidered,
         }
     }
 
@@ -236,7 +247,9 @@ impl EventData {
             EventData::Notified { to } => to,
             EventData::Meeting { kind } | EventData::Assessment { kind } | EventData::PlanUpdated { kind } => kind,
             EventData::StrategyMeeting { kind } => kind.as_deref().unwrap_or(""),
-            EventData::DutyDone { duty } | EventData::Exception { duty, .. } => duty,
+            EventData::DutyDone { duty }
+            | EventData::Exception { duty, .. }
+            | EventData::PromptConsidered { duty, .. } => duty,
             EventData::ReturnInterview { outcome, .. } => outcome.as_str(),
             EventData::EpisodeAssigned { team, .. } => team,
             _ => "",
@@ -619,8 +632,9 @@ fn decode_event(
         EventType::DutyDone => &["duty"],
         EventType::Exception => &["duty", "reason", "authorised_by"],
         EventType::EpisodeAssigned => &["worker", "team", "reason"],
+        EventType::PromptConsidered => &["duty", "decision", "by"],
     };
-    let present: [(&str, bool); 17] = [
+    let present: [(&str, bool); 18] = [
         ("category", ev.category.is_some()),
         ("risk", ev.risk.is_some()),
         ("with_others", ev.with_others.is_some()),
@@ -634,6 +648,7 @@ fn decode_event(
         ("duty", ev.duty.is_some()),
         ("reason", ev.reason.is_some()),
         ("authorised_by", ev.authorised_by.is_some()),
+        ("decision", ev.decision.is_some()),
         ("kind", ev.sub_kind.is_some()),
         ("worker", ev.worker.is_some()),
         ("team", ev.team.is_some()),
@@ -754,6 +769,12 @@ fn decode_event(
             reason: text(&ev.reason, "reason")?,
             authorised_by: text(&ev.authorised_by, "authorised_by")?,
         },
+        EventType::PromptConsidered => EventData::PromptConsidered {
+            duty: text(&ev.duty, "duty")?,
+            decision: one_of(&ev.decision, "decision", vocab::PROMPT_DECISIONS)?
+                .ok_or_else(|| ScenarioError::new(p("decision"), "is required"))?,
+            by: text(&ev.by, "by")?,
+        },
         EventType::EpisodeAssigned => EventData::EpisodeAssigned {
             worker: match &ev.worker {
                 Some(_) => Some(text(&ev.worker, "worker")?.trim().to_string()),
@@ -796,7 +817,7 @@ fn canonical_order(a: &Decoded, b: &Decoded) -> std::cmp::Ordering {
         .then_with(|| rank(&a.data).cmp(&rank(&b.data)))
         .then_with(|| a.episode.cmp(&b.episode))
         .then_with(|| a.data.event_type().cmp(&b.data.event_type()))
-        .then_with(|| a.data.tie_key().cmp(&b.data.tie_key()))
+        .then_with(|| a.data.tie_key().cmp(b.data.tie_key()))
         // Same time, child, episode, type and main field: compare everything.
         .then_with(|| format!("{:?}", a.data).cmp(&format!("{:?}", b.data)))
 }

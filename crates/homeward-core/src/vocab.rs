@@ -98,6 +98,7 @@ vocabulary!(
         DutyDone = "duty_done",
         Exception = "exception",
         EpisodeAssigned = "episode_assigned",
+        PromptConsidered = "prompt_considered",
     }
 );
 
@@ -181,6 +182,8 @@ pub const FOUND_BY: &[&str] = &["police", "carer", "parent", "self", "profession
 
 /// The recorded values of `safe_and_well_check.by`.
 pub const CHECK_BY: &[&str] = &["police", "other"];
+/// What a `prompt_considered` event decided.
+pub const PROMPT_DECISIONS: &[&str] = &["confirmed", "dismissed"];
 
 /// An id as the contract writes them: lower case letters, digits, `-`, `_` and `.`.
 pub fn check_id(text: &str, what: &str) -> Result<(), String> {

@@ -3,6 +3,11 @@
 //! - the result does not depend on the order events are given in;
 //! - replay is deterministic;
 //! - a duty's `due` is never before its `triggered_at`, and ids are unique;
+//! - an event recorded before a duty applies never discharges it, unless the
+//!   rule opts in with `satisfied_before`;
+//! - a duty the document gives no timescale is due 1 hour (a notification or
+//!   alert) or 24 hours (anything else) after it applies, and says its
+//!   deadline is a reading; a prompt is never due or overdue;
 //! - the working-day calendar agrees with an independent oracle, 1990–2035.
 
 use chrono::Datelike;
@@ -92,12 +97,12 @@ fn build(plans: &[ChildPlan]) -> Value {
         let mut open: Option<String> = None;
         let mut episodes = 0;
         let mut last_episode: Option<String> = None;
-        let mut last_return: Option<Timestamp> = None;
+        let mut returned_at: Option<Timestamp> = None;
         for &(minutes, what, variant) in &plan.steps {
             t = t.checked_add(SignedDuration::from_mins(i64::from(minutes))).unwrap();
-            // A child cannot go missing again at the very instant they returned
-            // (the contract orders a report before a return at the same time).
-            if open.is_none() && what <= 5 && last_return == Some(t) {
+            // A new report at the instant of the last return would sort before
+            // it (same-instant order), overlapping the episode: a minute later.
+            if open.is_none() && what <= 5 && returned_at == Some(t) {
                 t = t.checked_add(SignedDuration::from_mins(1)).unwrap();
             }
             let at = t.to_string();
@@ -120,7 +125,7 @@ fn build(plans: &[ChildPlan]) -> Value {
                 (Some(ep), 0..=2) => {
                     let e = json!({"at": at, "child": id, "episode": ep, "type": "returned", "found_by": (["police", "carer", "self"][v % 3])});
                     open = None;
-                    last_return = Some(t);
+                    returned_at = Some(t);
                     e
                 }
                 (Some(ep), 3) => json!({"at": at, "child": id, "episode": ep, "type": "risk_graded", "risk": RISKS[v % 4]}),
@@ -191,6 +196,44 @@ proptest! {
         // Sorted by due, then id.
         for pair in result.duties.windows(2) {
             prop_assert!((pair[0].due, &pair[0].id) <= (pair[1].due, &pair[1].id));
+        }
+    }
+
+    #[test]
+    fn an_act_before_the_duty_applies_counts_only_with_the_opt_in(plans in proptest::collection::vec(child_plan(), 1..3)) {
+        let scenario = build(&plans);
+        let result = homeward_core::replay(registry(), &scenario.to_string(), Options::default()).unwrap();
+        for d in &result.duties {
+            let Some(done) = d.done_at else { continue };
+            let opted_in = registry()
+                .versions(&d.protocol)
+                .flat_map(|p| p.rules.iter())
+                .any(|r| r.id == d.rule && r.satisfied_before.is_some());
+            // The generated scenarios have no duty_done: every done_at is an event's.
+            prop_assert!(opted_in || done >= d.triggered_at, "{} done at {} before it applied at {}", d.id, done, d.triggered_at);
+        }
+    }
+
+    #[test]
+    fn untimed_deadlines_follow_the_engine_wide_policy(plans in proptest::collection::vec(child_plan(), 1..3)) {
+        use homeward_core::engine::{DueSetBy, DutyState};
+        use homeward_core::protocol::{DueFrom, DueSource, untimed_due};
+        let scenario = build(&plans);
+        let result = homeward_core::replay(registry(), &scenario.to_string(), Options { include_lapsed: true }).unwrap();
+        for d in &result.duties {
+            let rule = registry()
+                .versions(&d.protocol)
+                .flat_map(|p| p.rules.iter())
+                .find(|r| r.id == d.rule)
+                .expect("a duty's rule exists");
+            let by_reading = rule.due_source != DueSource::Document;
+            prop_assert_eq!(d.due_set_by == DueSetBy::Reading, by_reading, "{}", d.id);
+            if rule.due_source == DueSource::Untimed && rule.due_from == DueFrom::Trigger && d.occurrence == 1 {
+                prop_assert_eq!(d.due, untimed_due(rule.kind).after(d.triggered_at), "{}", d.id);
+            }
+            if d.prompt {
+                prop_assert!(!matches!(d.state, DutyState::Due | DutyState::Overdue), "{} is a prompt in state {}", d.id, d.state.as_str());
+            }
         }
     }
 

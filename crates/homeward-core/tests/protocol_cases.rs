@@ -4,7 +4,8 @@
 //!
 //! Filter like any test: `cargo test -p homeward-core --test protocol_cases -- newham`.
 
-use homeward_core::engine::{DutyState, Replay};
+use homeward_core::engine::{DueSetBy, DutyState, Replay};
+use homeward_core::protocol::{DueFrom, DueSource, untimed_due};
 use homeward_core::{Options, Registry};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -289,8 +290,7 @@ fn run_case(registry: &Registry, protocol: &str, case: &Case) -> Result<(), Fail
     let episode = case.episode.clone().unwrap_or_else(|| {
         case.events
             .iter()
-            .filter(|e| e.get("type").and_then(|t| t.as_str()) == Some("reported"))
-            .last()
+            .rfind(|e| e.get("type").and_then(|t| t.as_str()) == Some("reported"))
             .and_then(|e| e.get("episode").and_then(|v| v.as_str()))
             .unwrap_or("e1")
             .to_string()
@@ -339,6 +339,21 @@ fn run_case(registry: &Registry, protocol: &str, case: &Case) -> Result<(), Fail
             }
             if d.state == DutyState::Lapsed {
                 return Err(explain("lapsed"));
+            }
+            // Every case that fires checks the deadline's source: a rule the
+            // document gives no timescale follows the engine-wide policy and
+            // says so; a prompt is never due or overdue.
+            if let Some(r) = in_force.and_then(|p| p.rules.iter().find(|r| &r.id == rule)) {
+                let reading = r.due_source != DueSource::Document;
+                if (d.due_set_by == DueSetBy::Reading) != reading {
+                    return Err(explain(&format!("{id}: due_set_by {} but the rule's deadline is {}", d.due_set_by.as_str(), if reading { "a reading" } else { "the document's" })));
+                }
+                if r.due_source == DueSource::Untimed && r.due_from == DueFrom::Trigger && d.occurrence == 1 && d.due != untimed_due(r.kind).after(d.triggered_at) {
+                    return Err(explain(&format!("{id}: an untimed {} is due {} after it applies", r.kind.as_str(), untimed_due(r.kind).describe())));
+                }
+                if r.prompt && matches!(d.state, DutyState::Due | DutyState::Overdue) {
+                    return Err(explain(&format!("{id}: a prompt is {}", d.state.as_str())));
+                }
             }
         }
     } else if let Some(flag) = &case.flag {

@@ -479,6 +479,18 @@ by = "social_worker"
 to = "team_manager"
 due = "72h"
 satisfied_by = [{ type = "strategy_meeting" }]
+
+[[rule]]
+id = "consider-media"
+cite = "§3"
+quote = "the social worker should consider a media appeal"
+kind = "notify"
+what = "Consider a media appeal"
+by = "social_worker"
+to = "head_of_service"
+prompt = true
+due = "1h"
+satisfied_by = [{ type = "notified", to = "head_of_service" }]
 "#;
 
 const HOOK_SECRET: &str = "a-shared-secret-for-tests";
@@ -669,6 +681,32 @@ async fn duties_are_told_by_email_and_signed_webhook_and_escalated_until_acknowl
         let text = metrics.as_str().unwrap();
         assert!(text.contains("homeward_notification_delivery_failures_total 1"), "{text}");
         assert!(text.contains("homeward_notification_failures 0"), "{text}");
+    }
+}
+
+/// A prompt asks for judgement: it is shown to consider, and never sent, never
+/// marked OVERDUE and never escalated, however long it waits.
+#[tokio::test]
+async fn a_prompt_is_never_notified_as_overdue_nor_escalated() {
+    for url in databases().await {
+        let n = notifying(&url, "test-1", Arc::new(ManualClock::new(start())), 0).await;
+        let child = n.report("Okafor").await;
+        let config = WorkerConfig::default();
+        // Past the prompt's due time and past every acknowledgement window.
+        for _ in 0..4 {
+            n.h.clock.advance(SignedDuration::from_hours(2));
+            worker::tick(&n.h.state, &config).await.unwrap();
+            n.tick().await;
+        }
+        let about_prompt: Vec<Value> =
+            n.notifications(&format!("child={child}")).await.into_iter().filter(|x| x["duty"].as_str().unwrap().starts_with("testshire.consider-media")).collect();
+        assert!(about_prompt.is_empty(), "{url}: {about_prompt:?}");
+        assert!(n.sink.messages().iter().all(|m| !m.to.contains(&"hos@council.test".to_string()) || !String::from_utf8_lossy(&m.data).contains("media appeal")), "{url}");
+        let (_, overdue) = n.h.call("GET", &format!("/api/v1/duties?child={child}&overdue=true"), None, &[]).await;
+        assert!(overdue.as_array().unwrap().iter().all(|d| d["prompt"] != true), "{url}: {overdue}");
+        let (_, all) = n.h.call("GET", &format!("/api/v1/duties?child={child}&include_closed=true"), None, &[]).await;
+        let prompt = all.as_array().unwrap().iter().find(|d| d["id"].as_str().unwrap().starts_with("testshire.consider-media")).expect("the prompt is listed");
+        assert_eq!(prompt["state"], "to_consider", "{url}: {prompt}");
     }
 }
 

@@ -584,6 +584,9 @@ macro_rules! raise_alerts {
             .replay
             .duties
             .iter()
+            // Prompts are never notified nor escalated (the engine never makes
+            // one due or overdue; this keeps it so whatever the state).
+            .filter(|d| !d.prompt)
             .filter_map(|d| match d.state {
                 homeward_core::engine::DutyState::Overdue => Some((d, "overdue")),
                 homeward_core::engine::DutyState::Due => Some((d, "triggered")),

@@ -67,7 +67,12 @@ fn the_contract_example_replays_with_both_partnerships() {
         let cite = d["cite"].as_str().unwrap();
         let protocol = d["protocol"].as_str().unwrap();
         assert!(cite.starts_with(protocol), "{cite}");
-        assert!(["done", "excepted", "overdue", "due", "upcoming"].contains(&d["state"].as_str().unwrap()));
+        // `to_consider` and `dismissed` are the extension's states for prompts.
+        assert!(["done", "excepted", "overdue", "due", "upcoming", "to_consider", "dismissed"].contains(&d["state"].as_str().unwrap()));
+        if d["prompt"] == true {
+            assert!(!["overdue", "due"].contains(&d["state"].as_str().unwrap()), "a prompt is never due or overdue: {d}");
+        }
+        assert!(["protocol", "reading"].contains(&d["due_set_by"].as_str().unwrap()));
         assert!(d["due"].as_str().unwrap() >= d["triggered_at"].as_str().unwrap());
     }
     // Sorted by due, then id.
@@ -108,6 +113,34 @@ fn duty_ids_are_stable_and_duty_done_marks_one_done() {
     let same = after["duties"].as_array().unwrap().iter().find(|d| d["id"] == id).unwrap();
     assert_eq!(same["state"], "done");
     assert_eq!(same["done_at"], "2026-03-05T11:00:00Z");
+}
+
+#[test]
+fn a_prompt_is_to_consider_until_someone_confirms_or_dismisses_it() {
+    let first: Value = serde_json::from_slice(&replay(&example()).stdout).unwrap();
+    let prompt = first["duties"].as_array().unwrap().iter().find(|d| d["prompt"] == true && d["state"] == "to_consider").expect("the example has a prompt to consider");
+    let id = prompt["id"].as_str().unwrap().to_string();
+    for (decision, state) in [("dismissed", "dismissed"), ("confirmed", "done")] {
+        let mut later = example();
+        later["events"].as_array_mut().unwrap().push(json!({"at": "2026-03-05T11:00:00Z", "child": "c1", "type": "prompt_considered", "duty": id, "decision": decision, "by": "Team manager J. Smith"}));
+        let after: Value = serde_json::from_slice(&replay(&later).stdout).unwrap();
+        let same = after["duties"].as_array().unwrap().iter().find(|d| d["id"] == id).unwrap();
+        assert_eq!(same["state"], state);
+        assert_eq!(same["considered"]["by"], "Team manager J. Smith");
+        assert_eq!(same["considered"]["decision"], decision);
+    }
+    // Who decided, and a known decision, are required.
+    for (event, field) in [
+        (json!({"at": "2026-03-05T11:00:00Z", "child": "c1", "type": "prompt_considered", "duty": id, "decision": "dismissed"}), "by"),
+        (json!({"at": "2026-03-05T11:00:00Z", "child": "c1", "type": "prompt_considered", "duty": id, "decision": "maybe", "by": "J. Smith"}), "decision"),
+    ] {
+        let mut bad = example();
+        bad["events"].as_array_mut().unwrap().push(event);
+        let out = replay(&bad);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!(".{field}:")), "{err}");
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ mod output;
 pub use output::*;
 
 use crate::calendar;
-use crate::protocol::{Anchor, Applies, DueFrom, Matcher, Protocol, Registry, RepeatUntil, Rule, Trigger};
+use crate::protocol::{Anchor, Applies, DueFrom, DueSource, Matcher, Protocol, Registry, RepeatUntil, Rule, Trigger};
 use crate::scenario::{Episode, Event, EventData, Scenario};
 use crate::vocab::EventType;
 use conditions::{Context, dynamic_holds, static_holds};
@@ -233,6 +233,7 @@ struct Scratch<'r> {
     later: QuickMap<*const Rule, Timestamp>,
     done_by_id: QuickMap<&'r str, Timestamp>,
     exception_by_id: QuickMap<&'r str, ExceptionNote>,
+    considered_by_id: QuickMap<&'r str, ConsideredNote>,
     change_times: Vec<Timestamp>,
     consumed: Vec<usize>,
 }
@@ -361,6 +362,7 @@ fn evaluate_child<'r>(
         later,
         done_by_id,
         exception_by_id,
+        considered_by_id,
         change_times,
         consumed,
     } = scratch;
@@ -382,7 +384,12 @@ fn evaluate_child<'r>(
 
     done_by_id.clear();
     exception_by_id.clear();
-    for i in index.of_type(EventType::DutyDone).chain(index.of_type(EventType::Exception)) {
+    considered_by_id.clear();
+    for i in index
+        .of_type(EventType::DutyDone)
+        .chain(index.of_type(EventType::Exception))
+        .chain(index.of_type(EventType::PromptConsidered))
+    {
         let e = events[i];
         match &e.data {
             EventData::DutyDone { duty } => {
@@ -393,6 +400,13 @@ fn evaluate_child<'r>(
                     at: e.at,
                     reason: reason.clone(),
                     authorised_by: authorised_by.clone(),
+                });
+            }
+            EventData::PromptConsidered { duty, decision, by } => {
+                considered_by_id.entry(duty.as_str()).or_insert_with(|| ConsideredNote {
+                    at: e.at,
+                    decision: decision.clone(),
+                    by: by.clone(),
                 });
             }
             _ => {}
@@ -436,7 +450,10 @@ fn evaluate_child<'r>(
                     authority,
                     triggered_at: moment.at,
                     lapsed: moment.lapsed,
-                    window_start: moment.anchor,
+                    // Done after it applied: an event counts from the
+                    // trigger, unless the rule opts in (with a reading) to
+                    // acts recorded earlier in the episode.
+                    window_start: if rule.satisfied_before.is_some() { moment.anchor } else { moment.at },
                 });
             }
             for w in &a.protocol.warnings {
@@ -501,7 +518,7 @@ fn evaluate_child<'r>(
                 duties.push(make_duty(
                     base_id, 1, c.id.as_str(), ep, first.authority, protocol, rule,
                     rule.to.clone(), first.triggered_at, due_at(first.triggered_at),
-                    DutyState::Lapsed, None, None,
+                    DutyState::Lapsed, None, None, None,
                 ));
             }
             continue;
@@ -548,28 +565,48 @@ fn evaluate_child<'r>(
             } else {
                 exception_by_id.get(id.as_str()).cloned()
             };
+            // Only a prompt is considered; on a firm duty the event is kept
+            // out of the result (duty_done or exception close those).
+            let considered = if !rule.prompt || considered_by_id.is_empty() {
+                None
+            } else {
+                considered_by_id.get(id.as_str()).cloned()
+            };
+            let dismissed_at = considered.as_ref().filter(|c| c.decision == "dismissed").map(|c| c.at);
+            if let Some(c) = considered.as_ref().filter(|c| c.decision == "confirmed") {
+                done_at = Some(done_at.map_or(c.at, |d| d.min(c.at)));
+            }
             // A later occurrence that was not yet due when the condition ended
             // (the child was found, or a new cycle began) is no longer owed.
             let ended_at = match rule.repeat_until {
                 RepeatUntil::Return => ep.returned_at,
                 RepeatUntil::Superseded => superseded_at,
             };
-            let lapsed = occurrence > 1 && done_at.is_none() && ended_at.is_some_and(|end| end < due);
+            let lapsed = occurrence > 1
+                && done_at.is_none()
+                && dismissed_at.is_none()
+                && ended_at.is_some_and(|end| end < due);
             if lapsed {
                 if options.include_lapsed {
                     duties.push(make_duty(
                         id, occurrence, c.id.as_str(), ep, first.authority, protocol, rule, to,
-                        triggered_at, due, DutyState::Lapsed, None, None,
+                        triggered_at, due, DutyState::Lapsed, None, None, None,
                     ));
                 }
                 break;
             }
             let state = if done_at.is_some() {
                 DutyState::Done
+            } else if dismissed_at.is_some() {
+                DutyState::Dismissed
             } else if exception.is_some() {
                 DutyState::Excepted
             } else if triggered_at > now {
                 DutyState::Upcoming
+            } else if rule.prompt {
+                // A prompt asks for judgement: it waits to be considered and is
+                // never overdue (nor notified or escalated as overdue).
+                DutyState::ToConsider
             } else if due < now {
                 DutyState::Overdue
             } else {
@@ -577,11 +614,11 @@ fn evaluate_child<'r>(
             };
             duties.push(make_duty(
                 id, occurrence, c.id.as_str(), ep, first.authority, protocol, rule, to,
-                triggered_at, due, state, done_at, exception,
+                triggered_at, due, state, done_at, exception, considered,
             ));
 
             let Some(repeat) = rule.repeat else { break };
-            let base = done_at.unwrap_or(due);
+            let base = done_at.or(dismissed_at).unwrap_or(due);
             if base > now || occurrence >= MAX_OCCURRENCES {
                 break;
             }
@@ -662,6 +699,7 @@ fn make_duty(
     state: DutyState,
     done_at: Option<Timestamp>,
     exception: Option<ExceptionNote>,
+    considered: Option<ConsideredNote>,
 ) -> Duty {
     Duty {
         id,
@@ -676,13 +714,19 @@ fn make_duty(
         to,
         triggered_at,
         due,
+        due_set_by: match rule.due_source {
+            DueSource::Document => DueSetBy::Protocol,
+            DueSource::Untimed | DueSource::Reading(_) => DueSetBy::Reading,
+        },
         state,
-        late: done_at.is_some_and(|d| d > due),
+        // A prompt has no deadline to miss: it is considered, never late.
+        late: !rule.prompt && done_at.is_some_and(|d| d > due),
         done_at,
         prompt: rule.prompt,
         occurrence,
         cite: protocol.cite(&rule.cite),
         exception: exception.map(Box::new),
+        considered: considered.map(Box::new),
     }
 }
 

@@ -30,6 +30,11 @@ pub enum DutyState {
     Due,
     Upcoming,
     Lapsed,
+    /// Extension: a prompt ("consider…") that has triggered and that nobody
+    /// has confirmed or dismissed yet. A prompt is never `due` or `overdue`.
+    ToConsider,
+    /// Extension: a prompt someone considered and dismissed (`prompt_considered`).
+    Dismissed,
 }
 
 impl DutyState {
@@ -41,12 +46,17 @@ impl DutyState {
             DutyState::Due => "due",
             DutyState::Upcoming => "upcoming",
             DutyState::Lapsed => "lapsed",
+            DutyState::ToConsider => "to_consider",
+            DutyState::Dismissed => "dismissed",
         }
     }
 
     /// Has the duty triggered (whatever became of it since)?
     pub fn has_triggered(&self) -> bool {
-        matches!(self, DutyState::Done | DutyState::Excepted | DutyState::Overdue | DutyState::Due)
+        matches!(
+            self,
+            DutyState::Done | DutyState::Excepted | DutyState::Overdue | DutyState::Due | DutyState::ToConsider | DutyState::Dismissed
+        )
     }
 }
 
@@ -65,6 +75,10 @@ pub struct Duty {
     pub to: Option<String>,
     pub triggered_at: Timestamp,
     pub due: Timestamp,
+    /// Extension: `protocol` when the document sets the timescale, `reading`
+    /// when it does not and the due time is a reading (the engine-wide one
+    /// for untimed duties, or one of the protocol file's readings).
+    pub due_set_by: DueSetBy,
     pub state: DutyState,
     pub done_at: Option<Timestamp>,
     /// Extension: done after it was due.
@@ -78,6 +92,36 @@ pub struct Duty {
     /// Extension: the authorised departure recorded against this duty, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exception: Option<Box<ExceptionNote>>,
+    /// Extension: for a prompt, who confirmed or dismissed it, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub considered: Option<Box<ConsideredNote>>,
+}
+
+/// Who set a duty's due time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DueSetBy {
+    /// The document gives the timescale ("within 72 hours", "immediately").
+    Protocol,
+    /// The document gives none; the due time is a reading.
+    Reading,
+}
+
+impl DueSetBy {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DueSetBy::Protocol => "protocol",
+            DueSetBy::Reading => "reading",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConsideredNote {
+    pub at: Timestamp,
+    /// `confirmed` or `dismissed`.
+    pub decision: String,
+    pub by: String,
 }
 
 impl serde::Serialize for DutyKind {

@@ -99,7 +99,7 @@ fn describe_trigger(t: &Trigger, still_missing: bool) -> String {
             let what = t
                 .event
                 .as_ref()
-                .map(|m| describe_matcher(m))
+                .map(describe_matcher)
                 .unwrap_or_default();
             if t.after.is_zero() {
                 format!("when {what} is recorded")
@@ -116,6 +116,21 @@ fn describe_matcher(m: &Matcher) -> String {
         let _ = write!(text, " ({:?}: {})", field, values.join(" or "));
     }
     text.to_lowercase()
+}
+
+/// From when a satisfying act counts.
+fn satisfied_from(r: &Rule) -> String {
+    match &r.satisfied_before {
+        None => "at or after the duty applies".to_string(),
+        Some(reading) => {
+            let from = match r.trigger.anchor {
+                Anchor::Start => "the child went missing",
+                Anchor::Return => "the child returned",
+                Anchor::Event => "the triggering event",
+            };
+            format!("at any time from when {from}, even before the duty applies (reading {reading})")
+        }
+    }
 }
 
 /// A plain-English account of a protocol version.
@@ -176,7 +191,14 @@ pub fn describe(p: &Protocol) -> String {
             };
             format!("within {} {from}", r.due.describe())
         };
-        let _ = write!(out, "    Due: {due}");
+        let source = match &r.due_source {
+            DueSource::Document => String::new(),
+            DueSource::Untimed => {
+                " (the protocol sets no timescale: the engine-wide reading for untimed duties)".to_string()
+            }
+            DueSource::Reading(id) => format!(" (the protocol sets no timescale: reading {id})"),
+        };
+        let _ = write!(out, "    Due: {due}{source}");
         if let Some(rep) = r.repeat {
             let until = match r.repeat_until {
                 RepeatUntil::Return => "until the child is found",
@@ -186,13 +208,23 @@ pub fn describe(p: &Protocol) -> String {
         }
         let _ = writeln!(out, ".");
         let done = if r.satisfied_by_default {
-            format!("a notification to {} is recorded", role_name(p, r.to.as_deref().unwrap_or("")))
+            format!("a notification to {}", role_name(p, r.to.as_deref().unwrap_or("")))
         } else if r.satisfied_by.is_empty() {
             "marked done by a person".to_string()
         } else {
             r.satisfied_by.iter().map(describe_matcher).collect::<Vec<_>>().join(", or ")
         };
-        let _ = writeln!(out, "    Done when: {done}.");
+        if !r.satisfied_by_default && r.satisfied_by.is_empty() {
+            let _ = writeln!(out, "    Done when: {done}.");
+        } else if r.prompt {
+            let _ = writeln!(
+                out,
+                "    Done when: {done}, recorded {}; or confirmed or dismissed by a person (to consider, never overdue).",
+                satisfied_from(r)
+            );
+        } else {
+            let _ = writeln!(out, "    Done when: {done}, recorded {}.", satisfied_from(r));
+        }
         let whose = match r.applies {
             Applies::Host => "the authority where the child lives",
             Applies::Responsible => "the child's responsible authority",
@@ -202,6 +234,26 @@ pub fn describe(p: &Protocol) -> String {
         let _ = writeln!(out, "    Text: \"{}\"", r.quote);
         if let Some(reading) = r.reading.as_ref().and_then(|id| p.readings.iter().find(|x| &x.id == id)) {
             let _ = writeln!(out, "    Reading chosen: {}", reading.text);
+        }
+    }
+
+    let by_document = p.rules.iter().filter(|r| r.due_source == DueSource::Document).count();
+    let untimed = p.rules.iter().filter(|r| r.due_source == DueSource::Untimed).count();
+    let _ = writeln!(
+        out,
+        "\nDeadlines: {by_document} from the document; {untimed} untimed (the protocol sets no timescale: a notification or alert is due 1 hour after it applies, anything else 24 hours); {} read from the document's words (see each duty).",
+        p.rules.len() - by_document - untimed
+    );
+    let early: Vec<&Rule> = p.rules.iter().filter(|r| r.satisfied_before.is_some()).collect();
+    if !early.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nDuties an act recorded before they apply can discharge ({}); every other duty is done only by an act recorded at or after it applies",
+            early.len()
+        );
+        for r in early {
+            let reading = r.satisfied_before.as_deref().unwrap_or_default();
+            let _ = writeln!(out, "  [{}] {}  (reading {reading})", p.cite(&r.cite), r.id);
         }
     }
 

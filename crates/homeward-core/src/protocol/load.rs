@@ -139,11 +139,13 @@ struct RuleDef {
     strictly_after: bool,
     trigger_event: Option<toml::Table>,
     due: Option<String>,
+    due_reading: Option<String>,
     due_from: Option<String>,
     repeat: Option<String>,
     repeat_until: Option<String>,
     satisfied_by: Option<Vec<toml::Table>>,
     satisfied_in: Option<String>,
+    satisfied_before: Option<String>,
     reading: Option<String>,
     #[serde(default)]
     when: WhenDef,
@@ -267,9 +269,15 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
         if let Some(to) = &rule.to {
             known_role(&ctx, "to", to)?;
         }
-        if let Some(r) = &rule.reading {
-            if !readings.iter().any(|x| &x.id == r) {
-                return Err(ctx.err("reading", format!("unknown reading '{r}'")));
+        let due_reading = match &rule.due_source {
+            DueSource::Reading(r) => Some(r.clone()),
+            _ => None,
+        };
+        for (field, id) in [("reading", &rule.reading), ("satisfied_before", &rule.satisfied_before), ("due_reading", &due_reading)] {
+            if let Some(r) = id {
+                if !readings.iter().any(|x| &x.id == r) {
+                    return Err(ctx.err(field, format!("unknown reading '{r}'")));
+                }
             }
         }
         for m in rule.satisfied_by.iter().chain(rule.trigger.event.iter()) {
@@ -679,10 +687,28 @@ fn rule(def: RuleDef, ctx: &Ctx) -> Result<Rule, ProtocolError> {
         return Err(ctx.err("to", "a notify rule must say who is told"));
     }
     let trigger = trigger(def.trigger.as_deref(), def.after.as_deref(), def.strictly_after, def.trigger_event, ctx)?;
-    let due = duration(def.due.as_deref().unwrap_or("0"), "due", ctx)?;
-    if matches!(due, Duration::Months(_)) {
-        return Err(ctx.err("due", "months are only allowed for `repeat`"));
-    }
+    let (due, due_source) = match (def.due.as_deref(), def.due_reading) {
+        (Some("none"), Some(_)) => {
+            return Err(ctx.err("due_reading", "names the reading of a deadline; with due = \"none\" the engine-wide one applies"));
+        }
+        (Some("none"), None) => (untimed_due(kind), DueSource::Untimed),
+        (text, reading) => {
+            let due = duration(text.unwrap_or("0"), "due", ctx)?;
+            if matches!(due, Duration::Months(_)) {
+                return Err(ctx.err("due", "months are only allowed for `repeat`"));
+            }
+            match reading {
+                None => (due, DueSource::Document),
+                Some(r) if text.is_none() => {
+                    return Err(ctx.err("due_reading", format!("needs the `due` that reading '{r}' gives")));
+                }
+                Some(r) => {
+                    vocab::check_id(&r, "reading id").map_err(|m| ctx.err("due_reading", m))?;
+                    (due, DueSource::Reading(r))
+                }
+            }
+        }
+    };
     let due_from = match def.due_from.as_deref().unwrap_or("trigger") {
         "trigger" => DueFrom::Trigger,
         "start" => DueFrom::Start,
@@ -727,6 +753,12 @@ fn rule(def: RuleDef, ctx: &Ctx) -> Result<Rule, ProtocolError> {
         Some("child") => true,
         Some(other) => return Err(ctx.err("satisfied_in", format!("'{other}' is not one of: episode, child"))),
     };
+    if let Some(r) = &def.satisfied_before {
+        vocab::check_id(r, "reading id").map_err(|m| ctx.err("satisfied_before", m))?;
+        if !satisfied_by_default && satisfied_by.is_empty() {
+            return Err(ctx.err("satisfied_before", "has no effect when only duty_done can discharge the duty"));
+        }
+    }
     let when = conditions(def.when, ctx)?;
     if when.currently_missing {
         return Err(ctx.err("when.currently_missing", "is for flags; rules use still_missing"));
@@ -745,12 +777,14 @@ fn rule(def: RuleDef, ctx: &Ctx) -> Result<Rule, ProtocolError> {
         applies: applies(def.applies.as_deref(), ctx)?,
         trigger,
         due,
+        due_source,
         due_from,
         repeat,
         repeat_until,
         satisfied_by,
         satisfied_by_default,
         satisfied_in_child,
+        satisfied_before: def.satisfied_before,
         reading: def.reading,
         when,
         id: def.id,

@@ -111,6 +111,30 @@ pub enum DueFrom {
     Return,
 }
 
+/// Where a rule's deadline comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DueSource {
+    /// The document's own timescale.
+    Document,
+    /// `due = "none"`: the document sets no timescale; the engine-wide
+    /// default for untimed duties applies (see [`untimed_due`]).
+    Untimed,
+    /// The document's words are read as this deadline (`due_reading`, a
+    /// `[[reading]]` id of the file).
+    Reading(String),
+}
+
+/// The engine-wide deadline for a duty the document gives no timescale: a
+/// notification or alert (an escalation is one) is due one hour after its
+/// threshold is reached; any other step within 24 hours. Clock hours, never
+/// working days: a missed Friday-evening escalation is late on Friday evening.
+pub fn untimed_due(kind: DutyKind) -> Duration {
+    match kind {
+        DutyKind::Notify | DutyKind::Alert => Duration::Hours(1),
+        _ => Duration::Hours(24),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RepeatUntil {
     Return,
@@ -178,6 +202,8 @@ pub struct Rule {
     pub applies: Applies,
     pub trigger: Trigger,
     pub due: Duration,
+    /// Where `due` comes from: the document, or a reading.
+    pub due_source: DueSource,
     pub due_from: DueFrom,
     pub repeat: Option<Duration>,
     pub repeat_until: RepeatUntil,
@@ -188,6 +214,10 @@ pub struct Rule {
     /// role (or that role's out-of-hours route) discharges it.
     pub satisfied_by_default: bool,
     pub satisfied_in_child: bool,
+    /// The reading (a `[[reading]]` id of the file) under which an event
+    /// recorded before the duty triggered may discharge it. None (the
+    /// default): only an event at or after the trigger counts.
+    pub satisfied_before: Option<String>,
     pub reading: Option<String>,
     pub when: Conditions,
 }
