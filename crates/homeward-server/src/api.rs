@@ -156,8 +156,13 @@ pub struct DutyOut {
     pub to: Option<String>,
     pub triggered_at: String,
     pub due: String,
-    /// done, excepted, overdue, due, upcoming (lapsed with include_closed)
+    /// done, excepted, overdue, due, upcoming; a prompt: to_consider, then
+    /// done (confirmed) or dismissed (lapsed with include_closed)
     pub state: String,
+    /// `protocol`: the document sets the deadline; `reading`: it does not
+    /// (the protocol sets no timescale) and the deadline is Homeward's
+    /// documented reading; null for a duty not evaluated since this was recorded.
+    pub due_set_by: Option<String>,
     pub done_at: Option<String>,
     pub late: bool,
     pub prompt: bool,
@@ -169,6 +174,7 @@ impl DutyOut {
     fn from_record(d: DutyRecord, now: Timestamp) -> Self {
         DutyOut {
             state: d.state_at(now).to_string(),
+            due_set_by: d.due_set_by.clone(),
             triggered_at: time(d.triggered_at),
             due: time(d.due),
             done_at: d.done_at.map(time),
@@ -568,7 +574,8 @@ pub(crate) async fn child_timeline(State(state): State<AppState>, caller: Caller
 /// An `Idempotency-Key` header makes a retry safe; `supersedes=<event id>`
 /// records a correction that replaces an earlier event. Who may record
 /// what follows the policy: a return interview only by those who may write
-/// one, a note only by those who may write notes of its class.
+/// one, a note only by those who may write notes of its class. A
+/// `prompt_considered` without `by` records the caller as the one who decided.
 #[utoipa::path(post, path = "/api/v1/children/{id}/events", tag = "events",
     params(("id" = String, Path), ("supersedes" = Option<String>, Query), ("Idempotency-Key" = Option<String>, Header)),
     request_body(content = Object, description = "an event of the replay contract"),
@@ -583,7 +590,13 @@ async fn record_event(
 ) -> Result<(StatusCode, Json<RecordedOut>), ApiError> {
     let q = Params(q);
     q.only(&["supersedes"])?;
-    let event: Value = body(&bytes)?;
+    let mut event: Value = body(&bytes)?;
+    // Who weighed a prompt is the person recording it, unless they say whom they record it for.
+    if event.get("type").and_then(Value::as_str) == Some("prompt_considered") && event.get("by").is_none() {
+        if let Some(obj) = event.as_object_mut() {
+            obj.insert("by".into(), Value::String(caller.identity.user.display_name.clone()));
+        }
+    }
     if event.get("child").is_some_and(|c| c.as_str() != Some(id.as_str())) {
         return Err(ApiError::invalid("child", "child: does not match the child in the path"));
     }
@@ -643,11 +656,13 @@ fn event_vocabulary(event: &Value) -> Result<(String, Option<String>), ApiError>
            ("owner" = Option<String>, Query, description = "only episodes this worker owns; `me` is the caller"),
            ("team" = Option<String>, Query, description = "only episodes this team owns"), ("child" = Option<String>, Query),
            ("kind" = Option<String>, Query), ("overdue" = Option<bool>, Query), ("due_within_hours" = Option<i64>, Query),
-           ("include_closed" = Option<bool>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+           ("include_closed" = Option<bool>, Query),
+           ("to_consider" = Option<bool>, Query, description = "only prompts waiting to be considered (confirmed or dismissed with a prompt_considered event)"),
+           ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Vec<DutyOut>), (status = 422, body = ErrorBody)))]
 pub(crate) async fn list_duties(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<DutyOut>>, ApiError> {
     let q = Params(q);
-    q.only(&["authority", "by", "owner", "team", "child", "kind", "overdue", "due_within_hours", "include_closed", "limit", "offset"])?;
+    q.only(&["authority", "by", "owner", "team", "child", "kind", "overdue", "due_within_hours", "include_closed", "to_consider", "limit", "offset"])?;
     caller.audit.set_record("duties", &q.describe());
     if let Some(kind) = q.text("kind") {
         homeward_core::vocab::DutyKind::parse(&kind).map_err(|m| ApiError::invalid("kind", format!("kind: {m}")))?;
@@ -660,6 +675,7 @@ pub(crate) async fn list_duties(State(state): State<AppState>, caller: Caller, Q
         overdue: q.flag("overdue")?,
         due_within_hours: q.int("due_within_hours", 0, 24 * 366)?,
         include_closed: q.flag("include_closed")?,
+        to_consider: q.flag("to_consider")?,
         owner: q.text("owner").map(|o| if o == "me" { caller.identity.user.username.clone() } else { o }),
         team: q.text("team"),
         limit: Some(q.int("limit", 1, 10_000)?.unwrap_or(500)),

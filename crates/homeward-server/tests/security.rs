@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use homeward_core::Registry;
 use homeward_server::auth::password::Hashing;
-use homeward_server::{AppState, ManualClock};
+use homeward_server::{AppState, Clock, ManualClock};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -472,6 +472,36 @@ async fn finding_13_health_and_return_interviews_add_notes() {
             let r = send(&state, "POST", &uri, &[("authorization", &bearer(token))], json_body(note)).await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         }
+    })
+    .await;
+}
+
+/// Prompts (issue: protocol fidelity): listed apart as "to consider", never
+/// overdue, and confirmed or dismissed by a recorded decision naming who.
+#[tokio::test]
+async fn prompts_are_considered_not_overdue() {
+    each_database("prompts", |state, clock| async move {
+        let worker = support::account(&state.store, "derby-cs", "childrens_services", &["derby"], "sw", "social_worker").await;
+        let child = new_child(&state, &worker, "derby").await;
+        let h = [("authorization", bearer(&worker))];
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reported = json!({"at": start().to_string(), "episode": "e1", "type": "reported", "category": "missing", "risk": "high"});
+        assert_eq!(send(&state, "POST", &format!("/api/v1/children/{child}/events"), &h, json_body(reported)).await.status, StatusCode::CREATED);
+        clock.advance(SignedDuration::from_hours(48));
+        let prompts = send(&state, "GET", &format!("/api/v1/duties?child={child}&to_consider=true"), &h, None).await;
+        let list = prompts.body.as_array().unwrap_or_else(|| panic!("{}", prompts.text));
+        assert!(!list.is_empty(), "derby-derbyshire has prompts for a missing child: {}", prompts.text);
+        assert!(list.iter().all(|d| d["prompt"] == true && d["state"] == "to_consider"));
+        let overdue = send(&state, "GET", &format!("/api/v1/duties?child={child}&overdue=true"), &h, None).await;
+        assert!(overdue.body.as_array().unwrap().iter().all(|d| d["prompt"] == false), "no prompt among overdue duties");
+        assert!(overdue.body.as_array().unwrap().iter().all(|d| d["due_set_by"] == "protocol" || d["due_set_by"] == "reading"));
+        let duty = list[0]["id"].as_str().unwrap();
+        let considered = json!({"at": clock.now().to_string(), "type": "prompt_considered", "duty": duty, "decision": "dismissed"});
+        let r = send(&state, "POST", &format!("/api/v1/children/{child}/events"), &h, json_body(considered)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.body["event"]["body"]["by"], "sw", "the person recording it decided");
+        let after = send(&state, "GET", &format!("/api/v1/duties?child={child}&to_consider=true"), &h, None).await;
+        assert!(after.body.as_array().unwrap().iter().all(|d| d["id"] != duty), "a dismissed prompt is no longer to consider");
     })
     .await;
 }

@@ -304,7 +304,7 @@ impl Store {
             bodies.push(Value::Object(body.clone()));
             let evaluated = store.evaluate_bodies(&child, bodies, now, Some((new_index, &history)))?;
             let event_type = body.get("type").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-            if matches!(event_type.as_str(), "duty_done" | "exception") {
+            if matches!(event_type.as_str(), "duty_done" | "exception" | "prompt_considered") {
                 // Marking done or excepting a duty the child does not have would be
                 // recorded and then silently ignored by the engine.
                 let duty = body.get("duty").and_then(|v| v.as_str()).unwrap_or_default();
@@ -643,13 +643,14 @@ macro_rules! store_projection {
         // Many rows per statement: each statement is a round trip to the database.
         for chunk in replay.duties.chunks($crate::INSERT_CHUNK) {
             let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO duties (id, child_id, episode, authority, protocol, rule, kind, what, by_role, to_role, triggered_at, due, state, done_at, late, prompt, occurrence, cite) ",
+                "INSERT INTO duties (id, child_id, episode, authority, protocol, rule, kind, what, by_role, to_role, triggered_at, due, state, done_at, late, prompt, occurrence, cite, due_set_by) ",
             );
             insert.push_values(chunk, |mut row, d| {
                 row.push_bind(&d.id).push_bind(child).push_bind(&d.episode).push_bind(&d.authority).push_bind(&d.protocol).push_bind(&d.rule)
                     .push_bind(d.kind.as_str()).push_bind(&d.what).push_bind(&d.by).push_bind(&d.to)
                     .push_bind($crate::secs(d.triggered_at)).push_bind($crate::secs(d.due)).push_bind(d.state.as_str())
-                    .push_bind(d.done_at.map($crate::secs)).push_bind(i64::from(d.late)).push_bind(i64::from(d.prompt)).push_bind(i64::from(d.occurrence)).push_bind(&d.cite);
+                    .push_bind(d.done_at.map($crate::secs)).push_bind(i64::from(d.late)).push_bind(i64::from(d.prompt)).push_bind(i64::from(d.occurrence)).push_bind(&d.cite)
+                    .push_bind(d.due_set_by.as_str());
             });
             insert.build().execute(&mut *$tx).await?;
         }

@@ -22,7 +22,7 @@ macro_rules! event_columns {
 #[doc(hidden)]
 macro_rules! duty_columns {
     () => {
-        "id, child_id, episode, authority, protocol, rule, kind, what, by_role, to_role, triggered_at, due, state, done_at, late, prompt, occurrence, cite"
+        "id, child_id, episode, authority, protocol, rule, kind, what, by_role, to_role, triggered_at, due, state, done_at, late, prompt, occurrence, cite, due_set_by"
     };
 }
 
@@ -142,13 +142,24 @@ pub struct DutyRecord {
     pub prompt: i64,
     pub occurrence: i64,
     pub cite: String,
+    /// `protocol` when the document sets the deadline, `reading` when it is
+    /// a reading (the protocol sets no timescale); None for a row written
+    /// before this was recorded, until the child is evaluated again.
+    pub due_set_by: Option<String>,
 }
 
 impl DutyRecord {
     /// The state at `now`: a stored `due` duty whose time has passed is overdue
-    /// even before its timer has re-evaluated it.
+    /// even before its timer has re-evaluated it. A prompt is never due or
+    /// overdue: once it applies it is to be considered.
     pub fn state_at(&self, now: Timestamp) -> &str {
         let now = now.as_second();
+        if self.prompt != 0 {
+            return match self.state.as_str() {
+                "upcoming" | "due" | "overdue" if self.triggered_at <= now => "to_consider",
+                s => s,
+            };
+        }
         match self.state.as_str() {
             "due" | "overdue" if self.due < now => "overdue",
             "upcoming" if self.triggered_at <= now && self.due < now => "overdue",
@@ -171,6 +182,8 @@ pub struct DutyFilter {
     pub due_within_hours: Option<i64>,
     /// Include done, excepted and lapsed duties.
     pub include_closed: bool,
+    /// Only prompts waiting to be considered (never listed among firm duties).
+    pub to_consider: bool,
     /// Only duties of episodes this worker is responsible for ("my episodes").
     pub owner: Option<String>,
     /// Only duties of episodes this team is responsible for ("my team").

@@ -53,7 +53,10 @@ impl Store {
             sql.param(Param::Text(t.clone()));
             sql.text(")");
         }
-        if !f.include_closed || f.overdue || f.due_within_hours.is_some() {
+        if f.to_consider {
+            and(&mut sql);
+            sql.text("state = 'to_consider'");
+        } else if !f.include_closed || f.overdue || f.due_within_hours.is_some() {
             and(&mut sql);
             sql.text("state IN ('due', 'overdue', 'upcoming')");
         }
