@@ -60,6 +60,11 @@ effective_from = "2024-01-01"
 authorities = ["testshire"]
 document = "test"
 
+[[role]]
+id = "coordinator"
+name = "Missing coordinator"
+agency = "childrens_services"
+
 [[reading]]
 id = "r1"
 cite = "§1"
@@ -75,7 +80,7 @@ fn load_error(retention: &str) -> String {
 
 #[test]
 fn a_retention_entry_is_validated_at_load_and_errors_name_the_field() {
-    let good = "[[retention]]\nid = \"alerts\"\nrecord = \"national_alert\"\nkeep = \"3mo\"\ncite = \"§1\"\nquote = \"Keep the record for 3 months.\"\nreading = \"r1\"\n";
+    let good = "[[retention]]\nid = \"alerts\"\nrecord = \"national_alert\"\nkeep = \"3mo\"\nreview_by = \"coordinator\"\ncite = \"§1\"\nquote = \"Keep the record for 3 months.\"\nreading = \"r1\"\n";
     let p = load("protocols/testshire/2024-01-01.toml", &format!("{HEADER}\n{good}")).expect("valid");
     assert_eq!(p.retention.len(), 1);
     assert_eq!(p.retention_for(RetainedRecord::NationalAlert).unwrap().id, "alerts");
@@ -88,6 +93,8 @@ fn a_retention_entry_is_validated_at_load_and_errors_name_the_field() {
         (good.replace("quote = \"Keep the record for 3 months.\"\n", ""), "retention alerts: `quote`: every entry must quote"),
         (good.replace("\"r1\"", "\"r2\""), "retention alerts: `reading`: unknown reading 'r2'"),
         (good.replace("keep =", "kept ="), "retention alerts: `kept`: unknown field"),
+        (good.replace("review_by = \"coordinator\"\n", ""), "retention alerts: `review_by`: name the role that reviews"),
+        (good.replace("\"coordinator\"", "\"nobody\""), "retention alerts: `review_by`: unknown role 'nobody'"),
         (format!("{good}\n{}", good.replace("\"alerts\"", "\"alerts-2\"")), "retention alerts-2: `record`: retention alerts already limits 'national_alert' records"),
     ];
     for (text, expected) in cases {

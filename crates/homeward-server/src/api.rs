@@ -66,6 +66,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(report_episodes))
         .routes(routes!(crate::records::list_national_alerts, crate::records::record_national_alert))
         .routes(routes!(crate::records::list_deletions))
+        .routes(routes!(crate::records::list_retention_reviews))
+        .routes(routes!(crate::records::decide_retention_review))
 }
 
 pub async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {

@@ -1,5 +1,5 @@
 //! Records outside a child's event log: national alerts received from other
-//! authorities, and what the retention job deleted. Routes are listed in
+//! authorities, their retention reviews, and what the reviews deleted. Routes are listed in
 //! `api::router` with the others.
 
 use crate::AppState;
@@ -50,8 +50,9 @@ pub struct NationalAlertOut {
     pub recorded_by: String,
     pub agency: String,
     pub recorded_at: String,
-    /// When the retention job may delete it under the receiving authority's
-    /// protocol; null when no protocol allows it to be deleted.
+    /// When it falls due for review under the receiving authority's protocol
+    /// (deleted only if the reviewer decides so); null when no protocol
+    /// allows it to be deleted.
     pub kept_until: Option<String>,
     /// The protocol paragraph that says so (`bolton National alerts`).
     pub retention_cite: Option<String>,
@@ -79,7 +80,7 @@ impl NationalAlertOut {
     }
 }
 
-/// The record of one deletion by the retention job (no personal details).
+/// The record of one deletion after a retention review (no personal details).
 #[derive(Serialize, ToSchema)]
 pub struct DeletionOut {
     /// `national_alert`.
@@ -119,8 +120,9 @@ impl From<Deletion> for DeletionOut {
 }
 
 /// Record a national alert received from another authority. It is kept as
-/// long as the receiving authority's protocol says (`kept_until`), then
-/// deleted by the retention job, which records the deletion. An
+/// long as the receiving authority's protocol says (`kept_until`), then is
+/// due for review by the role the protocol names, who deletes it (the
+/// deletion is recorded) or keeps it for another period with a reason. An
 /// `Idempotency-Key` header makes a retry safe.
 #[utoipa::path(post, path = "/api/v1/national-alerts", tag = "national alerts", request_body = NationalAlertIn,
     params(("Idempotency-Key" = Option<String>, Header)),
@@ -206,8 +208,8 @@ fn readable(state: &AppState, caller: &Caller, asked: Option<String>) -> Result<
     }
 }
 
-/// What the retention job deleted, most recent first: which record, under
-/// which protocol paragraph, when, and by which instance.
+/// What retention reviews deleted, most recent first: which record, under
+/// which protocol paragraph, when, and who decided.
 #[utoipa::path(get, path = "/api/v1/retention/deletions", tag = "national alerts",
     params(("authority" = Option<String>, Query), ("child" = Option<String>, Query), ("limit" = Option<i64>, Query)),
     responses((status = 200, body = Vec<DeletionOut>), (status = 422, body = ErrorBody)))]
@@ -221,4 +223,120 @@ pub(crate) async fn list_deletions(State(state): State<AppState>, caller: Caller
         rows.extend(state.store.deletions(&filter).await?);
     }
     Ok(Json(rows.into_iter().take(limit as usize).map(DeletionOut::from).collect()))
+}
+
+/// A review of a record past its retention period.
+#[derive(Serialize, ToSchema)]
+pub struct RetentionReviewOut {
+    /// `national_alert`.
+    pub record_kind: String,
+    pub record_id: String,
+    pub authority: String,
+    /// When the record's retention period (or the last `keep`) ended.
+    pub due_at: String,
+    /// The protocol role that decides (those who answer for it, or for a role above it).
+    pub review_by: String,
+    pub protocol: String,
+    pub protocol_version: String,
+    pub rule: String,
+    /// The paragraph that sets the period (`bolton National alerts`).
+    pub cite: String,
+    pub opened_at: String,
+    /// `delete` or `keep`; null while the review is open.
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
+}
+
+impl From<homeward_store::RetentionReview> for RetentionReviewOut {
+    fn from(r: homeward_store::RetentionReview) -> Self {
+        RetentionReviewOut {
+            due_at: time(r.due_at),
+            opened_at: time(r.opened_at),
+            decided_at: r.decided_at.map(time),
+            record_kind: r.record_kind,
+            record_id: r.record_id,
+            authority: r.authority,
+            review_by: r.review_by,
+            protocol: r.protocol,
+            protocol_version: r.protocol_version,
+            rule: r.rule,
+            cite: r.cite,
+            decision: r.decision,
+            reason: r.reason,
+            decided_by: r.decided_by,
+        }
+    }
+}
+
+/// Records past their retention period, oldest first: open reviews, or
+/// (`open=false`) every review with its decision.
+#[utoipa::path(get, path = "/api/v1/retention/reviews", tag = "national alerts",
+    params(("authority" = Option<String>, Query), ("open" = Option<bool>, Query, description = "only reviews nobody has decided (default true)"), ("limit" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<RetentionReviewOut>), (status = 422, body = ErrorBody)))]
+pub(crate) async fn list_retention_reviews(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<RetentionReviewOut>>, ApiError> {
+    let q = Params(q);
+    q.only(&["authority", "open", "limit"])?;
+    let open = match q.text("open").as_deref() {
+        None | Some("true") | Some("1") => true,
+        Some("false") | Some("0") => false,
+        Some(_) => return Err(ApiError::invalid("open", "open: must be true or false")),
+    };
+    let limit = q.int("limit", 1, 10_000)?.unwrap_or(500);
+    let mut rows = Vec::new();
+    for authority in readable(&state, &caller, q.text("authority"))? {
+        let filter = homeward_store::ReviewFilter { authority: Some(authority), open, limit: Some(limit) };
+        rows.extend(state.store.retention_reviews(&filter).await?);
+    }
+    rows.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.record_id.cmp(&b.record_id)));
+    Ok(Json(rows.into_iter().take(limit as usize).map(RetentionReviewOut::from).collect()))
+}
+
+/// A review's decision.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionDecisionIn {
+    /// `delete`: the record goes (and the deletion is recorded, naming you);
+    /// `keep`: it is kept for another retention period.
+    pub decision: String,
+    /// Why it is kept (required with `keep`).
+    pub reason: Option<String>,
+}
+
+/// Decide the open retention review of a national alert. Only someone who
+/// may write the receiving authority's register and answers for the
+/// protocol's `review_by` role (or a role above it) decides; nothing is
+/// deleted otherwise.
+#[utoipa::path(post, path = "/api/v1/national-alerts/{id}/retention-review", tag = "national alerts",
+    params(("id" = String, Path)), request_body = RetentionDecisionIn,
+    responses((status = 200, body = RetentionReviewOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn decide_retention_review(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    bytes: Bytes,
+) -> Result<Json<RetentionReviewOut>, ApiError> {
+    let input: RetentionDecisionIn = body(&bytes)?;
+    let decision = homeward_store::RetentionDecision::parse(&input.decision)?;
+    let kind = homeward_core::vocab::RetainedRecord::NationalAlert;
+    let Some(alert) = state.store.national_alert(&id).await? else {
+        return Err(ApiError::not_found("national alert"));
+    };
+    allow(&state, &caller, Action::Write, &alert.authority)?;
+    caller.audit.set_record("national_alert", &id);
+    let review = state.store.open_retention_review(kind, &id).await?.ok_or_else(|| ApiError::not_found("open retention review (the record is not yet due for one)"))?;
+    if !crate::notify::addressee::answers_for(&state, &caller, &review.protocol, &review.authority, &review.review_by) {
+        caller.audit.refused(classify::NATIONAL_ALERTS, crate::notify::addressee::ADDRESSEE);
+        let mut e = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("this review is for the {} role of {}; only those who answer for that role, or for a role above it, may decide it", review.review_by, review.authority),
+            None,
+        );
+        e.body.rule = Some(crate::notify::addressee::ADDRESSEE.to_string());
+        return Err(e);
+    }
+    let decided = state.store.decide_retention_review(kind, &id, decision, input.reason.as_deref(), &caller.actor(), state.clock.now()).await?;
+    Ok(Json(decided.into()))
 }

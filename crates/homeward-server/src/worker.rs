@@ -7,13 +7,14 @@
 //! exactly once whoever gets there.
 //!
 //! The same loop runs the retention job: every `retention_every` of the
-//! application's clock, it deletes the records whose retention period under
-//! their authority's protocol is over, and records each deletion (see
-//! `homeward_store::Store::retention_pass`), and prunes audit entries older
-//! than the audit retention period (seven years by default).
+//! application's clock, it opens a review of each record whose retention
+//! period under its authority's protocol is over (a person decides whether
+//! it is deleted; see `homeward_store::Store::retention_pass`), and prunes
+//! audit entries older than the audit retention period (seven years by
+//! default).
 
 use crate::AppState;
-use homeward_store::{Alert, Deletion, StoreError};
+use homeward_store::{Alert, RetentionReview, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -45,26 +46,26 @@ impl Default for WorkerConfig {
     }
 }
 
-/// One retention pass at the application clock's now: deletes what the
-/// protocols allow to be deleted and records each deletion. Returns what
-/// this instance deleted.
-pub async fn retention(state: &AppState) -> Result<Vec<Deletion>, StoreError> {
+/// One retention pass at the application clock's now: opens a review of
+/// every record past its retention period (nothing is deleted without a
+/// person's decision). Returns the reviews this instance opened.
+pub async fn retention(state: &AppState) -> Result<Vec<RetentionReview>, StoreError> {
     retention_with(state, WorkerConfig::default().audit_retention).await
 }
 
 /// [`retention`], and audit entries older than `audit_retention` pruned.
-pub async fn retention_with(state: &AppState, audit_retention: SignedDuration) -> Result<Vec<Deletion>, StoreError> {
+pub async fn retention_with(state: &AppState, audit_retention: SignedDuration) -> Result<Vec<RetentionReview>, StoreError> {
     let now = state.clock.now();
-    let deleted = state.store.retention_pass(now, &state.instance).await?;
-    for d in &deleted {
-        tracing::info!(record = %d.record_id, kind = %d.record_kind, authority = %d.authority, kept_until = d.kept_until, cite = %d.cite, "retention: record deleted");
+    let opened = state.store.retention_pass(now, &state.instance).await?;
+    for r in &opened {
+        tracing::info!(record = %r.record_id, kind = %r.record_kind, authority = %r.authority, due_at = r.due_at, review_by = %r.review_by, cite = %r.cite, "retention: record due for review");
     }
     let before = now.as_second() - audit_retention.as_secs();
     let pruned = state.store.audit_prune(before).await?;
     if pruned > 0 {
         tracing::info!(entries = pruned, before, "retention: audit entries older than the audit retention period pruned");
     }
-    Ok(deleted)
+    Ok(opened)
 }
 
 /// One round: claim a batch and process it. Returns the alerts raised.

@@ -1,7 +1,9 @@
-//! The retention job: national alerts deleted once their protocol's period
-//! is over, each deletion recorded, one pass idempotent and safe with two
-//! instances, run by the worker on the application's clock; on SQLite always
-//! and on PostgreSQL when `HOMEWARD_TEST_PG_URL` names a server
+//! The retention job and its reviews: once a national alert's period under
+//! its protocol is over, a review is opened (one pass idempotent and safe
+//! with two instances, run by the worker on the application's clock), and
+//! only a person who answers for the protocol's `review_by` role deletes it
+//! (the deletion recorded, naming them) or keeps it with a reason; on SQLite
+//! always and on PostgreSQL when `HOMEWARD_TEST_PG_URL` names a server
 //! (`scripts/test` starts one).
 
 use axum::body::Body;
@@ -95,8 +97,21 @@ async fn register(h: &Harness, authority: &str) -> Vec<String> {
     body.as_array().unwrap().iter().map(|a| a["subject"].as_str().unwrap().to_string()).collect()
 }
 
+/// Sends a request as `user`, a children's services worker with `role`
+/// serving every authority the tests use.
+async fn as_role(h: &Harness, user: &str, role: &str, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let token = support::account(&h.state.store, "childrens-services", "childrens_services", support::ALL_AUTHORITIES, user, role).await;
+    support::request(&h.state, method, uri, &[("authorization", &format!("Bearer {token}"))], body).await
+}
+
+async fn open_reviews(h: &Harness) -> Vec<Value> {
+    let (code, body) = h.call("GET", "/api/v1/retention/reviews?authority=bolton", None).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    body.as_array().unwrap().clone()
+}
+
 #[tokio::test]
-async fn bolton_national_alerts_are_deleted_after_three_months_and_the_deletion_is_recorded() {
+async fn bolton_national_alerts_are_reviewed_after_three_months_and_only_the_coordinator_deletes_them() {
     each_database("2026-01-15T10:00:00Z", |h| async move {
         let child = h.child("Nolan", "bolton", Some("sw-dee"), Some("bolton-ifd")).await;
         let (code, _) = h.event(&child, json!({"at": "2026-01-14T20:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "high"})).await;
@@ -106,6 +121,7 @@ async fn bolton_national_alerts_are_deleted_after_three_months_and_the_deletion_
         assert_eq!(first["kept_until"], "2026-04-15T09:00:00Z", "{}", h.url);
         assert_eq!(first["retention_cite"], "bolton National alerts");
         assert_eq!(first["recorded_by"], "mfh-coordinator");
+        let first_id = first["id"].as_str().unwrap().to_string();
         let newham = record_alert(&h, alert("newham", "2026-01-15T09:00:00Z", "Reece Ward", None)).await;
         assert_eq!(newham["kept_until"], Value::Null, "no newham rule: kept");
         h.clock.set(at("2026-02-10T12:00:00Z"));
@@ -113,27 +129,59 @@ async fn bolton_national_alerts_are_deleted_after_three_months_and_the_deletion_
         assert_eq!(second["kept_until"], "2026-05-10T11:00:00Z");
         let duties_before = h.duty_states(&child).await;
 
-        // One second before the period ends: nothing goes.
+        // One second before the period ends: nothing is due.
         h.clock.set(at("2026-04-15T08:59:59Z"));
         assert!(worker::retention(&h.state).await.unwrap().is_empty());
-        assert_eq!(register(&h, "bolton").await, vec!["Kyle Ross", "Tia Nolan"]);
+        assert!(open_reviews(&h).await.is_empty());
 
-        // At the end of the period: that record only, and the deletion is recorded.
+        // At the end of the period a review opens, and nothing is deleted.
         h.clock.set(at("2026-04-15T09:00:00Z"));
-        let deleted = worker::retention(&h.state).await.unwrap();
-        assert_eq!(deleted.len(), 1);
+        let opened = worker::retention(&h.state).await.unwrap();
+        assert_eq!(opened.iter().map(|r| r.record_id.as_str()).collect::<Vec<_>>(), vec![first_id.as_str()]);
+        assert!(worker::retention(&h.state).await.unwrap().is_empty(), "one review per record and period");
+        assert_eq!(register(&h, "bolton").await, vec!["Kyle Ross", "Tia Nolan"], "the clock deletes nothing");
+        let reviews = open_reviews(&h).await;
+        assert_eq!(reviews.len(), 1);
+        assert_eq!((&reviews[0]["record_id"], &reviews[0]["review_by"], &reviews[0]["due_at"]), (&json!(first_id), &json!("coordinator"), &json!("2026-04-15T09:00:00Z")));
+
+        // Keeping it needs a reason; then it is due again a period later.
+        let decide = format!("/api/v1/national-alerts/{first_id}/retention-review");
+        let (code, out) = as_role(&h, "coordinator", "missing_coordinator", "POST", &decide, Some(json!({"decision": "keep"}))).await;
+        assert_eq!((code, out["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{out}");
+        let (code, out) = as_role(&h, "coordinator", "missing_coordinator", "POST", &decide, Some(json!({"decision": "archive"}))).await;
+        assert_eq!((code, out["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("decision")), "{out}");
+        let (code, out) = as_role(&h, "coordinator", "missing_coordinator", "POST", &decide, Some(json!({"decision": "keep", "reason": "the child is still missing"}))).await;
+        assert_eq!(code, StatusCode::OK, "{out}");
+        assert_eq!((out["decision"].as_str(), out["decided_by"].as_str()), (Some("keep"), Some("coordinator")));
+        assert!(open_reviews(&h).await.is_empty());
+        h.clock.set(at("2026-07-15T08:59:59Z"));
+        let opened = worker::retention(&h.state).await.unwrap();
+        assert_eq!(opened.iter().map(|r| r.record_id.as_str()).collect::<Vec<_>>(), vec![second["id"].as_str().unwrap()], "the second is due; the kept one not yet");
+        h.clock.set(at("2026-07-15T09:00:00Z"));
+        assert_eq!(worker::retention(&h.state).await.unwrap().len(), 1, "the kept record is due again three months after the decision");
+
+        // Under the policy in force from December 2026, only those who answer for
+        // the Coordinator (or a role above) decide: not the social worker.
+        h.clock.set(at("2027-01-15T10:00:00Z"));
+        let (code, out) = as_role(&h, "sw-dee", "social_worker", "POST", &decide, Some(json!({"decision": "delete"}))).await;
+        assert_eq!((code, out["rule"].as_str()), (StatusCode::FORBIDDEN, Some("addressee-or-above")), "{out}");
+        assert_eq!(register(&h, "bolton").await.len(), 2, "a refused decision deletes nothing");
+        let (code, out) = as_role(&h, "coordinator", "missing_coordinator", "POST", &decide, Some(json!({"decision": "delete"}))).await;
+        assert_eq!(code, StatusCode::OK, "{out}");
         assert_eq!(register(&h, "bolton").await, vec!["Kyle Ross"]);
-        assert!(h.state.store.national_alert(first["id"].as_str().unwrap()).await.unwrap().is_none());
+        assert!(h.state.store.national_alert(&first_id).await.unwrap().is_none());
+        let (code, _) = as_role(&h, "coordinator", "missing_coordinator", "POST", &decide, Some(json!({"decision": "delete"}))).await;
+        assert_eq!(code, StatusCode::NOT_FOUND, "no open review is left");
         let (code, log) = h.call("GET", "/api/v1/retention/deletions?authority=bolton", None).await;
         assert_eq!(code, StatusCode::OK);
         assert_eq!(
             log,
             json!([{
-                "record_kind": "national_alert", "record_id": first["id"], "authority": "bolton", "child": child,
+                "record_kind": "national_alert", "record_id": first_id, "authority": "bolton", "child": child,
                 "made_at": "2026-01-15T10:00:00Z", "kept_until": "2026-04-15T09:00:00Z",
                 "protocol": "bolton", "protocol_version": "2025-01 (strategy meeting at 48 hours)",
                 "rule": "national-alerts-received", "cite": "bolton National alerts",
-                "deleted_at": "2026-04-15T09:00:00Z", "deleted_by": "retention job on test-1"
+                "deleted_at": "2027-01-15T10:00:00Z", "deleted_by": "coordinator"
             }])
         );
         assert!(!log.to_string().contains("Nolan") && !log.to_string().contains("older male"), "no personal details kept");
@@ -143,16 +191,10 @@ async fn bolton_national_alerts_are_deleted_after_three_months_and_the_deletion_
         let ids = |d: &[(String, String, Value, String)]| d.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&h.duty_states(&child).await), ids(&duties_before));
         assert_eq!(h.state.store.events(&child).await.unwrap().len(), 1, "the child's events are never touched");
-
-        // Idempotent: a second pass at the same time deletes nothing more.
-        assert!(worker::retention(&h.state).await.unwrap().is_empty());
-        assert_eq!(h.state.store.deletions(&Default::default()).await.unwrap().len(), 1);
-
-        // A year later the second bolton record has gone; newham's is kept.
-        h.clock.set(at("2027-01-15T10:00:00Z"));
-        let deleted = worker::retention(&h.state).await.unwrap();
-        assert_eq!(deleted.iter().map(|d| d.record_id.as_str()).collect::<Vec<_>>(), vec![second["id"].as_str().unwrap()]);
-        assert!(register(&h, "bolton").await.is_empty());
+        // Every decision is in the history; newham's record is kept.
+        let (_, all) = h.call("GET", "/api/v1/retention/reviews?authority=bolton&open=false", None).await;
+        let decisions: Vec<&str> = all.as_array().unwrap().iter().filter_map(|r| r["decision"].as_str()).collect();
+        assert_eq!(decisions, vec!["keep", "delete"]);
         assert_eq!(register(&h, "newham").await, vec!["Reece Ward"]);
     })
     .await;
@@ -200,7 +242,7 @@ async fn a_national_alert_is_checked_field_by_field() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_delete_each_record_once() {
+async fn two_instances_open_each_review_once() {
     for url in databases().await {
         let clock = Arc::new(ManualClock::new(at("2026-01-15T10:00:00Z")));
         let a = harness(&url, "instance-a", clock.clone()).await;
@@ -222,12 +264,12 @@ async fn two_instances_delete_each_record_once() {
         let (ea, eb) = tokio::join!(worker::retention(&a.state), worker::retention(&b.state));
         let (ea, eb) = (ea.unwrap(), eb.unwrap());
         let ids: BTreeSet<String> = da.iter().chain(&db).chain(&ea).chain(&eb).map(|d| d.record_id.clone()).collect();
-        assert_eq!(ids.len(), total as usize, "{url}: each record deleted once");
-        assert_eq!(da.len() + db.len() + ea.len() + eb.len(), total as usize, "{url}: no record reported twice");
-        let log = a.state.store.deletions(&Default::default()).await.unwrap();
-        assert_eq!(log.len(), total as usize);
-        assert!(log.iter().all(|d| d.deleted_by == "retention job on instance-a" || d.deleted_by == "retention job on instance-b"));
-        assert!(register(&a, "bolton").await.is_empty());
+        assert_eq!(ids.len(), total as usize, "{url}: a review for each record");
+        assert_eq!(da.len() + db.len() + ea.len() + eb.len(), total as usize, "{url}: no review opened twice");
+        let open = a.state.store.retention_reviews(&homeward_store::ReviewFilter { open: true, ..Default::default() }).await.unwrap();
+        assert_eq!(open.len(), total as usize);
+        assert!(open.iter().all(|r| r.opened_by == "retention job on instance-a" || r.opened_by == "retention job on instance-b"));
+        assert_eq!(register(&a, "bolton").await.len(), total as usize, "{url}: nothing deleted by the clock");
         assert_eq!(register(&a, "derby").await, vec!["Kept Forever"]);
     }
 }
@@ -247,20 +289,20 @@ async fn the_worker_runs_the_retention_job_on_the_application_clock() {
         tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
         h.clock.set(at("2026-04-15T09:10:00Z"));
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        assert_eq!(register(&h, "bolton").await.len(), 1, "expired, but the next pass is not due on the application's clock");
-        let mut gone = false;
+        assert!(open_reviews(&h).await.is_empty(), "expired, but the next pass is not due on the application's clock");
+        let mut opened = false;
         h.clock.set(at("2026-04-15T09:30:00Z"));
         for _ in 0..250 {
-            if register(&h, "bolton").await.is_empty() {
-                gone = true;
+            if !open_reviews(&h).await.is_empty() {
+                opened = true;
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         stop.send(true).unwrap();
         running.await.unwrap();
-        assert!(gone, "{}: the worker deleted the expired record", h.url);
-        assert_eq!(h.state.store.deletions(&Default::default()).await.unwrap().len(), 1);
+        assert!(opened, "{}: the worker opened a review of the expired record", h.url);
+        assert_eq!(register(&h, "bolton").await.len(), 1, "and deleted nothing");
     })
     .await;
 }
@@ -270,7 +312,7 @@ async fn the_openapi_document_lists_the_new_routes_and_filters() {
     each_database("2026-01-15T10:00:00Z", |h| async move {
         let (code, doc) = h.call("GET", "/api/openapi.json", None).await;
         assert_eq!(code, StatusCode::OK);
-        for path in ["/api/v1/national-alerts", "/api/v1/retention/deletions"] {
+        for path in ["/api/v1/national-alerts", "/api/v1/retention/deletions", "/api/v1/retention/reviews", "/api/v1/national-alerts/{id}/retention-review"] {
             assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
         }
         let params: Vec<&str> = doc["paths"]["/api/v1/duties"]["get"]["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();

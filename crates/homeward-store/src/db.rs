@@ -53,6 +53,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (7, "single sign-on", include_str!("../migrations/sqlite/0007_single_sign_on.sql")),
     (8, "open duty order", include_str!("../migrations/sqlite/0008_open_duty_order.sql")),
     (9, "prompts and deadline source", include_str!("../migrations/sqlite/0009_prompts_and_deadline_source.sql")),
+    (10, "retention reviews", include_str!("../migrations/sqlite/0010_retention_reviews.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
@@ -64,6 +65,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (7, "single sign-on", include_str!("../migrations/postgres/0007_single_sign_on.sql")),
     (8, "open duty order", include_str!("../migrations/postgres/0008_open_duty_order.sql")),
     (9, "prompts and deadline source", include_str!("../migrations/postgres/0009_prompts_and_deadline_source.sql")),
+    (10, "retention reviews", include_str!("../migrations/postgres/0010_retention_reviews.sql")),
 ];
 
 impl Db {

@@ -31,7 +31,7 @@ pub use notifications::{
     Delivery, DeliveryRecord, Escalated, MAX_ATTEMPTS, NewNotification, NotificationFilter, NotificationRecord, Notifier, Silent, Target, ack_due, backoff,
 };
 pub use sso::{PendingSsoLogin, SsoLink};
-pub use retention::{Deletion, DeletionFilter, NationalAlert, NewNationalAlert};
+pub use retention::{Deletion, DeletionFilter, NationalAlert, NewNationalAlert, RetentionDecision, RetentionReview, ReviewFilter};
 pub use timers::{Claimed, Gauges};
 
 use homeward_core::engine::Replay;

@@ -1,20 +1,23 @@
-//! Records a protocol allows to be deleted after a time, and the retention
-//! job that deletes them.
+//! Records a protocol allows to be deleted after a time, the retention job
+//! that opens their reviews, and the reviews' decisions.
 //!
 //! The only such record is a national alert received from another authority
 //! (bolton "National alerts": "Keep the record for 3 months"). How long a
-//! record is kept is protocol data (`[[retention]]`); a record whose
-//! authority's protocol has no rule for it is never deleted.
+//! record is kept, and which role reviews it then, is protocol data
+//! (`[[retention]]`); a record whose authority's protocol has no entry for it
+//! is never deleted.
 //!
-//! A retention pass, at the caller's `now` (the service's clock, never the
-//! database's), deletes each record whose period is over and, in the same
-//! transaction, writes a row to `retention_deletions` naming the record, the
-//! rule and protocol version, and the instance that deleted it (without the
-//! record's personal details). The deletion and its record are one statement
-//! pair inside one transaction, so they happen together or not at all; a
-//! record deleted by another instance in the meantime is skipped (its DELETE
-//! affects no row), so passes are idempotent and several instances may run
-//! them at once on PostgreSQL (candidates are taken `FOR UPDATE SKIP LOCKED`).
+//! Nothing is deleted by the clock. A retention pass, at the caller's `now`
+//! (the service's clock, never the database's), opens a review for each
+//! record whose period is over: one row per record and period (a primary
+//! key), so passes are idempotent and several instances may run them at once
+//! on PostgreSQL (candidates are taken `FOR UPDATE SKIP LOCKED`). A person
+//! who answers for the entry's `review_by` role then decides
+//! ([`Store::decide_retention_review`]): `delete` removes the record and, in
+//! the same transaction, writes a row to `retention_deletions` naming the
+//! record, the rule and protocol version and who decided (without the
+//! record's personal details); `keep`, with a reason, keeps it for another
+//! period, after which the pass opens a new review.
 //!
 //! National alerts are not engine input: deleting one changes no duty, so no
 //! child is re-evaluated.
@@ -76,8 +79,66 @@ pub struct Deletion {
     pub rule: String,
     pub cite: String,
     pub deleted_at: i64,
-    /// Which instance's retention job deleted it.
+    /// Who decided, in the review, that it should be deleted.
     pub deleted_by: String,
+}
+
+/// A review of a record past its retention period: open until someone who
+/// answers for `review_by` decides.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RetentionReview {
+    pub record_kind: String,
+    pub record_id: String,
+    pub authority: String,
+    /// When the record's period (or the last `keep`) ended.
+    pub due_at: i64,
+    /// The protocol role that decides.
+    pub review_by: String,
+    pub protocol: String,
+    pub protocol_version: String,
+    pub rule: String,
+    pub cite: String,
+    pub opened_at: i64,
+    /// Which instance's retention job opened it.
+    pub opened_by: String,
+    /// `delete` or `keep`; None while open.
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decided_by: Option<String>,
+    pub decided_agency: Option<String>,
+}
+
+/// A review's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionDecision {
+    Delete,
+    Keep,
+}
+
+impl RetentionDecision {
+    pub fn parse(text: &str) -> Result<RetentionDecision, StoreError> {
+        match text {
+            "delete" => Ok(RetentionDecision::Delete),
+            "keep" => Ok(RetentionDecision::Keep),
+            other => Err(StoreError::invalid("decision", format!("'{other}' is not a decision (delete, keep)"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetentionDecision::Delete => "delete",
+            RetentionDecision::Keep => "keep",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReviewFilter {
+    pub authority: Option<String>,
+    /// Only reviews nobody has decided yet.
+    pub open: bool,
+    pub limit: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -91,6 +152,8 @@ const ALERT_COLUMNS: &str =
     "id, authority, from_authority, received_at, subject, date_of_birth, details, child_id, recorded_by, agency, recorded_at";
 const DELETION_COLUMNS: &str =
     "record_kind, record_id, authority, child_id, made_at, kept_until, protocol, protocol_version, rule, cite, deleted_at, deleted_by";
+const REVIEW_COLUMNS: &str = "record_kind, record_id, authority, due_at, review_by, protocol, protocol_version, rule, cite, opened_at, opened_by, \
+     decision, reason, decided_at, decided_by, decided_agency";
 
 /// Candidates for deletion read per transaction.
 const PAGE: i64 = 200;
@@ -99,7 +162,6 @@ const PAGE: i64 = 200;
 struct Candidate {
     id: String,
     authority: String,
-    child_id: Option<String>,
     recorded_at: i64,
 }
 
@@ -202,11 +264,12 @@ impl Store {
         Ok(rows)
     }
 
-    /// One retention pass at `now`: deletes every record whose retention
-    /// period under its authority's protocol is over, recording each
-    /// deletion as done by `instance`. Returns what this call deleted
-    /// (records another instance deleted meanwhile are not in it).
-    pub async fn retention_pass(&self, now: Timestamp, instance: &str) -> Result<Vec<Deletion>, StoreError> {
+    /// One retention pass at `now`: opens a review for every record whose
+    /// retention period under its authority's protocol (or whose last
+    /// `keep`) is over and that has no open review, as `instance`. Returns
+    /// the reviews this call opened (those another instance opened meanwhile
+    /// are not in it). Nothing is deleted here.
+    pub async fn retention_pass(&self, now: Timestamp, instance: &str) -> Result<Vec<RetentionReview>, StoreError> {
         let kind = RetainedRecord::NationalAlert;
         let who = self.registry().retaining_authorities(kind);
         // Which authorities' records to look at: those of a protocol with a
@@ -245,7 +308,7 @@ impl Store {
         let n = params.len();
         let lock = if matches!(self.db(), crate::Db::Pg(_)) { " FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
-            "SELECT id, authority, child_id, recorded_at FROM national_alerts WHERE ({}) AND recorded_at <= ${} \
+            "SELECT id, authority, recorded_at FROM national_alerts WHERE ({}) AND recorded_at <= ${} \
              AND (recorded_at > ${} OR (recorded_at = ${} AND id > ${})) ORDER BY recorded_at, id LIMIT ${}{lock}",
             scope.join(" OR "),
             n + 1,
@@ -254,8 +317,8 @@ impl Store {
             n + 3,
             n + 4,
         );
-        let deleted_by = format!("retention job on {instance}");
-        let mut deleted = Vec::new();
+        let opened_by = format!("retention job on {instance}");
+        let mut opened = Vec::new();
         // Keyset pages in (recorded_at, id) order, each in its own transaction.
         let mut after: (i64, String) = (i64::MIN, String::new());
         loop {
@@ -270,48 +333,149 @@ impl Store {
                 for c in &page {
                     let made_at = instant(c.recorded_at);
                     let Some(retained) = self.registry().retention(&c.authority, kind, made_at) else { continue };
-                    if retained.keep_until > now {
+                    // The latest review: open (nothing to do), or decided `keep`
+                    // (the next review is one period after that decision).
+                    let latest: Option<(Option<String>, Option<i64>)> = sqlx::query_as(
+                        "SELECT decision, decided_at FROM retention_reviews WHERE record_kind = $1 AND record_id = $2 ORDER BY due_at DESC LIMIT 1",
+                    )
+                    .bind(kind.as_str()).bind(&c.id).fetch_optional(&mut *tx).await?;
+                    let due_at = match &latest {
+                        Some((None, _)) => continue,
+                        Some((Some(_), Some(decided))) => retained.rule.keep.after(instant(*decided)),
+                        _ => retained.keep_until,
+                    };
+                    if due_at > now {
                         continue;
                     }
-                    let gone = sqlx::query("DELETE FROM national_alerts WHERE id = $1").bind(&c.id).execute(&mut *tx).await?.rows_affected();
-                    if gone == 0 {
-                        continue;
-                    }
-                    let d = Deletion {
+                    let r = RetentionReview {
                         record_kind: kind.as_str().to_string(),
                         record_id: c.id.clone(),
                         authority: c.authority.clone(),
-                        child_id: c.child_id.clone(),
-                        made_at: c.recorded_at,
-                        kept_until: secs(retained.keep_until),
+                        due_at: secs(due_at),
+                        review_by: retained.rule.review_by.clone(),
                         protocol: retained.protocol.id.clone(),
                         protocol_version: retained.protocol.version.clone(),
                         rule: retained.rule.id.clone(),
                         cite: retained.protocol.cite(&retained.rule.cite),
-                        deleted_at: secs(now),
-                        deleted_by: deleted_by.clone(),
+                        opened_at: secs(now),
+                        opened_by: opened_by.clone(),
+                        decision: None,
+                        reason: None,
+                        decided_at: None,
+                        decided_by: None,
+                        decided_agency: None,
                     };
-                    sqlx::query(
-                        "INSERT INTO retention_deletions (record_kind, record_id, authority, child_id, made_at, kept_until, protocol, protocol_version, rule, cite, deleted_at, deleted_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    let new = sqlx::query(
+                        "INSERT INTO retention_reviews (record_kind, record_id, authority, due_at, review_by, protocol, protocol_version, rule, cite, opened_at, opened_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
                     )
-                    .bind(&d.record_kind).bind(&d.record_id).bind(&d.authority).bind(&d.child_id).bind(d.made_at).bind(d.kept_until)
-                    .bind(&d.protocol).bind(&d.protocol_version).bind(&d.rule).bind(&d.cite).bind(d.deleted_at).bind(&d.deleted_by)
+                    .bind(&r.record_kind).bind(&r.record_id).bind(&r.authority).bind(r.due_at).bind(&r.review_by)
+                    .bind(&r.protocol).bind(&r.protocol_version).bind(&r.rule).bind(&r.cite).bind(r.opened_at).bind(&r.opened_by)
                     .execute(&mut *tx)
-                    .await?;
-                    done.push(d);
+                    .await?
+                    .rows_affected();
+                    if new == 1 {
+                        done.push(r);
+                    }
                 }
                 tx.commit().await?;
                 let last = page.last().map(|c| (c.recorded_at, c.id.clone()));
                 Ok::<_, StoreError>((page.len(), last, done))
             })?;
-            deleted.append(&mut done);
+            opened.append(&mut done);
             match last {
                 Some(last) if page_len as i64 == PAGE => after = last,
                 _ => break,
             }
         }
-        Ok(deleted)
+        Ok(opened)
+    }
+
+    /// Reviews of records past their retention period, oldest first.
+    pub async fn retention_reviews(&self, f: &ReviewFilter) -> Result<Vec<RetentionReview>, StoreError> {
+        let sql = format!(
+            "SELECT {REVIEW_COLUMNS} FROM retention_reviews WHERE (CAST($1 AS TEXT) IS NULL OR authority = $1) AND ($2 = 0 OR decision IS NULL) \
+             ORDER BY due_at, record_id LIMIT $3"
+        );
+        let open = i64::from(f.open);
+        Ok(with_db!(self.db(), p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&f.authority).bind(open).bind(f.limit.unwrap_or(i64::MAX)).fetch_all(p).await
+        })?)
+    }
+
+    /// The open review of a record, if there is one.
+    pub async fn open_retention_review(&self, kind: RetainedRecord, record_id: &str) -> Result<Option<RetentionReview>, StoreError> {
+        let sql = format!("SELECT {REVIEW_COLUMNS} FROM retention_reviews WHERE record_kind = $1 AND record_id = $2 AND decision IS NULL");
+        Ok(with_db!(self.db(), p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(kind.as_str()).bind(record_id).fetch_optional(p).await
+        })?)
+    }
+
+    /// Decides the open review of a record: `Delete` deletes it and records
+    /// the deletion naming `actor`; `Keep` needs a reason and keeps it for
+    /// another period. One transaction: the decision, the deletion and its
+    /// record happen together or not at all, and a review someone else
+    /// decided meanwhile is a conflict, not a second decision.
+    pub async fn decide_retention_review(
+        &self,
+        kind: RetainedRecord,
+        record_id: &str,
+        decision: RetentionDecision,
+        reason: Option<&str>,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<RetentionReview, StoreError> {
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if let Some(r) = reason {
+            homeward_core::text::multi_line(r, 2000).map_err(|m| StoreError::invalid("reason", m))?;
+        }
+        if decision == RetentionDecision::Keep && reason.is_none() {
+            return Err(StoreError::invalid("reason", "say why the record is kept beyond its retention period"));
+        }
+        let review = self.open_retention_review(kind, record_id).await?.ok_or(StoreError::NotFound("open retention review"))?;
+        let n = secs(now);
+        with_db!(self.db(), p => {
+            let mut tx = p.begin_with(self.db().begin_statement()).await?;
+            let decided = sqlx::query(
+                "UPDATE retention_reviews SET decision = $1, reason = $2, decided_at = $3, decided_by = $4, decided_agency = $5 \
+                 WHERE record_kind = $6 AND record_id = $7 AND due_at = $8 AND decision IS NULL",
+            )
+            .bind(decision.as_str()).bind(reason).bind(n).bind(&actor.user).bind(&actor.agency)
+            .bind(&review.record_kind).bind(&review.record_id).bind(review.due_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if decided != 1 {
+                return Err(StoreError::Conflict("someone else decided this review meanwhile".into()));
+            }
+            if decision == RetentionDecision::Delete {
+                let alert: Option<(Option<String>, i64)> = sqlx::query_as("SELECT child_id, recorded_at FROM national_alerts WHERE id = $1")
+                    .bind(record_id).fetch_optional(&mut *tx).await?;
+                let Some((child_id, made_at)) = alert else {
+                    return Err(StoreError::Conflict("the record is already gone".into()));
+                };
+                sqlx::query("DELETE FROM national_alerts WHERE id = $1").bind(record_id).execute(&mut *tx).await?;
+                let kept_until = self.registry().retention(&review.authority, kind, instant(made_at)).map(|r| secs(r.keep_until)).unwrap_or(review.due_at);
+                sqlx::query(
+                    "INSERT INTO retention_deletions (record_kind, record_id, authority, child_id, made_at, kept_until, protocol, protocol_version, rule, cite, deleted_at, deleted_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(&review.record_kind).bind(record_id).bind(&review.authority).bind(&child_id).bind(made_at).bind(kept_until)
+                .bind(&review.protocol).bind(&review.protocol_version).bind(&review.rule).bind(&review.cite).bind(n).bind(&actor.user)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(RetentionReview {
+            decision: Some(decision.as_str().to_string()),
+            reason: reason.map(str::to_string),
+            decided_at: Some(n),
+            decided_by: Some(actor.user.clone()),
+            decided_agency: Some(actor.agency.clone()),
+            ..review
+        })
     }
 }
 

@@ -282,9 +282,11 @@ pub fn describe(p: &Protocol) -> String {
         let _ = writeln!(out, "\nRecords kept for a limited time ({})", p.retention.len());
         for r in &p.retention {
             let _ = writeln!(out, "\n  [{}] {} records  ({})", p.cite(&r.cite), r.record.as_str().replace('_', " "), r.id);
+            let reviewer = p.role(&r.review_by).map(|x| x.name.clone()).unwrap_or_else(|| r.review_by.clone());
             let _ = writeln!(
                 out,
-                "    Kept for {} from when the record is made, then deleted by the retention job (which records the deletion).",
+                "    Kept for {} from when the record is made; then due for review by the {reviewer}, who deletes it or keeps it for another {} with a reason (each decision recorded). Nothing is deleted unreviewed.",
+                r.keep.describe(),
                 r.keep.describe()
             );
             let _ = writeln!(out, "    Text: \"{}\"", r.quote);

@@ -185,6 +185,7 @@ struct RetentionDef {
     id: String,
     record: String,
     keep: String,
+    review_by: Option<String>,
     cite: Option<String>,
     quote: Option<String>,
     reading: Option<String>,
@@ -347,7 +348,13 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
                 return Err(ctx.err("reading", format!("unknown reading '{r}'")));
             }
         }
+        // Nothing is deleted by the clock alone: a person in this role decides.
+        let review_by = def.review_by.ok_or_else(|| ctx.err("review_by", "name the role that reviews a record once its period is over (records are never deleted unreviewed)"))?;
+        if !roles.iter().any(|r| r.id == review_by) {
+            return Err(ctx.err("review_by", format!("unknown role '{review_by}'")));
+        }
         retention.push(Retention {
+            review_by,
             cite: cite(def.cite, &ctx)?,
             quote: quote(def.quote, &ctx)?,
             id: def.id,

@@ -232,12 +232,15 @@ pub struct FlagRule {
 }
 
 /// "Keep the record for 3 months": a kind of record is kept for `keep` from
-/// when it was made, and may be deleted once that has passed.
+/// when it was made; once that has passed it is due for review by
+/// `review_by`, who deletes it or keeps it (for another `keep`, with a reason).
 #[derive(Debug, Clone)]
 pub struct Retention {
     pub id: String,
     pub record: RetainedRecord,
     pub keep: Duration,
+    /// The protocol role that reviews a record once its period is over.
+    pub review_by: String,
     pub cite: String,
     pub quote: String,
     pub reading: Option<String>,

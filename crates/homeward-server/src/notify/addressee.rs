@@ -1,5 +1,6 @@
-//! Who may acknowledge a message: the people who answer for the protocol
-//! role it is addressed to, or for a role above it on its escalation chain.
+//! Who may acknowledge a message (or decide what a protocol asks of a
+//! role): the people who answer for the protocol role it is addressed to,
+//! or for a role above it on its escalation chain.
 //! Acknowledging stops escalation for everyone told about that duty stage,
 //! so nobody else may do it on their behalf.
 
@@ -14,16 +15,24 @@ pub const ADDRESSEE: &str = "addressee-or-above";
 /// Whether `caller` answers for the role `n` is addressed to, or for one
 /// above it on the escalation chain (`policy` roles' `answers_for`).
 pub fn may_acknowledge(state: &AppState, caller: &Caller, n: &NotificationRecord) -> bool {
+    answers_for(state, caller, &n.protocol, &n.authority, &n.role)
+}
+
+/// Whether `caller` answers for the protocol role `role` of `authority`
+/// under `protocol`, or for a role above it on its escalation chain: the
+/// one test for acknowledging a message and for deciding what a role must
+/// decide (a retention review).
+pub fn answers_for(state: &AppState, caller: &Caller, protocol: &str, authority: &str, role: &str) -> bool {
     let policy = policy_at(state, state.clock.now());
     let registry = state.store.registry();
     // The newest version's definition of a role; a role only the directory
     // names (an `escalate_to`) belongs to the addressed role's agency.
     let agency_of = |role: &str| {
-        registry.versions(&n.protocol).filter_map(|p| p.roles.iter().find(|r| r.id == role)).last().map(|r| r.agency.as_str().to_string())
+        registry.versions(protocol).filter_map(|p| p.roles.iter().find(|r| r.id == role)).last().map(|r| r.agency.as_str().to_string())
     };
-    let addressed_agency = agency_of(&n.role);
-    std::iter::once(n.role.clone())
-        .chain(state.store.notifier().managers_above(&n.authority, &n.protocol, &n.role))
+    let addressed_agency = agency_of(role);
+    std::iter::once(role.to_string())
+        .chain(state.store.notifier().managers_above(authority, protocol, role))
         .any(|role| {
             agency_of(&role)
                 .or_else(|| addressed_agency.clone())
