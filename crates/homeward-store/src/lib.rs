@@ -529,7 +529,7 @@ fn map_error(e: &scenario::ScenarioError, new_index: usize, history: &[EventReco
     match other.and_then(|i| effective.get(i)) {
         Some(rec) => StoreError::invalid(
             "at",
-            &format!("conflicts with recorded event {} ({} at {}): {}", rec.id, rec.event_type, instant(rec.at), e.message),
+            format!("conflicts with recorded event {} ({} at {}): {}", rec.id, rec.event_type, instant(rec.at), e.message),
         ),
         None => StoreError::invalid(&e.path, &e.message),
     }
