@@ -84,6 +84,26 @@ fn describe_when(c: &Conditions) -> Vec<String> {
     if c.currently_missing {
         parts.push("the child is missing now".into());
     }
+    if let Some(h) = &c.hours {
+        let side = if h.open { "inside" } else { "outside" };
+        parts.push(format!("it applies {side} the office hours of {} (bank holidays closed)", h.role));
+    }
+    match c.responsible_in_partnership {
+        Some(true) => parts.push("the child's responsible authority is one of this partnership's".into()),
+        Some(false) => parts.push("the child's responsible authority is outside this partnership".into()),
+        None => {}
+    }
+    if !c.responsible_authorities.is_empty() {
+        parts.push(format!("the child's responsible authority is {}", list(&c.responsible_authorities, "or")));
+    }
+    if !c.host_authorities.is_empty() {
+        parts.push(format!("the child lives in {}", list(&c.host_authorities, "or")));
+    }
+    match c.found_in_partnership {
+        Some(true) => parts.push("the child was found in this partnership's area".into()),
+        Some(false) => parts.push("the child was not found in this partnership's area (or where is not recorded)".into()),
+        None => {}
+    }
     parts
 }
 
@@ -229,6 +249,7 @@ pub fn describe(p: &Protocol) -> String {
             Applies::Host => "the authority where the child lives",
             Applies::Responsible => "the child's responsible authority",
             Applies::Both => "the host or the responsible authority",
+            Applies::FoundIn => "the authority where the child was found, for a child who neither lives in nor belongs to this partnership",
         };
         let _ = writeln!(out, "    Whose duty: {whose}.");
         let _ = writeln!(out, "    Text: \"{}\"", r.quote);
