@@ -93,6 +93,19 @@ due = "none"
 host_authorities = ["testford"]
 
 [[rule]]
+id = "testshire-duty"
+cite = "§3"
+quote = "In Testshire the front door is told."
+kind = "notify"
+what = "Testshire front door told"
+by = "police"
+to = "front_door"
+applies = "both"
+due = "none"
+[rule.when]
+duty_authorities = ["testshire"]
+
+[[rule]]
 id = "found-here"
 cite = "§4"
 quote = "Police lead the return of a child of another authority found here."
@@ -151,6 +164,10 @@ fn the_new_conditions_are_validated_at_load_and_errors_name_the_field() {
         ),
         (RULES.replace("applies = \"found_in\"", "applies = \"where_found\""), "rule found-here: `applies`: 'where_found' is not one of: host, responsible, both, found_in"),
         (
+            "[[flag]]\nid = \"f\"\ncite = \"§1\"\nquote = \"q\"\nwhat = \"w\"\n[flag.when]\nduty_authorities = [\"testford\"]\n".to_string(),
+            "flag f: `when.duty_authorities`: is for rules and warnings",
+        ),
+        (
             "[[flag]]\nid = \"f\"\ncite = \"§1\"\nquote = \"q\"\nwhat = \"w\"\n[flag.when]\nout_of_hours_of = \"front_door\"\n".to_string(),
             "flag f: `when.out_of_hours_of`: is for rules and warnings",
         ),
@@ -200,6 +217,12 @@ fn authority_conditions_test_whose_child_it_is_and_where_it_lives() {
     assert!(!placed("testshire", "testshire").iter().any(|r| r.contains("outside-placer")));
     assert!(placed("testshire", "testford").contains(&"testshire.testford-only@testford".to_string()));
     assert!(!placed("testford", "testshire").iter().any(|r| r.contains("testford-only")));
+    // duty_authorities: the duty's authority (for `both`, the host when this
+    // protocol covers it, else the responsible authority).
+    assert!(placed("testford", "testshire").contains(&"testshire.testshire-duty@testshire".to_string()));
+    assert!(!placed("testshire", "testford").iter().any(|r| r.contains("testshire-duty")));
+    assert!(placed("testshire", "hackney").contains(&"testshire.testshire-duty@testshire".to_string()));
+    assert!(!placed("hackney", "testford").iter().any(|r| r.contains("testshire-duty")));
 }
 
 #[test]

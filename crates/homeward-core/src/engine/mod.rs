@@ -196,6 +196,11 @@ fn place(registry: &Registry, a: &Applied, responsible: &str, found_in: Option<&
     }
 }
 
+/// Is the duty for one of the authorities the rule names (`duty_authorities`)?
+fn for_authority(when: &crate::protocol::Conditions, authority: &str) -> bool {
+    when.duty_authorities.is_empty() || when.duty_authorities.iter().any(|a| a == authority)
+}
+
 /// Does a rule's `in_hours_of` / `out_of_hours_of` hold at `at`? (Load
 /// checks that the role exists and keeps office hours.)
 fn hours_hold(protocol: &Protocol, when: &crate::protocol::Conditions, at: Timestamp) -> bool {
@@ -483,6 +488,9 @@ fn evaluate_child<'r>(
             let place = place(registry, &a, &c.responsible_authority, ep.found_in.as_deref());
             for rule in &a.protocol.rules {
                 let Some(authority) = a.authority(rule.applies) else { continue };
+                if !for_authority(&rule.when, authority) {
+                    continue;
+                }
                 if !static_holds(&rule.when, &ctx) || !place_holds(&rule.when, place) {
                     continue;
                 }
@@ -509,6 +517,9 @@ fn evaluate_child<'r>(
             }
             for w in &a.protocol.warnings {
                 let Some(authority) = a.authority(w.applies) else { continue };
+                if !for_authority(&w.when, authority) {
+                    continue;
+                }
                 if !static_holds(&w.when, &ctx) || !place_holds(&w.when, place) {
                     continue;
                 }

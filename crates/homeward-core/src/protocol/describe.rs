@@ -99,6 +99,9 @@ fn describe_when(c: &Conditions) -> Vec<String> {
     if !c.host_authorities.is_empty() {
         parts.push(format!("the child lives in {}", list(&c.host_authorities, "or")));
     }
+    if !c.duty_authorities.is_empty() {
+        parts.push(format!("the duty is {}'s", list(&c.duty_authorities, "or")));
+    }
     match c.found_in_partnership {
         Some(true) => parts.push("the child was found in this partnership's area".into()),
         Some(false) => parts.push("the child was not found in this partnership's area (or where is not recorded)".into()),

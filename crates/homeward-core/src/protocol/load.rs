@@ -125,6 +125,8 @@ struct WhenDef {
     responsible_authorities: Vec<String>,
     #[serde(default)]
     host_authorities: Vec<String>,
+    #[serde(default)]
+    duty_authorities: Vec<String>,
     found_in_partnership: Option<bool>,
 }
 
@@ -665,13 +667,18 @@ fn place(
             Some(_) => {}
         }
     }
-    for (field, list) in [("when.responsible_authorities", &c.responsible_authorities), ("when.host_authorities", &c.host_authorities)] {
+    for (field, list) in [
+        ("when.responsible_authorities", &c.responsible_authorities),
+        ("when.host_authorities", &c.host_authorities),
+        ("when.duty_authorities", &c.duty_authorities),
+    ] {
         if let Some(a) = list.iter().find(|a| !crate::authorities::is_known(a) && !authorities.contains(a)) {
             return Err(ctx.err(field, format!("'{a}' is not an authority of England or Wales nor one this protocol covers")));
         }
     }
     let Some((trigger, applies)) = rule else {
         for (field, given) in [
+            ("when.duty_authorities", !c.duty_authorities.is_empty()),
             ("when.responsible_in_partnership", c.responsible_in_partnership.is_some()),
             ("when.found_in_partnership", c.found_in_partnership.is_some()),
         ] {
@@ -716,7 +723,11 @@ fn conditions(def: WhenDef, ctx: &Ctx) -> Result<Conditions, ProtocolError> {
         (None, Some(role)) => Some(Hours { role, open: false }),
         (None, None) => None,
     };
-    for (field, list) in [("when.responsible_authorities", &def.responsible_authorities), ("when.host_authorities", &def.host_authorities)] {
+    for (field, list) in [
+        ("when.responsible_authorities", &def.responsible_authorities),
+        ("when.host_authorities", &def.host_authorities),
+        ("when.duty_authorities", &def.duty_authorities),
+    ] {
         for a in list {
             vocab::check_id(a, "authority id").map_err(|m| ctx.err(field, m))?;
         }
@@ -758,6 +769,7 @@ fn conditions(def: WhenDef, ctx: &Ctx) -> Result<Conditions, ProtocolError> {
         responsible_in_partnership: def.responsible_in_partnership,
         responsible_authorities: def.responsible_authorities,
         host_authorities: def.host_authorities,
+        duty_authorities: def.duty_authorities,
         found_in_partnership: def.found_in_partnership,
     })
 }

@@ -192,6 +192,11 @@ pub struct Conditions {
     pub responsible_authorities: Vec<String>,
     /// The child's host authority (`living_in`) is one of these (empty: any).
     pub host_authorities: Vec<String>,
+    /// The authority the duty is for (its `authority`: the host for a host
+    /// rule, the responsible authority for a responsible rule, the host if
+    /// this protocol covers it else the responsible authority for `both`) is
+    /// one of these (empty: any).
+    pub duty_authorities: Vec<String>,
     /// The return names where the child was found (`found_in`), and that
     /// authority is (true) or is not (false) covered by this protocol; with
     /// false, a return that names no `found_in` also holds.
