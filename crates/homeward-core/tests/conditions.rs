@@ -276,8 +276,8 @@ fn a_found_in_that_is_not_an_authority_is_refused_naming_the_field() {
 fn protocols_show_describes_the_new_conditions() {
     let p = load(FILE, &format!("{HEADER}\n{RULES}")).expect("valid");
     let text = describe(&p);
-    assert!(text.contains("outside the office hours of front_door"), "{text}");
-    assert!(text.contains("inside the office hours of front_door"), "{text}");
+    assert!(text.contains("outside the office hours of Front door (mon-fri 09:00-17:00, Europe/London; bank holidays closed)"), "{text}");
+    assert!(text.contains("inside the office hours of Front door"), "{text}");
     assert!(text.contains("responsible authority is outside this partnership"), "{text}");
     assert!(text.contains("the child lives in testford"), "{text}");
     assert!(text.contains("the authority where the child was found"), "{text}");
