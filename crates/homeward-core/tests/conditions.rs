@@ -106,6 +106,32 @@ due = "none"
 duty_authorities = ["testshire"]
 
 [[rule]]
+id = "found-in-area"
+cite = "§5"
+quote = "A child placed here who is found within our area is debriefed."
+kind = "interview"
+what = "Child placed here found within the area: debrief"
+by = "front_door"
+trigger = "return"
+due = "none"
+satisfied_by = []
+[rule.when]
+found_in_partnership = true
+
+[[rule]]
+id = "found-outside-area"
+cite = "§5"
+quote = "A child placed here who is found outside our area is collected."
+kind = "check"
+what = "Child placed here found outside the area (or where not recorded): collected"
+by = "front_door"
+trigger = "return"
+due = "none"
+satisfied_by = []
+[rule.when]
+found_in_partnership = false
+
+[[rule]]
 id = "found-here"
 cite = "§4"
 quote = "Police lead the return of a child of another authority found here."
@@ -157,7 +183,7 @@ fn the_new_conditions_are_validated_at_load_and_errors_name_the_field() {
         ),
         (RULES.replace("host_authorities = [\"testford\"]", "host_authorities = [\"narnia\"]"), "rule testford-only: `when.host_authorities`: 'narnia' is not an authority"),
         (RULES.replace("host_authorities = [\"testford\"]", "responsible_authorities = [\"Derby\"]"), "rule testford-only: `when.responsible_authorities`:"),
-        (RULES.replace("trigger = \"return\"\n", ""), "rule found-here: `applies`: 'found_in' needs trigger = \"return\""),
+        (RULES.replace("applies = \"found_in\"\ntrigger = \"return\"\n", "applies = \"found_in\"\n"), "rule found-here: `applies`: 'found_in' needs trigger = \"return\""),
         (
             RULES.replace("responsible_in_partnership = false", "found_in_partnership = true"),
             "rule outside-placer: `when.found_in_partnership`: needs trigger = \"return\"",
@@ -255,6 +281,32 @@ fn a_child_of_another_authority_found_here_is_judged_by_this_protocol_for_its_fo
     let local_found = found.replace("testford", "testshire");
     let r = run(LOCAL, &[report, &local_found], "2026-03-03T00:00:00Z");
     assert!(!r.duties.iter().any(|d| d.rule == "found-here"), "{:?}", rules(&r));
+}
+
+#[test]
+fn found_in_partnership_tests_where_the_return_says_the_child_was_found() {
+    let report = r#"{"at": "2026-03-02T12:00:00Z", "child": "c1", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"}"#;
+    let found = |place: Option<&str>| {
+        let ret = match place {
+            Some(p) => format!(r#"{{"at": "2026-03-02T20:00:00Z", "child": "c1", "episode": "e1", "type": "returned", "found_in": "{p}"}}"#),
+            None => r#"{"at": "2026-03-02T20:00:00Z", "child": "c1", "episode": "e1", "type": "returned"}"#.to_string(),
+        };
+        rules(&run(LOCAL, &[report, &ret], "2026-03-03T00:00:00Z"))
+    };
+    let inside = "testshire.found-in-area@testshire".to_string();
+    let outside = "testshire.found-outside-area@testshire".to_string();
+    // Either of the protocol's authorities is inside.
+    for place in ["testshire", "testford"] {
+        let r = found(Some(place));
+        assert!(r.contains(&inside) && !r.contains(&outside), "{place}: {r:?}");
+    }
+    let r = found(Some("hackney"));
+    assert!(!r.contains(&inside) && r.contains(&outside), "{r:?}");
+    let r = found(None);
+    assert!(!r.contains(&inside) && r.contains(&outside), "not recorded: {r:?}");
+    // Before the return, neither applies (it is known at the return).
+    let r = rules(&run(LOCAL, &[report], "2026-03-03T00:00:00Z"));
+    assert!(!r.contains(&inside) && !r.contains(&outside), "{r:?}");
 }
 
 #[test]
