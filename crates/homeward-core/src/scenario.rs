@@ -89,6 +89,9 @@ pub struct RawEvent<'a> {
     pub found_by: Text<'a>,
     #[serde(borrow)]
     pub location: Text<'a>,
+    /// `returned`: the authority where the child was found.
+    #[serde(borrow)]
+    pub found_in: Text<'a>,
     #[serde(borrow)]
     pub by: Text<'a>,
     #[serde(borrow)]
@@ -170,6 +173,8 @@ pub enum EventData {
     Returned {
         found_by: Option<String>,
         location: Option<String>,
+        /// The authority where the child was found (an authority id).
+        found_in: Option<String>,
     },
     SafeAndWellCheck {
         by: Option<String>,
@@ -348,6 +353,8 @@ pub struct Episode {
     pub risks: Vec<(Timestamp, Risk)>,
     pub returned_at: Option<Timestamp>,
     pub found_by: Option<String>,
+    /// Where the child was found, when the return says so (an authority id).
+    pub found_in: Option<String>,
     pub with_others: Vec<String>,
     /// Who was made responsible for the episode, in time order (from
     /// `episode_assigned` events); empty until one is recorded.
@@ -622,7 +629,7 @@ fn decode_event(
         EventType::Reported => &["category", "risk", "with_others", "started_at"],
         EventType::Recategorised => &["category"],
         EventType::RiskGraded => &["risk"],
-        EventType::Returned => &["found_by", "location"],
+        EventType::Returned => &["found_by", "location", "found_in"],
         EventType::SafeAndWellCheck => &["by"],
         EventType::ReturnInterview => &["outcome", "independent"],
         EventType::StrategyMeeting | EventType::Meeting => &["kind"],
@@ -634,13 +641,14 @@ fn decode_event(
         EventType::EpisodeAssigned => &["worker", "team", "reason"],
         EventType::PromptConsidered => &["duty", "decision", "by"],
     };
-    let present: [(&str, bool); 18] = [
+    let present: [(&str, bool); 19] = [
         ("category", ev.category.is_some()),
         ("risk", ev.risk.is_some()),
         ("with_others", ev.with_others.is_some()),
         ("started_at", ev.started_at.is_some()),
         ("found_by", ev.found_by.is_some()),
         ("location", ev.location.is_some()),
+        ("found_in", ev.found_in.is_some()),
         ("by", ev.by.is_some()),
         ("outcome", ev.outcome.is_some()),
         ("independent", ev.independent.is_some()),
@@ -733,6 +741,13 @@ fn decode_event(
         EventType::Returned => EventData::Returned {
             found_by: one_of(&ev.found_by, "found_by", vocab::FOUND_BY)?,
             location: ev.location.as_ref().map(|l| l.to_string()),
+            found_in: match ev.found_in.as_deref() {
+                Some(a) => {
+                    vocab::check_id(a, "authority id").map_err(|m| ScenarioError::new(p("found_in"), m))?;
+                    Some(a.to_string())
+                }
+                None => None,
+            },
         },
         EventType::SafeAndWellCheck => EventData::SafeAndWellCheck {
             by: one_of(&ev.by, "by", vocab::CHECK_BY)?,
@@ -878,6 +893,7 @@ fn lifecycle(
                     risks: risk.map(|r| vec![(start, r)]).unwrap_or_default(),
                     returned_at: None,
                     found_by: None,
+                    found_in: None,
                     with_others: with_others.clone(),
                     assignments: Vec::new(),
                 });
@@ -908,7 +924,7 @@ fn lifecycle(
                         }
                         episodes[idx].risks.push((d.at, *risk));
                     }
-                    EventData::Returned { found_by, .. } => {
+                    EventData::Returned { found_by, found_in, .. } => {
                         if ended.is_some() {
                             return Err(ScenarioError::new(
                                 p("type"),
@@ -917,6 +933,7 @@ fn lifecycle(
                         }
                         episodes[idx].returned_at = Some(d.at);
                         episodes[idx].found_by = found_by.clone();
+                        episodes[idx].found_in = found_in.clone();
                         open[d.child] = None;
                         last_end[d.child] = Some(d.at);
                     }

@@ -123,7 +123,11 @@ fn build(plans: &[ChildPlan]) -> Value {
                     e
                 }
                 (Some(ep), 0..=2) => {
-                    let e = json!({"at": at, "child": id, "episode": ep, "type": "returned", "found_by": (["police", "carer", "self"][v % 3])});
+                    let mut e = json!({"at": at, "child": id, "episode": ep, "type": "returned", "found_by": (["police", "carer", "self"][v % 3])});
+                    // Where the child was found: sometimes another partnership's area.
+                    if v % 2 == 0 {
+                        e["found_in"] = json!(AUTHORITIES[(v / 2 + ci * 4 + episodes) % AUTHORITIES.len()]);
+                    }
                     open = None;
                     returned_at = Some(t);
                     e

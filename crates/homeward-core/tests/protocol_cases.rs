@@ -124,6 +124,8 @@ struct Case {
     now: String,
     state: Option<String>,
     due: Option<String>,
+    /// Who the duty is addressed to (its `to`, after office hours).
+    to: Option<String>,
     episode: Option<String>,
     occurrence: u32,
 }
@@ -157,7 +159,7 @@ fn parse_cases(text: &str) -> Result<Vec<Case>, String> {
         if !names.insert(name.clone()) {
             return Err(ctx("the name is used twice"));
         }
-        let allowed = ["name", "rule", "flag", "warning", "expect", "start", "child", "events", "now", "state", "due", "episode", "occurrence"];
+        let allowed = ["name", "rule", "flag", "warning", "expect", "start", "child", "events", "now", "state", "due", "to", "episode", "occurrence"];
         if let Some(k) = t.keys().find(|k| !allowed.contains(&k.as_str())) {
             return Err(ctx(&format!("unknown field '{k}'")));
         }
@@ -199,6 +201,7 @@ fn parse_cases(text: &str) -> Result<Vec<Case>, String> {
             now,
             state: s("state"),
             due: s("due"),
+            to: s("to"),
             episode: s("episode"),
             occurrence: t.get("occurrence").and_then(|v| v.as_integer()).unwrap_or(1) as u32,
             name,
@@ -329,6 +332,11 @@ fn run_case(registry: &Registry, protocol: &str, case: &Case) -> Result<(), Fail
             if let Some(state) = &case.state {
                 if d.state.as_str() != state {
                     return Err(explain(&format!("{id}: state {} (expected {state})", d.state.as_str())));
+                }
+            }
+            if let Some(to) = &case.to {
+                if d.to.as_deref() != Some(to.as_str()) {
+                    return Err(explain(&format!("{id}: addressed to {:?} (expected {to})", d.to)));
                 }
             }
             if let Some(due) = &case.due {

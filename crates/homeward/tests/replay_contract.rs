@@ -270,6 +270,45 @@ fn a_notification_to_an_unknown_role_is_rejected() {
     assert!(line.starts_with("events[4].to: 'head_of_servce' is not a role of the"), "{line}");
 }
 
+/// Extension: `returned.found_in`. A child of another authority found in a
+/// partnership's area gets that partnership's duties for such children,
+/// under the authority where it was found; without `found_in`, nothing
+/// changes.
+#[test]
+fn a_child_of_another_authority_found_in_newham_gets_newhams_section_18_duties() {
+    let mut s = example();
+    s["children"][0]["responsible_authority"] = json!("hackney");
+    s["children"][0]["living_in"] = json!("hackney");
+    let before = replay(&s);
+    assert_eq!(before.status.code(), Some(0), "{}", String::from_utf8_lossy(&before.stderr));
+    let before: Value = serde_json::from_slice(&before.stdout).unwrap();
+    assert!(!before["duties"].as_array().unwrap().iter().any(|d| d["protocol"] == "newham"));
+
+    s["events"][3]["found_in"] = json!("newham");
+    s["events"].as_array_mut().unwrap().push(json!({"at": "2026-03-04T19:00:00Z", "child": "c1", "episode": "e1", "type": "notified", "to": "home_authority"}));
+    let out = replay(&s);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let newham: Vec<&Value> = result["duties"].as_array().unwrap().iter().filter(|d| d["protocol"] == "newham").collect();
+    let rules: Vec<&str> = newham.iter().map(|d| d["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"18-2.police-liaise") && rules.contains(&"18-1.safety"), "{rules:?}");
+    assert!(newham.iter().all(|d| d["authority"] == "newham"));
+    let liaise = newham.iter().find(|d| d["rule"] == "18-2.police-liaise").unwrap();
+    assert_eq!(liaise["id"], "newham.18-2.police-liaise/c1/e1");
+    assert_eq!(liaise["state"], "done");
+    assert!(result["protocols"].as_array().unwrap().iter().any(|p| p["id"] == "newham"));
+}
+
+#[test]
+fn a_found_in_that_is_not_an_authority_is_rejected() {
+    let mut s = example();
+    s["events"][3]["found_in"] = json!("narnia");
+    let line = rejected(&s);
+    assert!(line.starts_with("events[3].found_in: 'narnia' is not an authority"), "{line}");
+    s["events"][3]["found_in"] = json!("New Ham");
+    assert!(rejected(&s).starts_with("events[3].found_in:"));
+}
+
 #[test]
 fn a_duplicate_child_id_is_rejected() {
     let mut s = example();

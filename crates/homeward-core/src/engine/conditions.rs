@@ -49,6 +49,27 @@ impl<'a> Context<'a> {
     }
 }
 
+/// Where the child belongs and was found, as seen by the protocol judging
+/// the episode.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Place {
+    /// This protocol covers the child's responsible authority.
+    pub responsible_here: bool,
+    /// The return names where the child was found, and this protocol covers
+    /// it (`Some(true)`) or not (`Some(false)`); `None` when it names nowhere.
+    pub found_here: Option<bool>,
+}
+
+/// The conditions about the protocol's area: whose child, and where found.
+pub(super) fn place_holds(c: &Conditions, place: Place) -> bool {
+    c.responsible_in_partnership.is_none_or(|want| want == place.responsible_here)
+        && c.found_in_partnership.is_none_or(|want| match place.found_here {
+            Some(here) => want == here,
+            // Nowhere recorded: not found here.
+            None => !want,
+        })
+}
+
 pub(super) fn child_holds(c: &Conditions, child: &Child, age: i16) -> bool {
     (c.statuses.is_empty() || c.statuses.contains(&child.status))
         && age >= c.age_min
@@ -58,6 +79,8 @@ pub(super) fn child_holds(c: &Conditions, child: &Child, age: i16) -> bool {
         && !c.flags_none.iter().any(|f| child.has_flag(f))
         && c.out_of_area
             .is_none_or(|want| want == (child.responsible_authority != child.living_in))
+        && (c.responsible_authorities.is_empty() || c.responsible_authorities.contains(&child.responsible_authority))
+        && (c.host_authorities.is_empty() || c.host_authorities.contains(&child.living_in))
 }
 
 pub(super) fn static_holds(c: &Conditions, ctx: &Context) -> bool {

@@ -13,7 +13,7 @@ use crate::calendar;
 use crate::protocol::{Anchor, Applies, DueFrom, DueSource, Matcher, Protocol, Registry, RepeatUntil, Rule, Trigger};
 use crate::scenario::{Episode, Event, EventData, Scenario};
 use crate::vocab::EventType;
-use conditions::{Context, dynamic_holds, static_holds};
+use conditions::{Context, Place, dynamic_holds, place_holds, static_holds};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::{BTreeSet, HashMap};
 
@@ -133,6 +133,10 @@ struct Applied<'a> {
     /// Authority for host-side rules, and for responsible-side rules.
     host: Option<&'a str>,
     responsible: Option<&'a str>,
+    /// Where the child was found, when this protocol is applied only
+    /// because of it (it covers neither the host nor the responsible
+    /// authority): its `applies = "found_in"` rules, under that authority.
+    found_in: Option<&'a str>,
 }
 
 impl<'a> Applied<'a> {
@@ -141,27 +145,73 @@ impl<'a> Applied<'a> {
             Applies::Host => self.host,
             Applies::Responsible => self.responsible,
             Applies::Both => self.host.or(self.responsible),
+            Applies::FoundIn => self.found_in,
         }
     }
 }
 
 /// The protocols that apply to a child for an episode starting on `day`:
-/// the host's local duties and the responsible authority's own duties.
-fn applied<'a>(registry: &'a Registry, host: &'a str, responsible: &'a str, day: jiff::civil::Date) -> Vec<Applied<'a>> {
+/// the host's local duties and the responsible authority's own duties; and,
+/// when the return says the child was found in an authority whose protocol
+/// is neither of those, that protocol's duties to a child of another
+/// authority found in its area.
+fn applied<'a>(
+    registry: &'a Registry,
+    host: &'a str,
+    responsible: &'a str,
+    found_in: Option<&'a str>,
+    day: jiff::civil::Date,
+) -> Vec<Applied<'a>> {
     let ph = registry.in_force(host, day);
     let pr = registry.in_force(responsible, day);
-    match (ph, pr) {
+    let mut out: Vec<Applied<'a>> = match (ph, pr) {
         (Some(h), Some(r)) if h.id == r.id => vec![Applied {
             protocol: h,
             host: Some(host),
             responsible: Some(responsible),
+            found_in: None,
         }],
         (h, r) => h
-            .map(|p| Applied { protocol: p, host: Some(host), responsible: None })
+            .map(|p| Applied { protocol: p, host: Some(host), responsible: None, found_in: None })
             .into_iter()
-            .chain(r.map(|p| Applied { protocol: p, host: None, responsible: Some(responsible) }))
+            .chain(r.map(|p| Applied { protocol: p, host: None, responsible: Some(responsible), found_in: None }))
             .collect(),
+    };
+    if let Some(f) = found_in {
+        if let Some(pf) = registry.in_force(f, day) {
+            if !out.iter().any(|a| a.protocol.id == pf.id) {
+                out.push(Applied { protocol: pf, host: None, responsible: None, found_in: Some(f) });
+            }
+        }
     }
+    out
+}
+
+/// Whose child this is, and where it was found, as the protocol `a` sees it.
+fn place(registry: &Registry, a: &Applied, responsible: &str, found_in: Option<&str>) -> Place {
+    let id = a.protocol.id.as_str();
+    Place {
+        responsible_here: registry.protocol_id_for(responsible) == id,
+        found_here: found_in.map(|f| registry.protocol_id_for(f) == id),
+    }
+}
+
+/// Is the duty for one of the authorities the rule names (`duty_authorities`)?
+fn for_authority(when: &crate::protocol::Conditions, authority: &str) -> bool {
+    when.duty_authorities.is_empty() || when.duty_authorities.iter().any(|a| a == authority)
+}
+
+/// Does a rule's `in_hours_of` / `out_of_hours_of` hold at `at`? (Load
+/// checks that the role exists and keeps office hours.)
+fn hours_hold(protocol: &Protocol, when: &crate::protocol::Conditions, at: Timestamp) -> bool {
+    let Some(h) = &when.hours else { return true };
+    protocol.role(&h.role).is_none_or(|role| role_open(role, at) == h.open)
+}
+
+/// Is a role's service open at `at` (Europe/London; bank holidays closed)?
+fn role_open(role: &crate::protocol::Role, at: Timestamp) -> bool {
+    let local = calendar::london().to_datetime(at);
+    role.is_open(local.weekday(), local.time(), calendar::is_bank_holiday(local.date()))
 }
 
 /// The first occurrence of a rule for an episode, before satisfaction.
@@ -430,19 +480,28 @@ fn evaluate_child<'r>(
         change_times.clear();
         change_times.extend(ep.change_times());
         let episode = EpisodeFacts { ep, index: ep_index, change_times };
-        for a in applied(registry, &c.living_in, &c.responsible_authority, day) {
+        for a in applied(registry, &c.living_in, &c.responsible_authority, ep.found_in.as_deref(), day) {
             if !used.iter().any(|p| std::ptr::eq(*p, a.protocol)) {
                 used.push(a.protocol);
             }
             let applied_index = applieds.len();
+            let place = place(registry, &a, &c.responsible_authority, ep.found_in.as_deref());
             for rule in &a.protocol.rules {
                 let Some(authority) = a.authority(rule.applies) else { continue };
-                if !static_holds(&rule.when, &ctx) {
+                if !for_authority(&rule.when, authority) {
+                    continue;
+                }
+                if !static_holds(&rule.when, &ctx) || !place_holds(&rule.when, place) {
                     continue;
                 }
                 let Some(moment) = trigger_moment(&rule.trigger, &rule.when, &episode, events, index) else {
                     continue;
                 };
+                // Office hours are judged at the moment the rule applies, once
+                // its other conditions hold: not searched for later.
+                if !hours_hold(a.protocol, &rule.when, moment.at) {
+                    continue;
+                }
                 firsts.push(First {
                     applied: applied_index,
                     rule,
@@ -458,11 +517,14 @@ fn evaluate_child<'r>(
             }
             for w in &a.protocol.warnings {
                 let Some(authority) = a.authority(w.applies) else { continue };
-                if !static_holds(&w.when, &ctx) {
+                if !for_authority(&w.when, authority) {
+                    continue;
+                }
+                if !static_holds(&w.when, &ctx) || !place_holds(&w.when, place) {
                     continue;
                 }
                 if let Some(m) = trigger_moment(&w.trigger, &w.when, &episode, events, index) {
-                    if !m.lapsed && m.at <= now {
+                    if !m.lapsed && m.at <= now && hours_hold(a.protocol, &w.when, m.at) {
                         warnings.push(Warning {
                             id: join(&[&a.protocol.id, ".", &w.id, "/", &c.id, "/", &ep.id]),
                             child: c.id.clone(),
@@ -736,9 +798,7 @@ fn addressee(protocol: &Protocol, rule: &Rule, at: Timestamp) -> Option<String> 
     let to = rule.to.as_deref()?;
     let Some(role) = protocol.role(to) else { return Some(to.to_string()) };
     let Some(ooh) = &role.out_of_hours else { return Some(to.to_string()) };
-    let local = calendar::london().to_datetime(at);
-    let open = role.is_open(local.weekday(), local.time(), calendar::is_bank_holiday(local.date()));
-    Some(if open { to.to_string() } else { ooh.clone() })
+    Some(if role_open(role, at) { to.to_string() } else { ooh.clone() })
 }
 
 pub(crate) fn matches(m: &Matcher, data: &EventData) -> bool {
@@ -823,7 +883,7 @@ fn child_flags<'r>(
     let episodes = &scenario.child_episodes[child];
     let Some(&last) = episodes.last() else { return };
     let day = calendar::local_date(scenario.episodes[last].start);
-    for a in applied(registry, &c.living_in, &c.responsible_authority, day) {
+    for a in applied(registry, &c.living_in, &c.responsible_authority, None, day) {
         if !used.iter().any(|p| std::ptr::eq(*p, a.protocol)) {
             used.push(a.protocol);
         }

@@ -18,7 +18,7 @@ fn role_name(p: &Protocol, id: &str) -> String {
     p.role(id).map(|r| r.name.clone()).unwrap_or_else(|| id.to_string())
 }
 
-fn describe_when(c: &Conditions) -> Vec<String> {
+fn describe_when(p: &Protocol, c: &Conditions) -> Vec<String> {
     let mut parts = Vec::new();
     if !c.statuses.is_empty() {
         parts.push(format!("the child is {}", list(&c.statuses, "or")));
@@ -83,6 +83,34 @@ fn describe_when(c: &Conditions) -> Vec<String> {
     }
     if c.currently_missing {
         parts.push("the child is missing now".into());
+    }
+    if let Some(h) = &c.hours {
+        let side = if h.open { "inside" } else { "outside" };
+        let hours: Vec<&str> = p.role(&h.role).map(|r| r.office_hours.iter().map(|o| o.text.as_str()).collect()).unwrap_or_default();
+        parts.push(format!(
+            "it applies {side} the office hours of {} ({}, Europe/London; bank holidays closed)",
+            role_name(p, &h.role),
+            hours.join(", ")
+        ));
+    }
+    match c.responsible_in_partnership {
+        Some(true) => parts.push("the child's responsible authority is one of this partnership's".into()),
+        Some(false) => parts.push("the child's responsible authority is outside this partnership".into()),
+        None => {}
+    }
+    if !c.responsible_authorities.is_empty() {
+        parts.push(format!("the child's responsible authority is {}", list(&c.responsible_authorities, "or")));
+    }
+    if !c.host_authorities.is_empty() {
+        parts.push(format!("the child lives in {}", list(&c.host_authorities, "or")));
+    }
+    if !c.duty_authorities.is_empty() {
+        parts.push(format!("the duty is {}'s", list(&c.duty_authorities, "or")));
+    }
+    match c.found_in_partnership {
+        Some(true) => parts.push("the child was found in this partnership's area".into()),
+        Some(false) => parts.push("the child was not found in this partnership's area (or where is not recorded)".into()),
+        None => {}
     }
     parts
 }
@@ -176,7 +204,7 @@ pub fn describe(p: &Protocol) -> String {
         }
         let _ = writeln!(out, "{line}");
         let mut when = vec![describe_trigger(&r.trigger, r.when.still_missing)];
-        when.extend(describe_when(&r.when));
+        when.extend(describe_when(p, &r.when));
         if r.when.still_missing && r.trigger.anchor != Anchor::Start {
             when.push("the child is still missing".into());
         }
@@ -229,6 +257,7 @@ pub fn describe(p: &Protocol) -> String {
             Applies::Host => "the authority where the child lives",
             Applies::Responsible => "the child's responsible authority",
             Applies::Both => "the host or the responsible authority",
+            Applies::FoundIn => "the authority where the child was found, for a child who neither lives in nor belongs to this partnership",
         };
         let _ = writeln!(out, "    Whose duty: {whose}.");
         let _ = writeln!(out, "    Text: \"{}\"", r.quote);
@@ -261,7 +290,7 @@ pub fn describe(p: &Protocol) -> String {
         let _ = writeln!(out, "\nFlags ({})", p.flags.len());
         for f in &p.flags {
             let _ = writeln!(out, "\n  [{}] {}  ({})", p.cite(&f.cite), f.what, f.id);
-            let when = describe_when(&f.when);
+            let when = describe_when(p, &f.when);
             if !when.is_empty() {
                 let _ = writeln!(out, "    When: {}.", when.join("; "));
             }
@@ -273,7 +302,7 @@ pub fn describe(p: &Protocol) -> String {
         for w in &p.warnings {
             let _ = writeln!(out, "\n  [{}] {}  ({})", p.cite(&w.cite), w.what, w.id);
             let mut when = vec![describe_trigger(&w.trigger, w.when.still_missing)];
-            when.extend(describe_when(&w.when));
+            when.extend(describe_when(p, &w.when));
             let _ = writeln!(out, "    When: {}.", when.join("; "));
             let _ = writeln!(out, "    Text: \"{}\"", w.quote);
         }

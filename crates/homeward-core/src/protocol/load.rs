@@ -118,6 +118,16 @@ struct WhenDef {
     found_by_none: Vec<String>,
     #[serde(default)]
     currently_missing: bool,
+    in_hours_of: Option<String>,
+    out_of_hours_of: Option<String>,
+    responsible_in_partnership: Option<bool>,
+    #[serde(default)]
+    responsible_authorities: Vec<String>,
+    #[serde(default)]
+    host_authorities: Vec<String>,
+    #[serde(default)]
+    duty_authorities: Vec<String>,
+    found_in_partnership: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -266,6 +276,7 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
     let mut rules = Vec::new();
     for (ctx, def) in array::<RuleDef>(&table, "rule", file)? {
         let rule = rule(def, &ctx)?;
+        place(&rule.when, Some((&rule.trigger, rule.applies)), &roles, &header.authorities, &ctx)?;
         known_role(&ctx, "by", &rule.by)?;
         if let Some(to) = &rule.to {
             known_role(&ctx, "to", to)?;
@@ -298,11 +309,13 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
         .into_iter()
         .map(|(ctx, def)| {
             vocab::check_id(&def.id, "flag id").map_err(|m| ctx.err("id", m))?;
+            let when = conditions(def.when, &ctx)?;
+            place(&when, None, &roles, &header.authorities, &ctx)?;
             Ok(FlagRule {
                 cite: cite(def.cite, &ctx)?,
                 quote: quote(def.quote, &ctx)?,
                 what: def.what,
-                when: conditions(def.when, &ctx)?,
+                when,
                 id: def.id,
             })
         })
@@ -313,19 +326,20 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
         .into_iter()
         .map(|(ctx, def)| {
             vocab::check_id(&def.id, "warning id").map_err(|m| ctx.err("id", m))?;
+            let applies = applies(def.applies.as_deref(), &ctx)?;
+            if applies == Applies::FoundIn {
+                return Err(ctx.err("applies", "'found_in' is for rules (a warning is about the record of the host or responsible authority)"));
+            }
+            let trigger = trigger(def.trigger.as_deref(), def.after.as_deref(), def.strictly_after, def.trigger_event, &ctx)?;
+            let when = conditions(def.when, &ctx)?;
+            place(&when, Some((&trigger, applies)), &roles, &header.authorities, &ctx)?;
             Ok(WarningRule {
                 cite: cite(def.cite, &ctx)?,
                 quote: quote(def.quote, &ctx)?,
                 what: def.what,
-                applies: applies(def.applies.as_deref(), &ctx)?,
-                trigger: trigger(
-                    def.trigger.as_deref(),
-                    def.after.as_deref(),
-                    def.strictly_after,
-                    def.trigger_event,
-                    &ctx,
-                )?,
-                when: conditions(def.when, &ctx)?,
+                applies,
+                trigger,
+                when,
                 id: def.id,
             })
         })
@@ -546,7 +560,8 @@ fn applies(text: Option<&str>, ctx: &Ctx) -> Result<Applies, ProtocolError> {
         "host" => Ok(Applies::Host),
         "responsible" => Ok(Applies::Responsible),
         "both" => Ok(Applies::Both),
-        other => Err(ctx.err("applies", format!("'{other}' is not one of: host, responsible, both"))),
+        "found_in" => Ok(Applies::FoundIn),
+        other => Err(ctx.err("applies", format!("'{other}' is not one of: host, responsible, both, found_in"))),
     }
 }
 
@@ -634,6 +649,63 @@ fn matcher(table: &toml::Table, field: &str, ctx: &Ctx) -> Result<Matcher, Proto
     Ok(Matcher { event, fields })
 }
 
+/// Checks the conditions about hours and places against the rest of the
+/// file: a named role must exist and keep office hours, a named authority
+/// must be one a child can belong to. `rule` is the trigger and `applies` of
+/// a rule or warning; `None` for a flag, which has no moment to judge hours
+/// at and no episode to judge a place by.
+fn place(
+    c: &Conditions,
+    rule: Option<(&Trigger, Applies)>,
+    roles: &[Role],
+    authorities: &[String],
+    ctx: &Ctx,
+) -> Result<(), ProtocolError> {
+    if let Some(h) = &c.hours {
+        let field = if h.open { "when.in_hours_of" } else { "when.out_of_hours_of" };
+        if rule.is_none() {
+            return Err(ctx.err(field, "is for rules and warnings (a flag has no moment to judge hours at)"));
+        }
+        match roles.iter().find(|r| r.id == h.role) {
+            None => return Err(ctx.err(field, format!("unknown role '{}' (declare it in a [[role]])", h.role))),
+            Some(r) if r.office_hours.is_empty() => {
+                return Err(ctx.err(field, format!("role '{}' has no office_hours", h.role)));
+            }
+            Some(_) => {}
+        }
+    }
+    for (field, list) in [
+        ("when.responsible_authorities", &c.responsible_authorities),
+        ("when.host_authorities", &c.host_authorities),
+        ("when.duty_authorities", &c.duty_authorities),
+    ] {
+        if let Some(a) = list.iter().find(|a| !crate::authorities::is_known(a) && !authorities.contains(a)) {
+            return Err(ctx.err(field, format!("'{a}' is not an authority of England or Wales nor one this protocol covers")));
+        }
+    }
+    let Some((trigger, applies)) = rule else {
+        for (field, given) in [
+            ("when.duty_authorities", !c.duty_authorities.is_empty()),
+            ("when.responsible_in_partnership", c.responsible_in_partnership.is_some()),
+            ("when.found_in_partnership", c.found_in_partnership.is_some()),
+        ] {
+            if given {
+                return Err(ctx.err(field, "is for rules and warnings"));
+            }
+        }
+        return Ok(());
+    };
+    if trigger.anchor != Anchor::Return {
+        if c.found_in_partnership.is_some() {
+            return Err(ctx.err("when.found_in_partnership", "needs trigger = \"return\" (where the child was found is known at the return)"));
+        }
+        if applies == Applies::FoundIn {
+            return Err(ctx.err("applies", "'found_in' needs trigger = \"return\" (where the child was found is known at the return)"));
+        }
+    }
+    Ok(())
+}
+
 fn conditions(def: WhenDef, ctx: &Ctx) -> Result<Conditions, ProtocolError> {
     let age_min = def.age_min.unwrap_or(0);
     let age_max = def.age_max.unwrap_or(17);
@@ -648,6 +720,23 @@ fn conditions(def: WhenDef, ctx: &Ctx) -> Result<Conditions, ProtocolError> {
     for f in &def.found_by_none {
         if !vocab::FOUND_BY.contains(&f.as_str()) {
             return Err(ctx.err("when.found_by_none", format!("'{f}' is not one of: {}", vocab::FOUND_BY.join(", "))));
+        }
+    }
+    let hours = match (def.in_hours_of, def.out_of_hours_of) {
+        (Some(_), Some(_)) => {
+            return Err(ctx.err("when.out_of_hours_of", "cannot be given with in_hours_of (a moment is either inside or outside)"));
+        }
+        (Some(role), None) => Some(Hours { role, open: true }),
+        (None, Some(role)) => Some(Hours { role, open: false }),
+        (None, None) => None,
+    };
+    for (field, list) in [
+        ("when.responsible_authorities", &def.responsible_authorities),
+        ("when.host_authorities", &def.host_authorities),
+        ("when.duty_authorities", &def.duty_authorities),
+    ] {
+        for a in list {
+            vocab::check_id(a, "authority id").map_err(|m| ctx.err(field, m))?;
         }
     }
     let episodes_in_window = match def.episodes_in_window {
@@ -683,6 +772,12 @@ fn conditions(def: WhenDef, ctx: &Ctx) -> Result<Conditions, ProtocolError> {
         previous_return_interview: parse_list(&def.previous_return_interview, "when.previous_return_interview", ctx, Outcome::parse)?,
         found_by_none: def.found_by_none,
         currently_missing: def.currently_missing,
+        hours,
+        responsible_in_partnership: def.responsible_in_partnership,
+        responsible_authorities: def.responsible_authorities,
+        host_authorities: def.host_authorities,
+        duty_authorities: def.duty_authorities,
+        found_in_partnership: def.found_in_partnership,
     })
 }
 

@@ -143,15 +143,36 @@ impl Registry {
     }
 
     /// Checks what the scenario says against the protocols: a `notified.to`
-    /// must be a role of a protocol that applies to the child.
+    /// must be a role of a protocol that applies to the child (its host's,
+    /// its responsible authority's, or that of an authority one of its
+    /// returns says it was found in); a `returned.found_in` must be an
+    /// authority a child can be in.
     pub fn check_scenario(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        for ev in &scenario.events {
+            if let EventData::Returned { found_in: Some(f), .. } = &ev.data {
+                if !self.knows_authority(f) {
+                    return Err(ScenarioError::new(
+                        format!("events[{}].found_in", ev.index),
+                        format!("'{f}' is not an authority of England or Wales"),
+                    ));
+                }
+            }
+        }
         for ev in &scenario.events {
             if let EventData::Notified { to } = &ev.data {
                 let child = &scenario.children[ev.child];
-                let ids = [
+                let mut ids = vec![
                     self.protocol_id_for(&child.responsible_authority),
                     self.protocol_id_for(&child.living_in),
                 ];
+                for &e in &scenario.child_episodes[ev.child] {
+                    if let Some(f) = &scenario.episodes[e].found_in {
+                        let id = self.protocol_id_for(f);
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                        }
+                    }
+                }
                 let known = ids
                     .iter()
                     .any(|id| self.versions(id).any(|p| p.role(to).is_some()));

@@ -95,6 +95,10 @@ pub enum Applies {
     Host,
     Responsible,
     Both,
+    /// The protocol of the authority where the child was found (the
+    /// return's `found_in`), when it covers neither the child's host nor
+    /// responsible authority: a child of another authority found here.
+    FoundIn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +182,34 @@ pub struct Conditions {
     pub found_by_none: Vec<String>,
     /// Flags only: the child is missing at `now`.
     pub currently_missing: bool,
+    /// The moment the rule applies falls inside (`open`) or outside a
+    /// role's office hours.
+    pub hours: Option<Hours>,
+    /// The child's responsible authority is (true) or is not (false)
+    /// covered by this protocol.
+    pub responsible_in_partnership: Option<bool>,
+    /// The child's responsible authority is one of these (empty: any).
+    pub responsible_authorities: Vec<String>,
+    /// The child's host authority (`living_in`) is one of these (empty: any).
+    pub host_authorities: Vec<String>,
+    /// The authority the duty is for (its `authority`: the host for a host
+    /// rule, the responsible authority for a responsible rule, the host if
+    /// this protocol covers it else the responsible authority for `both`) is
+    /// one of these (empty: any).
+    pub duty_authorities: Vec<String>,
+    /// The return names where the child was found (`found_in`), and that
+    /// authority is (true) or is not (false) covered by this protocol; with
+    /// false, a return that names no `found_in` also holds.
+    pub found_in_partnership: Option<bool>,
+}
+
+/// `in_hours_of` / `out_of_hours_of`: judged at the moment a rule applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hours {
+    /// A role of the same file with office hours.
+    pub role: String,
+    /// true: the role's service is open then; false: it is closed.
+    pub open: bool,
 }
 
 /// When a duty or warning triggers.
