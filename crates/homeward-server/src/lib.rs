@@ -14,6 +14,7 @@ pub mod clock;
 mod demo;
 mod error;
 pub mod guard;
+pub mod http;
 pub mod import;
 pub mod metrics;
 pub mod notify;

@@ -3,7 +3,7 @@
 //! `api::router` with the others.
 
 use crate::AppState;
-use crate::api::{Params, body, time};
+use crate::http::{Params, body, time};
 use crate::auth::Caller;
 use homeward_access::{Action, RecordFacts, classify};
 use crate::error::{ApiError, ErrorBody};

@@ -105,7 +105,7 @@ pub async fn login(
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     audit.set_action("login");
-    let input: LoginIn = crate::api::body(&bytes)?;
+    let input: LoginIn = crate::http::body(&bytes)?;
     let username = input.username.trim().to_lowercase();
     audit.set_attempted_user(&username);
     let source = audit.source().unwrap_or_else(|| "unknown".to_string());
@@ -239,7 +239,7 @@ pub async fn create_token(State(state): State<AppState>, caller: Caller, bytes: 
     if !matches!(caller.via, Via::Session { .. }) {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "an API token cannot create tokens; log in", None));
     }
-    let input: NewTokenIn = crate::api::body(&bytes)?;
+    let input: NewTokenIn = crate::http::body(&bytes)?;
     let now = state.clock.now().as_second();
     let expires_at = match input.expires_in_days {
         None => None,

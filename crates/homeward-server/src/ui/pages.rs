@@ -6,6 +6,7 @@ use super::{Submitted, Viewer, Who, error_page, page, see_other};
 use crate::AppState;
 use crate::access::{policy_at, visibility};
 use crate::api;
+use crate::http::shapes::DutyOut;
 use crate::auth::routes::{SessionOut, may_break_glass, session_out};
 use crate::error::ApiError;
 use askama::Template;
@@ -34,7 +35,7 @@ fn query(pairs: &[(&str, &str)]) -> Query<HashMap<String, String>> {
 }
 
 /// The names of `children` that the viewer may know (identity class).
-async fn names(state: &AppState, viewer: &Viewer, children: &[&api::DutyOut]) -> Result<HashMap<String, String>, ApiError> {
+async fn names(state: &AppState, viewer: &Viewer, children: &[&DutyOut]) -> Result<HashMap<String, String>, ApiError> {
     let mut ids: Vec<String> = children.iter().map(|d| d.child.clone()).collect();
     ids.sort();
     ids.dedup();
@@ -70,9 +71,9 @@ async fn home_lists(state: &AppState, viewer: &Viewer) -> Result<HomeLists, ApiE
     let due_soon = api::list_duties(State(state.clone()), caller.clone(), query(&[("due_within_hours", "24"), ("limit", &limit)])).await?.0;
     // The handlers above each named their own list; the entry is for the page.
     caller.audit.set_record("home", "missing, overdue and due duties");
-    let all: Vec<&api::DutyOut> = overdue.iter().chain(due_soon.iter()).collect();
+    let all: Vec<&DutyOut> = overdue.iter().chain(due_soon.iter()).collect();
     let names = names(state, viewer, &all).await?;
-    let row = |d: api::DutyOut| {
+    let row = |d: DutyOut| {
         let name = names.get(&d.child).cloned();
         DutyRow::new(d, name)
     };

@@ -1,0 +1,193 @@
+//! Children: the list, creating one (with the duplicate check), matches, one child, and a child's timeline.
+
+use crate::AppState;
+use crate::access::{authorize, may_read, policy_at, visibility};
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::http::shapes::{AccessOut, ChildOut, DutyOut, EpisodeOut, EventOut, TimelineOut};
+use crate::http::{Params, body};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use homeward_access::{Action, classify};
+use homeward_store::{ChildFilter, DutyFilter, NewChild};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// A new child. `status`, `flags` and authority ids use the replay contract's vocabulary.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChildIn {
+    pub given_name: String,
+    pub family_name: String,
+    /// YYYY-MM-DD
+    pub date_of_birth: String,
+    /// looked_after, child_protection, child_in_need, early_help, not_known, care_leaver
+    pub status: String,
+    pub responsible_authority: String,
+    /// Where the child lives or is placed; defaults to the responsible authority.
+    pub living_in: Option<String>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    pub allocated_worker: Option<String>,
+    pub team: Option<String>,
+    pub photo_ref: Option<String>,
+}
+
+/// Children the caller may see, optionally in one authority (as responsible or host).
+#[utoipa::path(get, path = "/api/v1/children", tag = "children",
+    params(("authority" = Option<String>, Query, description = "authority id"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<ChildOut>), (status = 422, body = ErrorBody)))]
+pub(crate) async fn list_children(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
+    let q = Params(q);
+    q.only(&["authority", "limit", "offset"])?;
+    caller.audit.set_record("children", &q.describe());
+    let filter = ChildFilter {
+        authority: q.text("authority"),
+        ids: Vec::new(),
+        limit: q.int("limit", 1, 1000)?.unwrap_or(100),
+        offset: q.int("offset", 0, i64::MAX)?.unwrap_or(0),
+        visible: Some(visibility(&state, &caller, Action::Read, classify::IDENTITY)),
+    };
+    let rows = state.store.children(&filter).await?;
+    Ok(Json(rows.into_iter().map(ChildOut::from).collect()))
+}
+
+/// Create a child. A record with the same family name and date of birth in
+/// the same authority is refused as a likely duplicate (409, naming the
+/// matches) unless `allow_duplicate=true`.
+#[utoipa::path(post, path = "/api/v1/children", tag = "children", request_body = NewChildIn,
+    params(("allow_duplicate" = Option<bool>, Query)),
+    responses((status = 201, body = ChildOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub(crate) async fn create_child(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<(StatusCode, Json<ChildOut>), ApiError> {
+    let q = Params(q);
+    q.only(&["allow_duplicate"])?;
+    let input: NewChildIn = body(&bytes)?;
+    let now = state.clock.now();
+    let prospective = homeward_access::RecordFacts {
+        responsible_authority: input.responsible_authority.clone(),
+        living_in: input.living_in.clone().unwrap_or_else(|| input.responsible_authority.clone()),
+        flags: input.flags.clone(),
+        ..Default::default()
+    };
+    let decision = policy_at(&state, now).decide(&caller.principal, Action::Write, classify::IDENTITY, &prospective);
+    if !decision.allowed {
+        caller.audit.refused(classify::IDENTITY, &decision.rule);
+        return Err(crate::access::forbidden(&decision, Action::Write, classify::IDENTITY));
+    }
+    caller.audit.add_class(classify::IDENTITY, &decision.rule);
+    let new = NewChild {
+        given_name: input.given_name,
+        family_name: input.family_name,
+        date_of_birth: input.date_of_birth,
+        status: input.status,
+        responsible_authority: input.responsible_authority,
+        living_in: input.living_in,
+        flags: input.flags,
+        allocated_worker: input.allocated_worker,
+        team: input.team,
+        photo_ref: input.photo_ref,
+    };
+    let visible = visibility(&state, &caller, Action::Read, classify::IDENTITY);
+    let child = state.store.create_child(&new, &caller.actor(), now, q.flag("allow_duplicate")?, Some(&visible)).await?;
+    caller.audit.set_record("child", &child.id);
+    Ok((StatusCode::CREATED, Json(child.into())))
+}
+
+/// Children matching a family name and date of birth, among those the
+/// caller may see: check before creating.
+#[utoipa::path(get, path = "/api/v1/children/matches", tag = "children",
+    params(("family_name" = String, Query), ("date_of_birth" = String, Query), ("authority" = Option<String>, Query)),
+    responses((status = 200, body = Vec<ChildOut>), (status = 422, body = ErrorBody)))]
+pub(crate) async fn match_children(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
+    let q = Params(q);
+    q.only(&["family_name", "date_of_birth", "authority"])?;
+    caller.audit.set_record("children", &q.describe());
+    let family = q.text("family_name").ok_or_else(|| ApiError::invalid("family_name", "family_name: is required"))?;
+    let dob = q.text("date_of_birth").ok_or_else(|| ApiError::invalid("date_of_birth", "date_of_birth: is required"))?;
+    let visible = visibility(&state, &caller, Action::Read, classify::IDENTITY);
+    let rows = state.store.find_matches(&family, &dob, q.text("authority").as_deref(), Some(&visible)).await?;
+    Ok(Json(rows.into_iter().map(ChildOut::from).collect()))
+}
+
+/// The current placement's address, when the caller may read it.
+pub(crate) async fn placement_address(state: &AppState, caller: &Caller, child_id: &str, facts: &homeward_access::RecordFacts) -> Result<Option<String>, ApiError> {
+    if !may_read(state, caller, facts, classify::PLACEMENT_ADDRESS) {
+        return Ok(None);
+    }
+    let now = state.clock.now().as_second();
+    let involvements = state.store.involvements(child_id).await?;
+    Ok(involvements
+        .into_iter()
+        .rev()
+        .find(|i| i.relation == "placement" && i.ended_at.is_none_or(|e| e > now) && i.address.is_some())
+        .and_then(|i| i.address))
+}
+
+#[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children",
+    params(("id" = String, Path)),
+    responses((status = 200, body = ChildOut), (status = 404, body = ErrorBody)))]
+pub(crate) async fn get_child(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<ChildOut>, ApiError> {
+    let granted = authorize(&state, &caller, &id, Action::Read, classify::IDENTITY).await?;
+    let child = state.store.child(&id).await?.ok_or_else(|| ApiError::not_found("child"))?;
+    let mut out = ChildOut::from(child);
+    out.placement_address = placement_address(&state, &caller, &id, &granted.facts).await?;
+    Ok(Json(out))
+}
+
+/// Everything about a child the caller may see: episodes, recorded events
+/// with who recorded them, and every duty. `access` lists what the caller
+/// may read and the rule that allows each; everything else is left out
+/// (for example a return interview's content, for a placement).
+#[utoipa::path(get, path = "/api/v1/children/{id}/timeline", tag = "children",
+    params(("id" = String, Path)),
+    responses((status = 200, body = TimelineOut), (status = 404, body = ErrorBody)))]
+pub(crate) async fn child_timeline(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<TimelineOut>, ApiError> {
+    let now = state.clock.now();
+    let granted = authorize(&state, &caller, &id, Action::Read, classify::IDENTITY).await?;
+    let facts = &granted.facts;
+    let allowed = policy_at(&state, now).classes_allowed(&caller.principal, Action::Read, facts);
+    let readable = |class: &str| allowed.iter().any(|(c, _)| c == class);
+    let child = state.store.child(&id).await?.ok_or_else(|| ApiError::not_found("child"))?;
+    let mut child = ChildOut::from(child);
+    child.placement_address = placement_address(&state, &caller, &id, facts).await?;
+    let episodes = if may_read(&state, &caller, facts, classify::MISSING_STATUS) {
+        let details = may_read(&state, &caller, facts, classify::EPISODE);
+        state.store.episodes(&id).await?.into_iter().map(|e| EpisodeOut::from_row(e, &child.responsible_authority, details)).collect()
+    } else {
+        Vec::new()
+    };
+    let mut events = Vec::new();
+    for e in state.store.events(&id).await? {
+        let mut out = EventOut::from(e);
+        let kind = out.body.get("kind").and_then(Value::as_str).map(str::to_string);
+        if !readable(classify::event_seen_as(&out.event_type, kind.as_deref())) {
+            continue;
+        }
+        let note_class = classify::note_class(&out.event_type, kind.as_deref());
+        if let Some(obj) = out.body.as_object_mut() {
+            if obj.contains_key("note") && !readable(note_class) {
+                obj.remove("note");
+            }
+        }
+        events.push(out);
+    }
+    for (class, decision) in &allowed {
+        caller.audit.add_class(class, &decision.rule);
+    }
+    let duties = if readable(classify::DUTIES) {
+        state.store.duties(&DutyFilter { child: Some(id.clone()), include_closed: true, ..DutyFilter::default() }, now).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Json(TimelineOut {
+        access: allowed.iter().map(|(class, d)| AccessOut { class: class.clone(), rule: d.rule.clone() }).collect(),
+        child,
+        episodes,
+        events,
+        duties: duties.into_iter().map(|d| DutyOut::from_record(d, now)).collect(),
+    }))
+}

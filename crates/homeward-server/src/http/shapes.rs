@@ -1,0 +1,261 @@
+//! The shapes of what the API answers and the pages show: children, duties,
+//! events, episodes, a child's timeline, who is missing, the access log.
+
+use super::time;
+use homeward_store::{Child, DutyRecord, EpisodeRow, EventRecord, MissingChild};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct ChildOut {
+    pub id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub status: String,
+    pub responsible_authority: String,
+    pub living_in: String,
+    pub flags: Vec<String>,
+    pub allocated_worker: Option<String>,
+    pub team: Option<String>,
+    pub photo_ref: Option<String>,
+    pub created_at: String,
+    pub created_by: String,
+    pub created_agency: String,
+    /// The current placement's address, to those allowed to see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement_address: Option<String>,
+}
+
+impl From<Child> for ChildOut {
+    fn from(c: Child) -> Self {
+        ChildOut {
+            flags: c.flag_list(),
+            created_at: time(c.created_at),
+            id: c.id,
+            given_name: c.given_name,
+            family_name: c.family_name,
+            date_of_birth: c.date_of_birth,
+            status: c.status,
+            responsible_authority: c.responsible_authority,
+            living_in: c.living_in,
+            allocated_worker: c.allocated_worker,
+            team: c.team,
+            photo_ref: c.photo_ref,
+            created_by: c.created_by,
+            created_agency: c.created_agency,
+            placement_address: None,
+        }
+    }
+}
+
+
+#[derive(Serialize, ToSchema)]
+pub struct DutyOut {
+    pub id: String,
+    pub child: String,
+    pub episode: String,
+    pub authority: String,
+    pub protocol: String,
+    pub rule: String,
+    pub kind: String,
+    pub what: String,
+    pub by: String,
+    pub to: Option<String>,
+    pub triggered_at: String,
+    pub due: String,
+    /// done, excepted, overdue, due, upcoming (lapsed with include_closed)
+    pub state: String,
+    pub done_at: Option<String>,
+    pub late: bool,
+    pub prompt: bool,
+    pub occurrence: i64,
+    pub cite: String,
+}
+
+impl DutyOut {
+    pub(crate) fn from_record(d: DutyRecord, now: Timestamp) -> Self {
+        DutyOut {
+            state: d.state_at(now).to_string(),
+            triggered_at: time(d.triggered_at),
+            due: time(d.due),
+            done_at: d.done_at.map(time),
+            late: d.late != 0,
+            prompt: d.prompt != 0,
+            id: d.id,
+            child: d.child_id,
+            episode: d.episode,
+            authority: d.authority,
+            protocol: d.protocol,
+            rule: d.rule,
+            kind: d.kind,
+            what: d.what,
+            by: d.by_role,
+            to: d.to_role,
+            occurrence: d.occurrence,
+            cite: d.cite,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventOut {
+    pub id: String,
+    pub seq: i64,
+    pub child: String,
+    pub episode: Option<String>,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub at: String,
+    /// The event as recorded, in the replay contract's shape.
+    #[schema(value_type = Object)]
+    pub body: Value,
+    pub recorded_by: String,
+    pub agency: String,
+    pub recorded_at: String,
+    pub supersedes: Option<String>,
+}
+
+impl From<EventRecord> for EventOut {
+    fn from(e: EventRecord) -> Self {
+        EventOut {
+            body: serde_json::from_str(&e.body).unwrap_or(Value::Null),
+            at: time(e.at),
+            recorded_at: time(e.recorded_at),
+            id: e.id,
+            seq: e.seq,
+            child: e.child_id,
+            episode: e.episode,
+            event_type: e.event_type,
+            recorded_by: e.recorded_by,
+            agency: e.agency,
+            supersedes: e.supersedes,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EpisodeOut {
+    pub episode: String,
+    pub started_at: String,
+    pub returned_at: Option<String>,
+    /// Absent for readers who may only know that the child was missing.
+    pub category: Option<String>,
+    pub risk: Option<String>,
+    /// Who is responsible for the episode now; null when neither an
+    /// `episode_assigned` event nor the child's allocation names anyone, or
+    /// when the reader may only know that the child was missing.
+    pub owner: Option<OwnerOut>,
+}
+
+/// Who owns (is responsible for) an episode.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerOut {
+    /// The allocated worker (a user id); null when only a team is allocated.
+    pub worker: Option<String>,
+    pub team: Option<String>,
+    /// The child's responsible authority.
+    pub authority: String,
+    /// When the latest `episode_assigned` took effect; null when the owner is
+    /// the child's allocated worker and team (no assignment recorded).
+    pub since: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl EpisodeOut {
+    /// `details`: the reader may see the episode's category, risk and owner.
+    pub(crate) fn from_row(e: EpisodeRow, responsible_authority: &str, details: bool) -> Self {
+        let owner = (details && (e.owner_worker.is_some() || e.owner_team.is_some())).then(|| OwnerOut {
+            worker: e.owner_worker,
+            team: e.owner_team,
+            authority: responsible_authority.to_string(),
+            since: e.owner_since.map(time),
+            reason: e.owner_reason,
+        });
+        EpisodeOut {
+            episode: e.episode,
+            started_at: time(e.started_at),
+            returned_at: e.returned_at.map(time),
+            category: details.then_some(e.category),
+            risk: details.then_some(e.risk),
+            owner,
+        }
+    }
+}
+
+/// A field class the caller may read on this record, and the rule that allows it.
+#[derive(Serialize, ToSchema)]
+pub struct AccessOut {
+    pub class: String,
+    pub rule: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TimelineOut {
+    /// What the caller may read on this record, and why: every other part is left out.
+    pub access: Vec<AccessOut>,
+    pub child: ChildOut,
+    pub episodes: Vec<EpisodeOut>,
+    pub events: Vec<EventOut>,
+    /// Every duty, including done, excepted and lapsed ones.
+    pub duties: Vec<DutyOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MissingOut {
+    pub child: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub status: String,
+    pub responsible_authority: String,
+    pub living_in: String,
+    pub episode: String,
+    pub missing_since: String,
+    pub category: String,
+    pub risk: String,
+    /// Hours missing at the time of the request.
+    pub hours_missing: i64,
+    /// The worker and team responsible for the episode.
+    pub owner_worker: Option<String>,
+    pub owner_team: Option<String>,
+}
+
+impl MissingOut {
+    pub(crate) fn from_row(m: MissingChild, now: Timestamp) -> Self {
+        MissingOut {
+            hours_missing: (now.as_second() - m.started_at).max(0) / 3600,
+            missing_since: time(m.started_at),
+            child: m.child_id,
+            given_name: m.given_name,
+            family_name: m.family_name,
+            date_of_birth: m.date_of_birth,
+            status: m.status,
+            responsible_authority: m.responsible_authority,
+            living_in: m.living_in,
+            episode: m.episode,
+            category: m.category,
+            risk: m.risk,
+            owner_worker: m.owner_worker,
+            owner_team: m.owner_team,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessLogOut {
+    pub seq: i64,
+    pub at: String,
+    pub user: Option<String>,
+    pub agency: Option<String>,
+    pub role: Option<String>,
+    pub action: String,
+    pub operation: String,
+    pub fields: Vec<String>,
+    pub outcome: String,
+    pub rule: Option<String>,
+    pub break_glass: bool,
+}
+
