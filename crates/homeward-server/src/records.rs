@@ -3,18 +3,17 @@
 //! `api::router` with the others.
 
 use crate::AppState;
-use crate::http::{Params, body, time};
+use crate::http::{self, Query, body, time};
 use crate::auth::Caller;
 use homeward_access::{Action, RecordFacts, classify};
 use crate::error::{ApiError, ErrorBody};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use homeward_store::{Deletion, DeletionFilter, NationalAlert, NewNationalAlert};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// A national alert received from another authority, recorded in the
 /// receiving authority's register.
@@ -155,15 +154,22 @@ pub(crate) async fn record_national_alert(
     Ok((status, Json(NationalAlertOut::from_record(alert, &state))))
 }
 
+/// The register to list.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NationalAlertQuery {
+    /// the receiving authority
+    pub authority: Option<String>,
+}
+
 /// The register of national alerts received, newest first.
 #[utoipa::path(get, path = "/api/v1/national-alerts", tag = "national alerts",
-    params(("authority" = Option<String>, Query, description = "the receiving authority")),
+    params(NationalAlertQuery),
     responses((status = 200, body = Vec<NationalAlertOut>), (status = 422, body = ErrorBody)))]
-pub(crate) async fn list_national_alerts(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<NationalAlertOut>>, ApiError> {
-    let q = Params(q);
-    q.only(&["authority"])?;
+pub(crate) async fn list_national_alerts(State(state): State<AppState>, caller: Caller, query: Query<NationalAlertQuery>) -> Result<Json<Vec<NationalAlertOut>>, ApiError> {
     let mut rows = Vec::new();
-    for authority in readable(&state, &caller, q.text("authority"))? {
+    for authority in readable(&state, &caller, http::text(&query.params.authority))? {
         rows.extend(state.store.national_alerts(Some(&authority)).await?);
     }
     rows.sort_by(|a, b| b.received_at.cmp(&a.received_at).then_with(|| b.id.cmp(&a.id)));
@@ -206,18 +212,28 @@ fn readable(state: &AppState, caller: &Caller, asked: Option<String>) -> Result<
     }
 }
 
+/// The deletions' filters.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeletionQuery {
+    pub authority: Option<String>,
+    pub child: Option<String>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
+}
+
 /// What the retention job deleted, most recent first: which record, under
 /// which protocol paragraph, when, and by which instance.
 #[utoipa::path(get, path = "/api/v1/retention/deletions", tag = "national alerts",
-    params(("authority" = Option<String>, Query), ("child" = Option<String>, Query), ("limit" = Option<i64>, Query)),
+    params(DeletionQuery),
     responses((status = 200, body = Vec<DeletionOut>), (status = 422, body = ErrorBody)))]
-pub(crate) async fn list_deletions(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<DeletionOut>>, ApiError> {
-    let q = Params(q);
-    q.only(&["authority", "child", "limit"])?;
-    let limit = q.int("limit", 1, 10_000)?.unwrap_or(500);
+pub(crate) async fn list_deletions(State(state): State<AppState>, caller: Caller, query: Query<DeletionQuery>) -> Result<Json<Vec<DeletionOut>>, ApiError> {
+    let q = &query.params;
+    let limit = http::int("limit", &q.limit, 1, 10_000)?.unwrap_or(500);
     let mut rows = Vec::new();
-    for authority in readable(&state, &caller, q.text("authority"))? {
-        let filter = DeletionFilter { authority: Some(authority), child: q.text("child"), limit: Some(limit) };
+    for authority in readable(&state, &caller, http::text(&q.authority))? {
+        let filter = DeletionFilter { authority: Some(authority), child: http::text(&q.child), limit: Some(limit) };
         rows.extend(state.store.deletions(&filter).await?);
     }
     Ok(Json(rows.into_iter().take(limit as usize).map(DeletionOut::from).collect()))

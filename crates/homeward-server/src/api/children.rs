@@ -5,17 +5,16 @@ use crate::access::{authorize, may_read, policy_at, visibility};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::shapes::{AccessOut, ChildOut, DutyOut, EpisodeOut, EventOut, TimelineOut};
-use crate::http::{Params, body};
+use crate::http::{self, Query, body};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use homeward_access::{Action, classify};
 use homeward_store::{ChildFilter, DutyFilter, NewChild};
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::HashMap;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// A new child. `status`, `flags` and authority ids use the replay contract's vocabulary.
 #[derive(Deserialize, ToSchema)]
@@ -37,19 +36,52 @@ pub struct NewChildIn {
     pub photo_ref: Option<String>,
 }
 
+/// The children list's parameters.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChildrenQuery {
+    /// authority id
+    pub authority: Option<String>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
+    #[param(value_type = Option<i64>)]
+    pub offset: Option<String>,
+}
+
+/// Creating a child: whether a likely duplicate may be created anyway.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NewChildQuery {
+    #[param(value_type = Option<bool>)]
+    pub allow_duplicate: Option<String>,
+}
+
+/// What to match children on.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MatchQuery {
+    #[param(value_type = String, required = true)]
+    pub family_name: Option<String>,
+    #[param(value_type = String, required = true)]
+    pub date_of_birth: Option<String>,
+    pub authority: Option<String>,
+}
+
 /// Children the caller may see, optionally in one authority (as responsible or host).
 #[utoipa::path(get, path = "/api/v1/children", tag = "children",
-    params(("authority" = Option<String>, Query, description = "authority id"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    params(ChildrenQuery),
     responses((status = 200, body = Vec<ChildOut>), (status = 422, body = ErrorBody)))]
-pub(crate) async fn list_children(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
-    let q = Params(q);
-    q.only(&["authority", "limit", "offset"])?;
-    caller.audit.set_record("children", &q.describe());
+pub(crate) async fn list_children(State(state): State<AppState>, caller: Caller, query: Query<ChildrenQuery>) -> Result<Json<Vec<ChildOut>>, ApiError> {
+    caller.audit.set_record("children", &query.describe());
+    let q = &query.params;
     let filter = ChildFilter {
-        authority: q.text("authority"),
+        authority: http::text(&q.authority),
         ids: Vec::new(),
-        limit: q.int("limit", 1, 1000)?.unwrap_or(100),
-        offset: q.int("offset", 0, i64::MAX)?.unwrap_or(0),
+        limit: http::int("limit", &q.limit, 1, 1000)?.unwrap_or(100),
+        offset: http::int("offset", &q.offset, 0, i64::MAX)?.unwrap_or(0),
         visible: Some(visibility(&state, &caller, Action::Read, classify::IDENTITY)),
     };
     let rows = state.store.children(&filter).await?;
@@ -60,11 +92,9 @@ pub(crate) async fn list_children(State(state): State<AppState>, caller: Caller,
 /// the same authority is refused as a likely duplicate (409, naming the
 /// matches) unless `allow_duplicate=true`.
 #[utoipa::path(post, path = "/api/v1/children", tag = "children", request_body = NewChildIn,
-    params(("allow_duplicate" = Option<bool>, Query)),
+    params(NewChildQuery),
     responses((status = 201, body = ChildOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn create_child(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<(StatusCode, Json<ChildOut>), ApiError> {
-    let q = Params(q);
-    q.only(&["allow_duplicate"])?;
+pub(crate) async fn create_child(State(state): State<AppState>, caller: Caller, query: Query<NewChildQuery>, bytes: Bytes) -> Result<(StatusCode, Json<ChildOut>), ApiError> {
     let input: NewChildIn = body(&bytes)?;
     let now = state.clock.now();
     let prospective = homeward_access::RecordFacts {
@@ -92,7 +122,7 @@ pub(crate) async fn create_child(State(state): State<AppState>, caller: Caller, 
         photo_ref: input.photo_ref,
     };
     let visible = visibility(&state, &caller, Action::Read, classify::IDENTITY);
-    let child = state.store.create_child(&new, &caller.actor(), now, q.flag("allow_duplicate")?, Some(&visible)).await?;
+    let child = state.store.create_child(&new, &caller.actor(), now, http::flag("allow_duplicate", &query.params.allow_duplicate)?, Some(&visible)).await?;
     caller.audit.set_record("child", &child.id);
     Ok((StatusCode::CREATED, Json(child.into())))
 }
@@ -100,16 +130,15 @@ pub(crate) async fn create_child(State(state): State<AppState>, caller: Caller, 
 /// Children matching a family name and date of birth, among those the
 /// caller may see: check before creating.
 #[utoipa::path(get, path = "/api/v1/children/matches", tag = "children",
-    params(("family_name" = String, Query), ("date_of_birth" = String, Query), ("authority" = Option<String>, Query)),
+    params(MatchQuery),
     responses((status = 200, body = Vec<ChildOut>), (status = 422, body = ErrorBody)))]
-pub(crate) async fn match_children(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<ChildOut>>, ApiError> {
-    let q = Params(q);
-    q.only(&["family_name", "date_of_birth", "authority"])?;
-    caller.audit.set_record("children", &q.describe());
-    let family = q.text("family_name").ok_or_else(|| ApiError::invalid("family_name", "family_name: is required"))?;
-    let dob = q.text("date_of_birth").ok_or_else(|| ApiError::invalid("date_of_birth", "date_of_birth: is required"))?;
+pub(crate) async fn match_children(State(state): State<AppState>, caller: Caller, query: Query<MatchQuery>) -> Result<Json<Vec<ChildOut>>, ApiError> {
+    caller.audit.set_record("children", &query.describe());
+    let q = &query.params;
+    let family = http::text(&q.family_name).ok_or_else(|| ApiError::invalid("family_name", "family_name: is required"))?;
+    let dob = http::text(&q.date_of_birth).ok_or_else(|| ApiError::invalid("date_of_birth", "date_of_birth: is required"))?;
     let visible = visibility(&state, &caller, Action::Read, classify::IDENTITY);
-    let rows = state.store.find_matches(&family, &dob, q.text("authority").as_deref(), Some(&visible)).await?;
+    let rows = state.store.find_matches(&family, &dob, http::text(&q.authority).as_deref(), Some(&visible)).await?;
     Ok(Json(rows.into_iter().map(ChildOut::from).collect()))
 }
 

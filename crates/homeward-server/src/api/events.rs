@@ -5,17 +5,16 @@ use crate::access::{authorize, policy_at};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::shapes::{DutyOut, EventOut};
-use crate::http::{Params, body};
+use crate::http::{self, Query, body};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use homeward_access::{Action, classify};
 use homeward_store::RecordOptions;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::HashMap;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
 pub struct RecordedOut {
@@ -26,6 +25,15 @@ pub struct RecordedOut {
     pub created: bool,
 }
 
+/// Recording an event: the earlier event it corrects, if any.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// The id of the event this one replaces.
+    pub supersedes: Option<String>,
+}
+
 /// Record one event about a child, in the replay contract's shape (`type`,
 /// `at`, `episode` and the type's fields; `child` is taken from the path).
 /// The whole history is checked: a bad field is named and nothing is written.
@@ -34,19 +42,17 @@ pub struct RecordedOut {
 /// what follows the policy: a return interview only by those who may write
 /// one, a note only by those who may write notes of its class.
 #[utoipa::path(post, path = "/api/v1/children/{id}/events", tag = "events",
-    params(("id" = String, Path), ("supersedes" = Option<String>, Query), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = String, Path), EventQuery, ("Idempotency-Key" = Option<String>, Header)),
     request_body(content = Object, description = "an event of the replay contract"),
     responses((status = 201, body = RecordedOut), (status = 200, body = RecordedOut, description = "the idempotency key matched an earlier recording"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn record_event(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    query: Query<EventQuery>,
     headers: axum::http::HeaderMap,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<RecordedOut>), ApiError> {
-    let q = Params(q);
-    q.only(&["supersedes"])?;
     let event: Value = body(&bytes)?;
     if event.get("child").is_some_and(|c| c.as_str() != Some(id.as_str())) {
         return Err(ApiError::invalid("child", "child: does not match the child in the path"));
@@ -65,7 +71,7 @@ pub(crate) async fn record_event(
     }
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
     let now = state.clock.now();
-    let recorded = state.store.record_event(&id, event, &caller.actor(), now, RecordOptions { idempotency_key: key, supersedes: q.text("supersedes") }).await?;
+    let recorded = state.store.record_event(&id, event, &caller.actor(), now, RecordOptions { idempotency_key: key, supersedes: http::text(&query.params.supersedes) }).await?;
     let status = if recorded.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(RecordedOut {
         created: recorded.created,

@@ -4,13 +4,14 @@ use crate::AppState;
 use crate::access::policy_at;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::Params;
+use crate::http::{self, Query};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use homeward_access::{Action, classify};
-use std::collections::HashMap;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 fn csv_text(bytes: &Bytes) -> Result<&str, ApiError> {
     std::str::from_utf8(bytes).map_err(|_| ApiError::invalid("body", "the CSV must be UTF-8 text"))
@@ -20,6 +21,15 @@ impl From<crate::import::FileError> for ApiError {
     fn from(e: crate::import::FileError) -> Self {
         ApiError::invalid(&e.column.clone(), e.to_string())
     }
+}
+
+/// An import: whether to check it only, writing nothing.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    #[param(value_type = Option<bool>)]
+    pub dry_run: Option<String>,
 }
 
 /// Refuses an import to a caller the policy never lets write episodes.
@@ -38,15 +48,13 @@ fn may_import(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
 /// record for) or created; importing the same file again creates nothing.
 /// `dry_run=true` writes nothing.
 #[utoipa::path(post, path = "/api/v1/imports/police-list", tag = "imports",
-    params(("dry_run" = Option<bool>, Query)),
+    params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = crate::import::ImportReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn import_police_list(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
-    let q = Params(q);
-    q.only(&["dry_run"])?;
+pub(crate) async fn import_police_list(State(state): State<AppState>, caller: Caller, query: Query<ImportQuery>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
     caller.audit.set_record("import", "police-list");
     may_import(&state, &caller)?;
-    Ok(Json(crate::import::police_list(&state, csv_text(&bytes)?, &caller, q.flag("dry_run")?).await?))
+    Ok(Json(crate::import::police_list(&state, csv_text(&bytes)?, &caller, http::flag("dry_run", &query.params.dry_run)?).await?))
 }
 
 /// Import placement notices of a child going missing or returning (Bolton
@@ -56,13 +64,11 @@ pub(crate) async fn import_police_list(State(state): State<AppState>, caller: Ca
 /// contact, child_commentary, placement_changes). The child must be on
 /// record and one the caller may record for (a placement: its own children).
 #[utoipa::path(post, path = "/api/v1/imports/placement-notice", tag = "imports",
-    params(("dry_run" = Option<bool>, Query)),
+    params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = crate::import::ImportReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn import_placement_notice(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
-    let q = Params(q);
-    q.only(&["dry_run"])?;
+pub(crate) async fn import_placement_notice(State(state): State<AppState>, caller: Caller, query: Query<ImportQuery>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
     caller.audit.set_record("import", "placement-notice");
     may_import(&state, &caller)?;
-    Ok(Json(crate::import::placement_notice(&state, csv_text(&bytes)?, &caller, q.flag("dry_run")?).await?))
+    Ok(Json(crate::import::placement_notice(&state, csv_text(&bytes)?, &caller, http::flag("dry_run", &query.params.dry_run)?).await?))
 }

@@ -19,11 +19,11 @@ mod missing;
 mod notifications;
 mod reports;
 
-pub(crate) use access_log::access_log;
+pub(crate) use access_log::{AccessLogQuery, access_log};
 pub(crate) use break_glass::break_glass;
 pub(crate) use children::child_timeline;
-pub(crate) use duties::list_duties;
-pub(crate) use missing::currently_missing;
+pub(crate) use duties::{DutyQuery, list_duties};
+pub(crate) use missing::{MissingQuery, currently_missing};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -4,14 +4,13 @@ use crate::AppState;
 use crate::access::{authorize, visibility};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{Params, time};
+use crate::http::{self, Query, time};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use homeward_access::{Action, classify};
-use serde::Serialize;
-use std::collections::HashMap;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryOut {
@@ -112,23 +111,36 @@ pub(crate) async fn notification_for(state: &AppState, caller: &Caller, id: &str
     Ok(n)
 }
 
+/// The notification list's filters.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationQuery {
+    pub child: Option<String>,
+    pub duty: Option<String>,
+    pub authority: Option<String>,
+    pub role: Option<String>,
+    #[param(value_type = Option<bool>)]
+    pub waiting: Option<String>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
+}
+
 /// Notifications about the children the caller may see, newest first. Filters: a child, a duty, an authority, a
 /// role, or only those still waiting for acknowledgement.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
-    params(("child" = Option<String>, Query), ("duty" = Option<String>, Query), ("authority" = Option<String>, Query),
-           ("role" = Option<String>, Query), ("waiting" = Option<bool>, Query), ("limit" = Option<i64>, Query)),
+    params(NotificationQuery),
     responses((status = 200, body = Vec<NotificationOut>), (status = 422, body = ErrorBody)))]
-pub(crate) async fn list_notifications(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<NotificationOut>>, ApiError> {
-    let q = Params(q);
-    q.only(&["child", "duty", "authority", "role", "waiting", "limit"])?;
-    caller.audit.set_record("notifications", &q.describe());
+pub(crate) async fn list_notifications(State(state): State<AppState>, caller: Caller, query: Query<NotificationQuery>) -> Result<Json<Vec<NotificationOut>>, ApiError> {
+    caller.audit.set_record("notifications", &query.describe());
+    let q = &query.params;
     let filter = homeward_store::NotificationFilter {
-        child: q.text("child"),
-        duty: q.text("duty"),
-        authority: q.text("authority"),
-        role: q.text("role"),
-        waiting: q.flag("waiting")?,
-        limit: q.int("limit", 1, 5000)?,
+        child: http::text(&q.child),
+        duty: http::text(&q.duty),
+        authority: http::text(&q.authority),
+        role: http::text(&q.role),
+        waiting: http::flag("waiting", &q.waiting)?,
+        limit: http::int("limit", &q.limit, 1, 5000)?,
         visible: Some(visibility(&state, &caller, Action::Read, classify::NOTIFICATIONS)),
         break_glass_visible: Some(visibility(&state, &caller, Action::Read, classify::notification_class(classify::BREAK_GLASS_STAGE))),
     };

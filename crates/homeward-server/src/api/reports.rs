@@ -4,14 +4,13 @@ use crate::AppState;
 use crate::access::visibility;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{Params, time};
+use crate::http::{self, Query, time};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use homeward_access::{Action, classify};
 use jiff::Timestamp;
-use serde::Serialize;
-use std::collections::HashMap;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// One episode without names, date of birth or address.
 #[derive(Serialize, ToSchema)]
@@ -30,18 +29,30 @@ pub struct PseudonymousEpisodeOut {
     pub risk: String,
 }
 
+/// The report's parameters.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// YYYY-MM-DD
+    pub since: Option<String>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
+    #[param(value_type = Option<i64>)]
+    pub offset: Option<String>,
+}
+
 /// Episodes of the children the caller may report on, pseudonymised: no
 /// names, date of birth, photo or address. For partnership analysts, and
 /// managers reporting on their own agency's children.
 #[utoipa::path(get, path = "/api/v1/reports/episodes", tag = "reports",
-    params(("since" = Option<String>, Query, description = "YYYY-MM-DD"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    params(ReportQuery),
     responses((status = 200, body = Vec<PseudonymousEpisodeOut>), (status = 422, body = ErrorBody)))]
-pub(crate) async fn report_episodes(State(state): State<AppState>, caller: Caller, Query(q): Query<HashMap<String, String>>) -> Result<Json<Vec<PseudonymousEpisodeOut>>, ApiError> {
-    let q = Params(q);
-    q.only(&["since", "limit", "offset"])?;
+pub(crate) async fn report_episodes(State(state): State<AppState>, caller: Caller, query: Query<ReportQuery>) -> Result<Json<Vec<PseudonymousEpisodeOut>>, ApiError> {
+    let q = &query.params;
     caller.audit.set_action("export");
-    caller.audit.set_record("report", &q.describe());
-    let since = match q.text("since") {
+    caller.audit.set_record("report", &query.describe());
+    let since = match http::text(&q.since) {
         None => 0,
         Some(d) => d
             .parse::<jiff::civil::Date>()
@@ -51,7 +62,7 @@ pub(crate) async fn report_episodes(State(state): State<AppState>, caller: Calle
             .ok_or_else(|| ApiError::invalid("since", "since: must be a date, YYYY-MM-DD"))?,
     };
     let visible = visibility(&state, &caller, Action::Read, classify::PSEUDONYMISED);
-    let rows = state.store.pseudonymous_episodes(&visible, since, q.int("limit", 1, 100_000)?.unwrap_or(10_000), q.int("offset", 0, i64::MAX)?.unwrap_or(0)).await?;
+    let rows = state.store.pseudonymous_episodes(&visible, since, http::int("limit", &q.limit, 1, 100_000)?.unwrap_or(10_000), http::int("offset", &q.offset, 0, i64::MAX)?.unwrap_or(0)).await?;
     let key = &crate::access::pseudonym_key(&state).await?;
     Ok(Json(rows
         .into_iter()

@@ -5,13 +5,14 @@ use super::view::{DutyRow, EpisodeRow, EventRow, MissingRow, local, words};
 use super::{Submitted, Viewer, Who, error_page, page, see_other};
 use crate::AppState;
 use crate::access::{policy_at, visibility};
-use crate::api;
+use crate::api::{self, AccessLogQuery, DutyQuery, MissingQuery};
+use crate::http::Query;
 use crate::http::shapes::DutyOut;
 use crate::auth::routes::{SessionOut, may_break_glass, session_out};
 use crate::error::ApiError;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use homeward_access::{Action, classify};
@@ -28,10 +29,6 @@ struct Home {
     missing: Vec<MissingRow>,
     overdue: Vec<DutyRow>,
     due_soon: Vec<DutyRow>,
-}
-
-fn query(pairs: &[(&str, &str)]) -> Query<HashMap<String, String>> {
-    Query(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
 /// The names of `children` that the viewer may know (identity class).
@@ -64,11 +61,11 @@ type HomeLists = (Vec<MissingRow>, Vec<DutyRow>, Vec<DutyRow>);
 
 async fn home_lists(state: &AppState, viewer: &Viewer) -> Result<HomeLists, ApiError> {
     let caller = &viewer.0;
-    let missing = api::currently_missing(State(state.clone()), caller.clone(), query(&[])).await?.0;
+    let missing = api::currently_missing(State(state.clone()), caller.clone(), Query::of(MissingQuery::default())).await?.0;
     let limit = HOME_ROWS.to_string();
-    let overdue = api::list_duties(State(state.clone()), caller.clone(), query(&[("overdue", "true"), ("limit", &limit)])).await?.0;
+    let overdue = api::list_duties(State(state.clone()), caller.clone(), Query::of(DutyQuery { overdue: Some("true".into()), limit: Some(limit.clone()), ..DutyQuery::default() })).await?.0;
     // From now on: none of these is overdue yet.
-    let due_soon = api::list_duties(State(state.clone()), caller.clone(), query(&[("due_within_hours", "24"), ("limit", &limit)])).await?.0;
+    let due_soon = api::list_duties(State(state.clone()), caller.clone(), Query::of(DutyQuery { due_within_hours: Some("24".into()), limit: Some(limit), ..DutyQuery::default() })).await?.0;
     // The handlers above each named their own list; the entry is for the page.
     caller.audit.set_record("home", "missing, overdue and due duties");
     let all: Vec<&DutyOut> = overdue.iter().chain(due_soon.iter()).collect();
@@ -171,7 +168,7 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
         })
         .collect();
     let access_log = if readable(classify::ACCESS_LOG) {
-        let log = api::access_log(State(state.clone()), caller.clone(), Path(id.to_string()), query(&[("limit", "200")])).await?.0;
+        let log = api::access_log(State(state.clone()), caller.clone(), Path(id.to_string()), Query::of(AccessLogQuery { limit: Some("200".into()) })).await?.0;
         let mut people: HashMap<String, String> = HashMap::new();
         let mut rows = Vec::new();
         for entry in log {
