@@ -25,14 +25,15 @@ pub struct ErrorBody {
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub body: ErrorBody,
+    /// Boxed: errors travel up through every `Result`, and stay small that way.
+    pub body: Box<ErrorBody>,
     /// Seconds to send in `Retry-After` (503 and 429 answers).
     pub retry_after: Option<u32>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, field: Option<&str>) -> Self {
-        ApiError { status, body: ErrorBody { code, message: message.into(), field: field.map(str::to_string), matches: Vec::new(), rule: None }, retry_after: None }
+        ApiError { status, body: Box::new(ErrorBody { code, message: message.into(), field: field.map(str::to_string), matches: Vec::new(), rule: None }), retry_after: None }
     }
 
     /// Tells the client when to try again.
@@ -83,7 +84,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
+        let mut response = (self.status, Json(*self.body)).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
         }

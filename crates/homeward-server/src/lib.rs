@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod notify;
 pub mod private_files;
 mod records;
+pub mod service;
 pub mod ui;
 pub mod worker;
 

@@ -180,15 +180,8 @@ pub(crate) async fn list_national_alerts(State(state): State<AppState>, caller: 
 /// a record of that authority); the refusal names the rule.
 fn allow(state: &AppState, caller: &Caller, action: Action, authority: &str) -> Result<(), ApiError> {
     let facts = RecordFacts { responsible_authority: authority.to_string(), living_in: authority.to_string(), ..RecordFacts::default() };
-    let decision = crate::access::policy_at(state, state.clock.now()).decide(&caller.principal, action, classify::NATIONAL_ALERTS, &facts);
     caller.audit.set_record("national_alerts", authority);
-    if decision.allowed {
-        caller.audit.add_class(classify::NATIONAL_ALERTS, &decision.rule);
-        Ok(())
-    } else {
-        caller.audit.refused(classify::NATIONAL_ALERTS, &decision.rule);
-        Err(crate::access::forbidden(&decision, action, classify::NATIONAL_ALERTS))
-    }
+    crate::access::require(state, caller, action, classify::NATIONAL_ALERTS, &facts).map(|_| ())
 }
 
 /// The registers the caller may read: the one asked for, or every one of

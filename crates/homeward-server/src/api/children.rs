@@ -1,19 +1,19 @@
 //! Children: the list, creating one (with the duplicate check), matches, one child, and a child's timeline.
+//! One child and the timeline are adapters over `service::children`.
 
 use crate::AppState;
-use crate::access::{authorize, may_read, policy_at, visibility};
+use crate::access::{require, visibility};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::shapes::{AccessOut, ChildOut, DutyOut, EpisodeOut, EventOut, TimelineOut};
+use crate::http::shapes::{ChildOut, TimelineOut};
 use crate::http::{self, Query, body};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use homeward_access::{Action, classify};
-use homeward_store::{ChildFilter, DutyFilter, NewChild};
+use homeward_store::{ChildFilter, NewChild};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 /// A new child. `status`, `flags` and authority ids use the replay contract's vocabulary.
@@ -103,12 +103,7 @@ pub(crate) async fn create_child(State(state): State<AppState>, caller: Caller, 
         flags: input.flags.clone(),
         ..Default::default()
     };
-    let decision = policy_at(&state, now).decide(&caller.principal, Action::Write, classify::IDENTITY, &prospective);
-    if !decision.allowed {
-        caller.audit.refused(classify::IDENTITY, &decision.rule);
-        return Err(crate::access::forbidden(&decision, Action::Write, classify::IDENTITY));
-    }
-    caller.audit.add_class(classify::IDENTITY, &decision.rule);
+    require(&state, &caller, Action::Write, classify::IDENTITY, &prospective)?;
     let new = NewChild {
         given_name: input.given_name,
         family_name: input.family_name,
@@ -142,29 +137,11 @@ pub(crate) async fn match_children(State(state): State<AppState>, caller: Caller
     Ok(Json(rows.into_iter().map(ChildOut::from).collect()))
 }
 
-/// The current placement's address, when the caller may read it.
-pub(crate) async fn placement_address(state: &AppState, caller: &Caller, child_id: &str, facts: &homeward_access::RecordFacts) -> Result<Option<String>, ApiError> {
-    if !may_read(state, caller, facts, classify::PLACEMENT_ADDRESS) {
-        return Ok(None);
-    }
-    let now = state.clock.now().as_second();
-    let involvements = state.store.involvements(child_id).await?;
-    Ok(involvements
-        .into_iter()
-        .rev()
-        .find(|i| i.relation == "placement" && i.ended_at.is_none_or(|e| e > now) && i.address.is_some())
-        .and_then(|i| i.address))
-}
-
 #[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children",
     params(("id" = String, Path)),
     responses((status = 200, body = ChildOut), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_child(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<ChildOut>, ApiError> {
-    let granted = authorize(&state, &caller, &id, Action::Read, classify::IDENTITY).await?;
-    let child = state.store.child(&id).await?.ok_or_else(|| ApiError::not_found("child"))?;
-    let mut out = ChildOut::from(child);
-    out.placement_address = placement_address(&state, &caller, &id, &granted.facts).await?;
-    Ok(Json(out))
+    Ok(Json(crate::service::children::get(&state, &caller, &id).await?))
 }
 
 /// Everything about a child the caller may see: episodes, recorded events
@@ -175,48 +152,5 @@ pub(crate) async fn get_child(State(state): State<AppState>, caller: Caller, Pat
     params(("id" = String, Path)),
     responses((status = 200, body = TimelineOut), (status = 404, body = ErrorBody)))]
 pub(crate) async fn child_timeline(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<TimelineOut>, ApiError> {
-    let now = state.clock.now();
-    let granted = authorize(&state, &caller, &id, Action::Read, classify::IDENTITY).await?;
-    let facts = &granted.facts;
-    let allowed = policy_at(&state, now).classes_allowed(&caller.principal, Action::Read, facts);
-    let readable = |class: &str| allowed.iter().any(|(c, _)| c == class);
-    let child = state.store.child(&id).await?.ok_or_else(|| ApiError::not_found("child"))?;
-    let mut child = ChildOut::from(child);
-    child.placement_address = placement_address(&state, &caller, &id, facts).await?;
-    let episodes = if may_read(&state, &caller, facts, classify::MISSING_STATUS) {
-        let details = may_read(&state, &caller, facts, classify::EPISODE);
-        state.store.episodes(&id).await?.into_iter().map(|e| EpisodeOut::from_row(e, &child.responsible_authority, details)).collect()
-    } else {
-        Vec::new()
-    };
-    let mut events = Vec::new();
-    for e in state.store.events(&id).await? {
-        let mut out = EventOut::from(e);
-        let kind = out.body.get("kind").and_then(Value::as_str).map(str::to_string);
-        if !readable(classify::event_seen_as(&out.event_type, kind.as_deref())) {
-            continue;
-        }
-        let note_class = classify::note_class(&out.event_type, kind.as_deref());
-        if let Some(obj) = out.body.as_object_mut() {
-            if obj.contains_key("note") && !readable(note_class) {
-                obj.remove("note");
-            }
-        }
-        events.push(out);
-    }
-    for (class, decision) in &allowed {
-        caller.audit.add_class(class, &decision.rule);
-    }
-    let duties = if readable(classify::DUTIES) {
-        state.store.duties(&DutyFilter { child: Some(id.clone()), include_closed: true, ..DutyFilter::default() }, now).await?
-    } else {
-        Vec::new()
-    };
-    Ok(Json(TimelineOut {
-        access: allowed.iter().map(|(class, d)| AccessOut { class: class.clone(), rule: d.rule.clone() }).collect(),
-        child,
-        episodes,
-        events,
-        duties: duties.into_iter().map(|d| DutyOut::from_record(d, now)).collect(),
-    }))
+    Ok(Json(crate::service::children::timeline(&state, &caller, &id).await?))
 }

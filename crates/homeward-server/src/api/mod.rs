@@ -19,12 +19,6 @@ mod missing;
 mod notifications;
 mod reports;
 
-pub(crate) use access_log::{AccessLogQuery, access_log};
-pub(crate) use break_glass::break_glass;
-pub(crate) use children::child_timeline;
-pub(crate) use duties::{DutyQuery, list_duties};
-pub(crate) use missing::{MissingQuery, currently_missing};
-
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Homeward API", version = "1", description = "Children missing from home or care: records, duties under each partnership's protocol, and what is late."),

@@ -259,3 +259,22 @@ pub struct AccessLogOut {
     pub break_glass: bool,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct RecordedOut {
+    pub event: EventOut,
+    /// The child's open duties after this event.
+    pub duties: Vec<DutyOut>,
+    /// False when the idempotency key matched an earlier recording (nothing new was written).
+    pub created: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BreakGlassOut {
+    pub id: String,
+    pub child: String,
+    pub reason: String,
+    pub granted_at: String,
+    pub expires_at: String,
+    /// Notifications sent to the child's team managers about this access.
+    pub notified: usize,
+}

@@ -5,13 +5,12 @@ use super::view::{DutyRow, EpisodeRow, EventRow, MissingRow, local, words};
 use super::{Submitted, Viewer, Who, error_page, page, see_other};
 use crate::AppState;
 use crate::access::{policy_at, visibility};
-use crate::api::{self, AccessLogQuery, DutyQuery, MissingQuery};
-use crate::http::Query;
+use crate::service;
+use crate::service::duties::Duties;
 use crate::http::shapes::DutyOut;
 use crate::auth::routes::{SessionOut, may_break_glass, session_out};
 use crate::error::ApiError;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -61,12 +60,12 @@ type HomeLists = (Vec<MissingRow>, Vec<DutyRow>, Vec<DutyRow>);
 
 async fn home_lists(state: &AppState, viewer: &Viewer) -> Result<HomeLists, ApiError> {
     let caller = &viewer.0;
-    let missing = api::currently_missing(State(state.clone()), caller.clone(), Query::of(MissingQuery::default())).await?.0;
-    let limit = HOME_ROWS.to_string();
-    let overdue = api::list_duties(State(state.clone()), caller.clone(), Query::of(DutyQuery { overdue: Some("true".into()), limit: Some(limit.clone()), ..DutyQuery::default() })).await?.0;
+    let missing = service::missing::list(state, caller, None).await?;
+    let limit = Some(HOME_ROWS as i64);
+    let overdue = service::duties::list(state, caller, Duties { overdue: true, limit, ..Duties::default() }).await?;
     // From now on: none of these is overdue yet.
-    let due_soon = api::list_duties(State(state.clone()), caller.clone(), Query::of(DutyQuery { due_within_hours: Some("24".into()), limit: Some(limit), ..DutyQuery::default() })).await?.0;
-    // The handlers above each named their own list; the entry is for the page.
+    let due_soon = service::duties::list(state, caller, Duties { due_within_hours: Some(24), limit, ..Duties::default() }).await?;
+    // The entry is for the page, not for each list on it.
     caller.audit.set_record("home", "missing, overdue and due duties");
     let all: Vec<&DutyOut> = overdue.iter().chain(due_soon.iter()).collect();
     let names = names(state, viewer, &all).await?;
@@ -149,7 +148,7 @@ fn not_found(state: &AppState, viewer: &Viewer, id: &str) -> Response {
 
 async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<ChildPage, ApiError> {
     let caller = &viewer.0;
-    let timeline = api::child_timeline(State(state.clone()), caller.clone(), Path(id.to_string())).await?.0;
+    let timeline = service::children::timeline(state, caller, id).await?;
     let readable = |class: &str| timeline.access.iter().any(|a| a.class == class);
     let policy = policy_at(state, state.clock.now());
     let under_break_glass = timeline.access.iter().any(|a| a.rule == "break-glass");
@@ -168,7 +167,7 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
         })
         .collect();
     let access_log = if readable(classify::ACCESS_LOG) {
-        let log = api::access_log(State(state.clone()), caller.clone(), Path(id.to_string()), Query::of(AccessLogQuery { limit: Some("200".into()) })).await?.0;
+        let log = service::access_log::list(state, caller, id, Some(200)).await?;
         let mut people: HashMap<String, String> = HashMap::new();
         let mut rows = Vec::new();
         for entry in log {
@@ -305,8 +304,7 @@ pub async fn break_glass(State(state): State<AppState>, Path(id): Path<String>, 
     if !may_break_glass(&state, &viewer.0) {
         return refused_break_glass(&viewer);
     }
-    let body = serde_json::json!({ "reason": form.reason.trim() }).to_string();
-    match api::break_glass(State(state.clone()), viewer.0.clone(), Path(id.clone()), Bytes::from(body)).await {
+    match service::break_glass::grant(&state, &viewer.0, &id, form.reason.trim()).await {
         Ok(_) => see_other(&format!("/children/{id}")),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let csrf_token = viewer.who().map(|w| w.csrf_token).unwrap_or_default();
