@@ -239,6 +239,7 @@ async fn a_hidden_record_looks_like_none_and_break_glass_needs_a_reason_and_the_
         let page = edt.get(&format!("/children/{}", w.child)).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.html.contains("Emergency access.") && page.html.contains("1 Oak Lane"));
+        assert!(page.html.contains("4 hours after it was granted"), "the policy's break-glass rule says how long");
 
         // A placement may not use break-glass at all.
         let mut home = Browser::new(&w.state);

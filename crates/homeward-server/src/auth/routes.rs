@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use homeward_access::Action;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -270,12 +269,6 @@ pub async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id
 
 /// Whether the policy lets anyone with this principal act through break-glass.
 pub fn may_break_glass(state: &AppState, caller: &Caller) -> bool {
-    let policy = policy_at(state, state.clock.now());
-    policy.rules.iter().any(|r| {
-        r.relations.contains(&homeward_access::Relation::BreakGlass)
-            && r.agencies.contains(&caller.principal.agency_kind)
-            && (r.roles.is_empty() || r.roles.contains(&caller.principal.role))
-            && r.actions.contains(&Action::Read)
-    })
+    policy_at(state, state.clock.now()).break_glass(&caller.principal.agency_kind, &caller.principal.role).is_some()
 }
 

@@ -2,6 +2,7 @@
 //! normal access, for a stated reason.
 
 use crate::AppState;
+use crate::access::policy_at;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::http::shapes::BreakGlassOut;
@@ -9,8 +10,6 @@ use crate::http::time;
 use axum::http::StatusCode;
 use homeward_access::classify;
 
-/// How long break-glass access lasts.
-pub const BREAK_GLASS_SECONDS: i64 = 4 * 3600;
 /// A break-glass reason has at least this many words of two or more letters…
 pub const BREAK_GLASS_REASON_WORDS: usize = 3;
 /// …and this many letters in all (after invisible characters are removed).
@@ -23,9 +22,9 @@ pub fn audit_as_break_glass(caller: &Caller, child_id: &str) {
     caller.audit.set_break_glass();
 }
 
-/// Grants the caller read access to the child for a while, for `reason`
-/// (words, not a placeholder), and tells the child's managers at once.
-/// Only roles the policy's break-glass rule names may use it.
+/// Grants the caller read access to the child for as long as the policy's
+/// break-glass rule says, for `reason` (words, not a placeholder), and tells
+/// the child's managers at once. Only roles that rule names may use it.
 pub async fn grant(state: &AppState, caller: &Caller, child_id: &str, reason: &str) -> Result<BreakGlassOut, ApiError> {
     audit_as_break_glass(caller, child_id);
     homeward_core::text::multi_line(reason, 2000).map_err(|m| ApiError::invalid("reason", format!("reason: {m}")))?;
@@ -35,14 +34,16 @@ pub async fn grant(state: &AppState, caller: &Caller, child_id: &str, reason: &s
             format!("reason: say in words why you need this record now (at least {BREAK_GLASS_REASON_WORDS} words, {BREAK_GLASS_REASON_LETTERS} letters)"),
         ));
     }
-    if !crate::auth::routes::may_break_glass(state, caller) {
+    let now = state.clock.now();
+    // Who may ask, and how long a grant lasts, are the policy's break-glass rule.
+    let Some(allowed) = policy_at(state, now).break_glass(&caller.principal.agency_kind, &caller.principal.role) else {
         caller.audit.refused(classify::IDENTITY, homeward_access::DEFAULT_DENY);
         return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role may not use break-glass access", None));
-    }
+    };
     let child = state.store.child(child_id).await?.ok_or_else(|| ApiError::not_found("child"))?;
-    let now = state.clock.now().as_second();
-    let grant = state.store.grant_access(&caller.identity.user.id, child_id, reason, now, now + BREAK_GLASS_SECONDS).await?;
-    caller.audit.add_class(classify::IDENTITY, "break-glass");
+    let now = now.as_second();
+    let grant = state.store.grant_access(&caller.identity.user.id, child_id, reason, now, now + allowed.lasts_hours * 3600).await?;
+    caller.audit.add_class(classify::IDENTITY, &allowed.rule.id);
     let notified = crate::notify::break_glass::tell_managers(state, &child, &grant, &caller.identity).await?;
     Ok(BreakGlassOut {
         id: grant.id,

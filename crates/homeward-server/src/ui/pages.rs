@@ -151,7 +151,8 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
     let timeline = service::children::timeline(state, caller, id).await?;
     let readable = |class: &str| timeline.access.iter().any(|a| a.class == class);
     let policy = policy_at(state, state.clock.now());
-    let under_break_glass = timeline.access.iter().any(|a| a.rule == "break-glass");
+    // Read under a break-glass grant: say until when, as the rule that allows it says.
+    let under_break_glass = timeline.access.iter().find_map(|a| policy.rule(&a.rule).filter(|r| policy.is_break_glass_rule(&r.id))).map(|r| r.lasts_hours);
     let access = timeline
         .access
         .iter()
@@ -210,7 +211,10 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
             worker: [c.allocated_worker, c.team].into_iter().flatten().collect::<Vec<_>>().join(", "),
             placement_address: c.placement_address,
         },
-        break_glass: under_break_glass.then(|| "4 hours after it was granted".to_string()),
+        break_glass: under_break_glass.map(|hours| match hours {
+            Some(h) => format!("{} after it was granted", homeward_core::duration::Duration::Hours(h).describe()),
+            None => "when the grant ends".to_string(),
+        }),
         access,
         show_episodes: readable(classify::MISSING_STATUS),
         episodes: timeline.episodes.into_iter().map(EpisodeRow::from).collect(),
