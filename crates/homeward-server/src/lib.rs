@@ -19,7 +19,6 @@ pub mod import;
 pub mod metrics;
 pub mod notify;
 pub mod private_files;
-mod records;
 pub mod service;
 pub mod ui;
 pub mod worker;

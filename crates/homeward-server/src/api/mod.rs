@@ -16,8 +16,10 @@ mod events;
 mod imports;
 mod involvements;
 mod missing;
+mod national_alerts;
 mod notifications;
 mod reports;
+mod retention;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -64,8 +66,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(break_glass::break_glass))
         .routes(routes!(access_log::access_log))
         .routes(routes!(reports::report_episodes))
-        .routes(routes!(crate::records::list_national_alerts, crate::records::record_national_alert))
-        .routes(routes!(crate::records::list_deletions))
+        .routes(routes!(national_alerts::list_national_alerts, national_alerts::record_national_alert))
+        .routes(routes!(retention::list_deletions))
 }
 
 pub async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
