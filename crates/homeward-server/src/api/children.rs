@@ -1,8 +1,7 @@
-//! Children: the list, creating one (with the duplicate check), matches, one child, and a child's timeline.
-//! One child and the timeline are adapters over `service::children`.
+//! Children: the list, creating one (with the duplicate check), matches,
+//! one child, and a child's timeline: the adapter over `service::children`.
 
 use crate::AppState;
-use crate::access::{require, visibility};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::shapes::{ChildOut, TimelineOut};
@@ -11,8 +10,8 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use homeward_access::{Action, classify};
-use homeward_store::{ChildFilter, NewChild};
+use crate::service::children;
+use homeward_store::NewChild;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -77,15 +76,9 @@ pub struct MatchQuery {
 pub(crate) async fn list_children(State(state): State<AppState>, caller: Caller, query: Query<ChildrenQuery>) -> Result<Json<Vec<ChildOut>>, ApiError> {
     caller.audit.set_record("children", &query.describe());
     let q = &query.params;
-    let filter = ChildFilter {
-        authority: http::text(&q.authority),
-        ids: Vec::new(),
-        limit: http::int("limit", &q.limit, 1, 1000)?.unwrap_or(100),
-        offset: http::int("offset", &q.offset, 0, i64::MAX)?.unwrap_or(0),
-        visible: Some(visibility(&state, &caller, Action::Read, classify::IDENTITY)),
-    };
-    let rows = state.store.children(&filter).await?;
-    Ok(Json(rows.into_iter().map(ChildOut::from).collect()))
+    let limit = http::int("limit", &q.limit, 1, 1000)?.unwrap_or(100);
+    let offset = http::int("offset", &q.offset, 0, i64::MAX)?.unwrap_or(0);
+    Ok(Json(children::list(&state, &caller, http::text(&q.authority), limit, offset).await?))
 }
 
 /// Create a child. A record with the same family name and date of birth in
@@ -96,30 +89,25 @@ pub(crate) async fn list_children(State(state): State<AppState>, caller: Caller,
     responses((status = 201, body = ChildOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn create_child(State(state): State<AppState>, caller: Caller, query: Query<NewChildQuery>, bytes: Bytes) -> Result<(StatusCode, Json<ChildOut>), ApiError> {
     let input: NewChildIn = body(&bytes)?;
-    let now = state.clock.now();
-    let prospective = homeward_access::RecordFacts {
-        responsible_authority: input.responsible_authority.clone(),
-        living_in: input.living_in.clone().unwrap_or_else(|| input.responsible_authority.clone()),
-        flags: input.flags.clone(),
-        ..Default::default()
-    };
-    require(&state, &caller, Action::Write, classify::IDENTITY, &prospective)?;
-    let new = NewChild {
-        given_name: input.given_name,
-        family_name: input.family_name,
-        date_of_birth: input.date_of_birth,
-        status: input.status,
-        responsible_authority: input.responsible_authority,
-        living_in: input.living_in,
-        flags: input.flags,
-        allocated_worker: input.allocated_worker,
-        team: input.team,
-        photo_ref: input.photo_ref,
-    };
-    let visible = visibility(&state, &caller, Action::Read, classify::IDENTITY);
-    let child = state.store.create_child(&new, &caller.actor(), now, http::flag("allow_duplicate", &query.params.allow_duplicate)?, Some(&visible)).await?;
-    caller.audit.set_record("child", &child.id);
-    Ok((StatusCode::CREATED, Json(child.into())))
+    let allow_duplicate = http::flag("allow_duplicate", &query.params.allow_duplicate)?;
+    Ok((StatusCode::CREATED, Json(children::create(&state, &caller, input.into(), allow_duplicate).await?)))
+}
+
+impl From<NewChildIn> for NewChild {
+    fn from(input: NewChildIn) -> Self {
+        NewChild {
+            given_name: input.given_name,
+            family_name: input.family_name,
+            date_of_birth: input.date_of_birth,
+            status: input.status,
+            responsible_authority: input.responsible_authority,
+            living_in: input.living_in,
+            flags: input.flags,
+            allocated_worker: input.allocated_worker,
+            team: input.team,
+            photo_ref: input.photo_ref,
+        }
+    }
 }
 
 /// Children matching a family name and date of birth, among those the
@@ -132,16 +120,14 @@ pub(crate) async fn match_children(State(state): State<AppState>, caller: Caller
     let q = &query.params;
     let family = http::text(&q.family_name).ok_or_else(|| ApiError::invalid("family_name", "family_name: is required"))?;
     let dob = http::text(&q.date_of_birth).ok_or_else(|| ApiError::invalid("date_of_birth", "date_of_birth: is required"))?;
-    let visible = visibility(&state, &caller, Action::Read, classify::IDENTITY);
-    let rows = state.store.find_matches(&family, &dob, http::text(&q.authority).as_deref(), Some(&visible)).await?;
-    Ok(Json(rows.into_iter().map(ChildOut::from).collect()))
+    Ok(Json(children::matches(&state, &caller, &family, &dob, http::text(&q.authority).as_deref()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}", tag = "children",
     params(("id" = String, Path)),
     responses((status = 200, body = ChildOut), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_child(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<ChildOut>, ApiError> {
-    Ok(Json(crate::service::children::get(&state, &caller, &id).await?))
+    Ok(Json(children::get(&state, &caller, &id).await?))
 }
 
 /// Everything about a child the caller may see: episodes, recorded events
@@ -152,5 +138,5 @@ pub(crate) async fn get_child(State(state): State<AppState>, caller: Caller, Pat
     params(("id" = String, Path)),
     responses((status = 200, body = TimelineOut), (status = 404, body = ErrorBody)))]
 pub(crate) async fn child_timeline(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<TimelineOut>, ApiError> {
-    Ok(Json(crate::service::children::timeline(&state, &caller, &id).await?))
+    Ok(Json(children::timeline(&state, &caller, &id).await?))
 }

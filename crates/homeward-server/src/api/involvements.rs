@@ -1,50 +1,19 @@
-//! Which agencies are involved with a child: listing, adding and ending involvements.
+//! Which agencies are involved with a child: listing, adding and ending
+//! involvements; the adapter over `service::involvements`.
 
 use crate::AppState;
-use crate::access::{authorize, may_read};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{body, time};
+use crate::http::body;
+use crate::http::shapes::InvolvementOut;
+use crate::service::involvements;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use homeward_access::{Action, classify};
-use serde::{Deserialize, Serialize};
+use homeward_store::NewInvolvement;
+use serde::Deserialize;
 use utoipa::ToSchema;
-
-#[derive(Serialize, ToSchema)]
-pub struct InvolvementOut {
-    pub id: String,
-    pub child: String,
-    pub agency: String,
-    /// placement, return_interview, school, health, cross_border
-    pub relation: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    pub reason: Option<String>,
-    pub started_at: String,
-    pub ended_at: Option<String>,
-    pub recorded_by: String,
-    pub ended_by: Option<String>,
-}
-
-impl InvolvementOut {
-    fn from_row(i: homeward_store::Involvement, show_address: bool) -> Self {
-        InvolvementOut {
-            address: if show_address { i.address } else { None },
-            started_at: time(i.started_at),
-            ended_at: i.ended_at.map(time),
-            id: i.id,
-            child: i.child_id,
-            agency: i.agency_id,
-            relation: i.relation,
-            reason: i.reason,
-            recorded_by: i.recorded_by,
-            ended_by: i.ended_by,
-        }
-    }
-}
 
 /// A new involvement of an agency with the child.
 #[derive(Deserialize, ToSchema)]
@@ -65,10 +34,7 @@ pub struct NewInvolvementIn {
     params(("id" = String, Path)),
     responses((status = 200, body = Vec<InvolvementOut>), (status = 404, body = ErrorBody)))]
 pub(crate) async fn list_involvements(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Vec<InvolvementOut>>, ApiError> {
-    let granted = authorize(&state, &caller, &id, Action::Read, classify::INVOLVEMENT).await?;
-    let show_address = may_read(&state, &caller, &granted.facts, classify::PLACEMENT_ADDRESS);
-    let rows = state.store.involvements(&id).await?;
-    Ok(Json(rows.into_iter().map(|i| InvolvementOut::from_row(i, show_address)).collect()))
+    Ok(Json(involvements::list(&state, &caller, &id).await?))
 }
 
 /// Record that an agency is involved with the child (a placement, the
@@ -79,14 +45,8 @@ pub(crate) async fn list_involvements(State(state): State<AppState>, caller: Cal
     responses((status = 201, body = InvolvementOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn add_involvement(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, bytes: Bytes) -> Result<(StatusCode, Json<InvolvementOut>), ApiError> {
     let input: NewInvolvementIn = body(&bytes)?;
-    let granted = authorize(&state, &caller, &id, Action::Write, classify::INVOLVEMENT).await?;
-    if input.address.is_some() {
-        authorize(&state, &caller, &id, Action::Write, classify::PLACEMENT_ADDRESS).await?;
-    }
-    let new = homeward_store::NewInvolvement { agency_id: input.agency, relation: input.relation, address: input.address, reason: input.reason };
-    let row = state.store.add_involvement(&id, &new, &caller.identity.user.username, state.clock.now().as_second()).await?;
-    let show_address = may_read(&state, &caller, &granted.facts, classify::PLACEMENT_ADDRESS);
-    Ok((StatusCode::CREATED, Json(InvolvementOut::from_row(row, show_address))))
+    let new = NewInvolvement { agency_id: input.agency, relation: input.relation, address: input.address, reason: input.reason };
+    Ok((StatusCode::CREATED, Json(involvements::add(&state, &caller, &id, new).await?)))
 }
 
 /// End an involvement: from now on it no longer gives that agency access.
@@ -94,8 +54,5 @@ pub(crate) async fn add_involvement(State(state): State<AppState>, caller: Calle
     params(("id" = String, Path), ("involvement" = String, Path)),
     responses((status = 200, body = InvolvementOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(crate) async fn end_involvement(State(state): State<AppState>, caller: Caller, Path((id, involvement)): Path<(String, String)>) -> Result<Json<InvolvementOut>, ApiError> {
-    let granted = authorize(&state, &caller, &id, Action::Write, classify::INVOLVEMENT).await?;
-    let row = state.store.end_involvement(&id, &involvement, &caller.identity.user.username, state.clock.now().as_second()).await?;
-    let show_address = may_read(&state, &caller, &granted.facts, classify::PLACEMENT_ADDRESS);
-    Ok(Json(InvolvementOut::from_row(row, show_address)))
+    Ok(Json(involvements::end(&state, &caller, &id, &involvement).await?))
 }

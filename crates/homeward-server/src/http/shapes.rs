@@ -278,3 +278,36 @@ pub struct BreakGlassOut {
     /// Notifications sent to the child's team managers about this access.
     pub notified: usize,
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct InvolvementOut {
+    pub id: String,
+    pub child: String,
+    pub agency: String,
+    /// placement, return_interview, school, health, cross_border
+    pub relation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    pub reason: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub recorded_by: String,
+    pub ended_by: Option<String>,
+}
+
+impl InvolvementOut {
+    pub(crate) fn from_row(i: homeward_store::Involvement, show_address: bool) -> Self {
+        InvolvementOut {
+            address: if show_address { i.address } else { None },
+            started_at: time(i.started_at),
+            ended_at: i.ended_at.map(time),
+            id: i.id,
+            child: i.child_id,
+            agency: i.agency_id,
+            relation: i.relation,
+            reason: i.reason,
+            recorded_by: i.recorded_by,
+            ended_by: i.ended_by,
+        }
+    }
+}

@@ -1,13 +1,49 @@
-//! Children: one child, and everything about a child the caller may see.
+//! Children: the list, creating one (with the duplicate check), matches,
+//! one child, and everything about a child the caller may see.
 
 use crate::AppState;
-use crate::access::{authorize, may_read, policy_at};
+use crate::access::{authorize, may_read, policy_at, require, visibility};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::http::shapes::{AccessOut, ChildOut, DutyOut, EpisodeOut, EventOut, TimelineOut};
 use homeward_access::{Action, classify};
-use homeward_store::DutyFilter;
+use homeward_store::{ChildFilter, DutyFilter, NewChild};
 use serde_json::Value;
+
+/// Children the caller may see, optionally in one authority (as responsible
+/// or host), `limit` from `offset`.
+pub async fn list(state: &AppState, caller: &Caller, authority: Option<String>, limit: i64, offset: i64) -> Result<Vec<ChildOut>, ApiError> {
+    let filter = ChildFilter { authority, ids: Vec::new(), limit, offset, visible: Some(visibility(state, caller, Action::Read, classify::IDENTITY)) };
+    let rows = state.store.children(&filter).await?;
+    Ok(rows.into_iter().map(ChildOut::from).collect())
+}
+
+/// Creates a child, when the policy lets the caller write identities in its
+/// authority. A record with the same family name and date of birth in the
+/// same authority, among those the caller may see, is refused as a likely
+/// duplicate unless `allow_duplicate`.
+pub async fn create(state: &AppState, caller: &Caller, new: NewChild, allow_duplicate: bool) -> Result<ChildOut, ApiError> {
+    let now = state.clock.now();
+    let prospective = homeward_access::RecordFacts {
+        responsible_authority: new.responsible_authority.clone(),
+        living_in: new.living_in.clone().unwrap_or_else(|| new.responsible_authority.clone()),
+        flags: new.flags.clone(),
+        ..Default::default()
+    };
+    require(state, caller, Action::Write, classify::IDENTITY, &prospective)?;
+    let visible = visibility(state, caller, Action::Read, classify::IDENTITY);
+    let child = state.store.create_child(&new, &caller.actor(), now, allow_duplicate, Some(&visible)).await?;
+    caller.audit.set_record("child", &child.id);
+    Ok(child.into())
+}
+
+/// Children matching a family name and date of birth, among those the
+/// caller may see.
+pub async fn matches(state: &AppState, caller: &Caller, family_name: &str, date_of_birth: &str, authority: Option<&str>) -> Result<Vec<ChildOut>, ApiError> {
+    let visible = visibility(state, caller, Action::Read, classify::IDENTITY);
+    let rows = state.store.find_matches(family_name, date_of_birth, authority, Some(&visible)).await?;
+    Ok(rows.into_iter().map(ChildOut::from).collect())
+}
 
 /// One child, with the current placement's address when the caller may read it.
 pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<ChildOut, ApiError> {

@@ -9,4 +9,5 @@ pub mod break_glass;
 pub mod children;
 pub mod duties;
 pub mod events;
+pub mod involvements;
 pub mod missing;
