@@ -311,3 +311,91 @@ impl InvolvementOut {
         }
     }
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryOut {
+    pub id: String,
+    /// 0 for the first sending, then 1, 2, … for each re-send.
+    pub round: i64,
+    /// `email` or `webhook`.
+    pub channel: String,
+    pub target: String,
+    /// `pending`, `sent` or `failed` (given up after every retry).
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+impl From<homeward_store::DeliveryRecord> for DeliveryOut {
+    fn from(d: homeward_store::DeliveryRecord) -> Self {
+        DeliveryOut {
+            id: d.id,
+            round: d.round,
+            channel: d.channel,
+            target: d.target,
+            state: d.state,
+            attempts: d.attempts,
+            next_attempt_at: time(d.next_attempt_at),
+            last_error: d.last_error,
+            sent_at: d.sent_at.map(time),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NotificationOut {
+    pub id: String,
+    pub duty: String,
+    /// `triggered` or `overdue`.
+    pub stage: String,
+    pub child: String,
+    pub authority: String,
+    pub protocol: String,
+    /// The protocol role told.
+    pub role: String,
+    /// 0 for the first message; 1 for its escalation to the role's manager, …
+    pub level: i64,
+    pub escalation_of: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub has_calendar: bool,
+    pub created_at: String,
+    pub acknowledge_by: String,
+    /// `acknowledged`, `duty_closed` (the duty was done or ended first), or null while waiting.
+    pub settled: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_agency: Option<String>,
+    pub escalated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<Vec<DeliveryOut>>,
+}
+
+impl NotificationOut {
+    pub(crate) fn from_record(n: homeward_store::NotificationRecord, deliveries: Option<Vec<homeward_store::DeliveryRecord>>) -> Self {
+        NotificationOut {
+            id: n.id,
+            duty: n.duty_id,
+            stage: n.stage,
+            child: n.child_id,
+            authority: n.authority,
+            protocol: n.protocol,
+            role: n.role,
+            level: n.level,
+            escalation_of: n.escalation_of,
+            subject: n.subject,
+            body: n.body,
+            has_calendar: n.calendar.is_some(),
+            created_at: time(n.created_at),
+            acknowledge_by: time(n.ack_due_at),
+            settled: n.settled,
+            acknowledged_at: n.acknowledged_at.map(time),
+            acknowledged_by: n.acknowledged_by,
+            acknowledged_agency: n.acknowledged_agency,
+            escalated_at: n.escalated_at.map(time),
+            deliveries: deliveries.map(|d| d.into_iter().map(DeliveryOut::from).collect()),
+        }
+    }
+}

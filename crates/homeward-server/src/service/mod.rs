@@ -11,3 +11,4 @@ pub mod duties;
 pub mod events;
 pub mod involvements;
 pub mod missing;
+pub mod notifications;
