@@ -1,33 +1,14 @@
-//! Pseudonymised reports.
+//! Pseudonymised reports: the adapter over `service::reports`.
 
 use crate::AppState;
-use crate::access::visibility;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{self, Query, time};
+use crate::http::shapes::PseudonymousEpisodeOut;
+use crate::http::{self, Query};
 use axum::Json;
 use axum::extract::State;
-use homeward_access::{Action, classify};
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-
-/// One episode without names, date of birth or address.
-#[derive(Serialize, ToSchema)]
-pub struct PseudonymousEpisodeOut {
-    /// Stable for one child within this service, meaningless outside it.
-    pub child: String,
-    pub age_at_start: Option<i64>,
-    pub status: String,
-    pub responsible_authority: String,
-    pub living_in: String,
-    pub flags: Vec<String>,
-    pub episode: String,
-    pub started_at: String,
-    pub returned_at: Option<String>,
-    pub category: String,
-    pub risk: String,
-}
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 /// The report's parameters.
 #[derive(Deserialize, IntoParams)]
@@ -61,30 +42,7 @@ pub(crate) async fn report_episodes(State(state): State<AppState>, caller: Calle
             .map(|z| z.timestamp().as_second())
             .ok_or_else(|| ApiError::invalid("since", "since: must be a date, YYYY-MM-DD"))?,
     };
-    let visible = visibility(&state, &caller, Action::Read, classify::PSEUDONYMISED);
-    let rows = state.store.pseudonymous_episodes(&visible, since, http::int("limit", &q.limit, 1, 100_000)?.unwrap_or(10_000), http::int("offset", &q.offset, 0, i64::MAX)?.unwrap_or(0)).await?;
-    let key = &crate::access::pseudonym_key(&state).await?;
-    Ok(Json(rows
-        .into_iter()
-        .map(|r| PseudonymousEpisodeOut {
-            child: crate::access::pseudonym(key, &r.child_id),
-            age_at_start: age_at(&r.date_of_birth, r.started_at),
-            flags: serde_json::from_str(&r.flags).unwrap_or_default(),
-            status: r.status,
-            responsible_authority: r.responsible_authority,
-            living_in: r.living_in,
-            episode: crate::access::pseudonym(key, &format!("{}/{}", r.child_id, r.episode)),
-            started_at: time(r.started_at),
-            returned_at: r.returned_at.map(time),
-            category: r.category,
-            risk: r.risk,
-        })
-        .collect()))
-}
-
-fn age_at(date_of_birth: &str, at: i64) -> Option<i64> {
-    let born: jiff::civil::Date = date_of_birth.parse().ok()?;
-    let day = Timestamp::from_second(at).ok()?.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let years = i64::from(day.year() - born.year());
-    Some(if (day.month(), day.day()) < (born.month(), born.day()) { years - 1 } else { years })
+    let limit = http::int("limit", &q.limit, 1, 100_000)?.unwrap_or(10_000);
+    let offset = http::int("offset", &q.offset, 0, i64::MAX)?.unwrap_or(0);
+    Ok(Json(crate::service::reports::episodes(&state, &caller, since, limit, offset).await?))
 }

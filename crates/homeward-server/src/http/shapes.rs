@@ -399,3 +399,20 @@ impl NotificationOut {
         }
     }
 }
+
+/// One episode without names, date of birth or address.
+#[derive(Serialize, ToSchema)]
+pub struct PseudonymousEpisodeOut {
+    /// Stable for one child within this service, meaningless outside it.
+    pub child: String,
+    pub age_at_start: Option<i64>,
+    pub status: String,
+    pub responsible_authority: String,
+    pub living_in: String,
+    pub flags: Vec<String>,
+    pub episode: String,
+    pub started_at: String,
+    pub returned_at: Option<String>,
+    pub category: String,
+    pub risk: String,
+}

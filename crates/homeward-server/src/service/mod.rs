@@ -12,3 +12,4 @@ pub mod events;
 pub mod involvements;
 pub mod missing;
 pub mod notifications;
+pub mod reports;
