@@ -1,17 +1,19 @@
 //! National alerts received from other authorities: the receiving
-//! authority's register, kept as long as its protocol says.
+//! authority's register, kept as long as its protocol says; the adapter over
+//! `service::national_alerts`.
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{self, Query, body, time};
+use crate::http::shapes::NationalAlertOut;
+use crate::http::{self, Query, body};
+use crate::service::national_alerts;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use homeward_access::{Action, RecordFacts, classify};
-use homeward_store::{NationalAlert, NewNationalAlert};
-use serde::{Deserialize, Serialize};
+use homeward_store::NewNationalAlert;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 /// A national alert received from another authority, recorded in the
@@ -35,49 +37,6 @@ pub struct NationalAlertIn {
     pub child: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct NationalAlertOut {
-    pub id: String,
-    pub authority: String,
-    pub from_authority: String,
-    pub received_at: String,
-    pub subject: String,
-    pub date_of_birth: Option<String>,
-    pub details: Option<String>,
-    pub child: Option<String>,
-    pub recorded_by: String,
-    pub agency: String,
-    pub recorded_at: String,
-    /// When the retention job may delete it under the receiving authority's
-    /// protocol; null when no protocol allows it to be deleted.
-    pub kept_until: Option<String>,
-    /// The protocol paragraph that says so (`bolton National alerts`).
-    pub retention_cite: Option<String>,
-}
-
-impl NationalAlertOut {
-    fn from_record(a: NationalAlert, state: &AppState) -> Self {
-        let made_at = jiff::Timestamp::from_second(a.recorded_at).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let retained = state.store.registry().retention(&a.authority, homeward_core::vocab::RetainedRecord::NationalAlert, made_at);
-        NationalAlertOut {
-            kept_until: retained.map(|r| r.keep_until.to_string()),
-            retention_cite: retained.map(|r| r.protocol.cite(&r.rule.cite)),
-            received_at: time(a.received_at),
-            recorded_at: time(a.recorded_at),
-            id: a.id,
-            authority: a.authority,
-            from_authority: a.from_authority,
-            subject: a.subject,
-            date_of_birth: a.date_of_birth,
-            details: a.details,
-            child: a.child_id,
-            recorded_by: a.recorded_by,
-            agency: a.agency,
-        }
-    }
-}
-
-
 /// Record a national alert received from another authority. It is kept as
 /// long as the receiving authority's protocol says (`kept_until`), then
 /// deleted by the retention job, which records the deletion. An
@@ -92,10 +51,6 @@ pub(crate) async fn record_national_alert(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<NationalAlertOut>), ApiError> {
     let input: NationalAlertIn = body(&bytes)?;
-    // A malformed authority is the caller's error to fix, not a refusal.
-    homeward_core::vocab::check_id(&input.authority, "authority id").map_err(|m| ApiError::invalid("authority", format!("authority: {m}")))?;
-    allow(&state, &caller, Action::Write, &input.authority)?;
-    let actor = caller.actor();
     let new = NewNationalAlert {
         authority: input.authority,
         from_authority: input.from_authority,
@@ -106,13 +61,9 @@ pub(crate) async fn record_national_alert(
         child_id: input.child,
     };
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let (alert, created) = state.store.record_national_alert(&new, &actor, state.clock.now(), key).await.map_err(|e| match e {
-        // The store names its own column; the API calls it `child`.
-        homeward_store::StoreError::Invalid { field, message } if field == "child_id" => ApiError::invalid("child", format!("child: {message}")),
-        other => other.into(),
-    })?;
+    let (alert, created) = national_alerts::record(&state, &caller, new, key).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(NationalAlertOut::from_record(alert, &state))))
+    Ok((status, Json(alert)))
 }
 
 /// The register to list.
@@ -129,39 +80,6 @@ pub struct NationalAlertQuery {
     params(NationalAlertQuery),
     responses((status = 200, body = Vec<NationalAlertOut>), (status = 422, body = ErrorBody)))]
 pub(crate) async fn list_national_alerts(State(state): State<AppState>, caller: Caller, query: Query<NationalAlertQuery>) -> Result<Json<Vec<NationalAlertOut>>, ApiError> {
-    let mut rows = Vec::new();
-    for authority in readable(&state, &caller, http::text(&query.params.authority))? {
-        rows.extend(state.store.national_alerts(Some(&authority)).await?);
-    }
-    rows.sort_by(|a, b| b.received_at.cmp(&a.received_at).then_with(|| b.id.cmp(&a.id)));
-    Ok(Json(rows.into_iter().map(|a| NationalAlertOut::from_record(a, &state)).collect()))
+    Ok(Json(national_alerts::list(&state, &caller, http::text(&query.params.authority)).await?))
 }
 
-/// Whether the caller may `action` the register of `authority` (decided as
-/// a record of that authority); the refusal names the rule.
-fn allow(state: &AppState, caller: &Caller, action: Action, authority: &str) -> Result<(), ApiError> {
-    let facts = RecordFacts { responsible_authority: authority.to_string(), living_in: authority.to_string(), ..RecordFacts::default() };
-    caller.audit.set_record("national_alerts", authority);
-    crate::access::require(state, caller, action, classify::NATIONAL_ALERTS, &facts).map(|_| ())
-}
-
-/// The registers the caller may read: the one asked for, or every one of
-/// the authorities their agency serves that the policy opens to them.
-pub(super) fn readable(state: &AppState, caller: &Caller, asked: Option<String>) -> Result<Vec<String>, ApiError> {
-    match asked {
-        Some(authority) => allow(state, caller, Action::Read, &authority).map(|_| vec![authority]),
-        None => {
-            let policy = crate::access::policy_at(state, state.clock.now());
-            Ok(caller
-                .principal
-                .authorities
-                .iter()
-                .filter(|a| {
-                    let facts = RecordFacts { responsible_authority: a.to_string(), living_in: a.to_string(), ..RecordFacts::default() };
-                    policy.decide(&caller.principal, Action::Read, classify::NATIONAL_ALERTS, &facts).allowed
-                })
-                .cloned()
-                .collect())
-        }
-    }
-}

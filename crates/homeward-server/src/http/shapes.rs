@@ -2,7 +2,7 @@
 //! events, episodes, a child's timeline, who is missing, the access log.
 
 use super::time;
-use homeward_store::{Child, DutyRecord, EpisodeRow, EventRecord, MissingChild};
+use homeward_store::{Child, Deletion, DutyRecord, EpisodeRow, EventRecord, MissingChild, NationalAlert};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
@@ -415,4 +415,85 @@ pub struct PseudonymousEpisodeOut {
     pub returned_at: Option<String>,
     pub category: String,
     pub risk: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NationalAlertOut {
+    pub id: String,
+    pub authority: String,
+    pub from_authority: String,
+    pub received_at: String,
+    pub subject: String,
+    pub date_of_birth: Option<String>,
+    pub details: Option<String>,
+    pub child: Option<String>,
+    pub recorded_by: String,
+    pub agency: String,
+    pub recorded_at: String,
+    /// When the retention job may delete it under the receiving authority's
+    /// protocol; null when no protocol allows it to be deleted.
+    pub kept_until: Option<String>,
+    /// The protocol paragraph that says so (`bolton National alerts`).
+    pub retention_cite: Option<String>,
+}
+
+impl NationalAlertOut {
+    pub(crate) fn from_record(a: NationalAlert, state: &crate::AppState) -> Self {
+        let made_at = jiff::Timestamp::from_second(a.recorded_at).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let retained = state.store.registry().retention(&a.authority, homeward_core::vocab::RetainedRecord::NationalAlert, made_at);
+        NationalAlertOut {
+            kept_until: retained.map(|r| r.keep_until.to_string()),
+            retention_cite: retained.map(|r| r.protocol.cite(&r.rule.cite)),
+            received_at: time(a.received_at),
+            recorded_at: time(a.recorded_at),
+            id: a.id,
+            authority: a.authority,
+            from_authority: a.from_authority,
+            subject: a.subject,
+            date_of_birth: a.date_of_birth,
+            details: a.details,
+            child: a.child_id,
+            recorded_by: a.recorded_by,
+            agency: a.agency,
+        }
+    }
+}
+
+/// The record of one deletion by the retention job (no personal details).
+#[derive(Serialize, ToSchema)]
+pub struct DeletionOut {
+    /// `national_alert`.
+    pub record_kind: String,
+    pub record_id: String,
+    pub authority: String,
+    pub child: Option<String>,
+    /// When the record was made, and the end of its retention period.
+    pub made_at: String,
+    pub kept_until: String,
+    pub protocol: String,
+    pub protocol_version: String,
+    /// The `[[retention]]` entry and the paragraph that allows the deletion.
+    pub rule: String,
+    pub cite: String,
+    pub deleted_at: String,
+    pub deleted_by: String,
+}
+
+impl From<Deletion> for DeletionOut {
+    fn from(d: Deletion) -> Self {
+        DeletionOut {
+            made_at: time(d.made_at),
+            kept_until: time(d.kept_until),
+            deleted_at: time(d.deleted_at),
+            record_kind: d.record_kind,
+            record_id: d.record_id,
+            authority: d.authority,
+            child: d.child_id,
+            protocol: d.protocol,
+            protocol_version: d.protocol_version,
+            rule: d.rule,
+            cite: d.cite,
+            deleted_by: d.deleted_by,
+        }
+    }
 }

@@ -11,5 +11,6 @@ pub mod duties;
 pub mod events;
 pub mod involvements;
 pub mod missing;
+pub mod national_alerts;
 pub mod notifications;
 pub mod reports;
