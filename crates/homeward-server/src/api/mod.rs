@@ -20,6 +20,8 @@ mod national_alerts;
 mod notifications;
 mod reports;
 mod retention;
+mod session;
+mod tokens;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,9 +60,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::get_notification))
         .routes(routes!(notifications::acknowledge_notification))
         .routes(routes!(notifications::notification_calendar))
-        .routes(routes!(crate::auth::routes::login, crate::auth::routes::whoami, crate::auth::routes::logout))
-        .routes(routes!(crate::auth::routes::create_token, crate::auth::routes::list_tokens))
-        .routes(routes!(crate::auth::routes::revoke_token))
+        .routes(routes!(session::login, session::whoami, session::logout))
+        .routes(routes!(tokens::create_token, tokens::list_tokens))
+        .routes(routes!(tokens::revoke_token))
         .routes(routes!(involvements::list_involvements, involvements::add_involvement))
         .routes(routes!(involvements::end_involvement))
         .routes(routes!(break_glass::break_glass))

@@ -497,3 +497,34 @@ impl From<Deletion> for DeletionOut {
         }
     }
 }
+
+/// One rule of the policy as it applies to the caller.
+#[derive(Serialize, ToSchema)]
+pub struct RuleOut {
+    pub id: String,
+    pub actions: Vec<String>,
+    pub classes: Vec<String>,
+    pub relations: Vec<String>,
+    pub unless_flags: Vec<String>,
+    pub reason: String,
+    pub cite: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionOut {
+    pub user: String,
+    pub display_name: String,
+    pub role: String,
+    pub agency: String,
+    pub agency_name: String,
+    pub agency_kind: String,
+    pub authorities: Vec<String>,
+    /// Send this in `X-CSRF-Token` with every change made with the session cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// The policy version in force, and every rule that gives this user access: why they see what they see.
+    pub policy_version: String,
+    pub rules: Vec<RuleOut>,
+}

@@ -54,3 +54,9 @@ pub async fn grant(state: &AppState, caller: &Caller, child_id: &str, reason: &s
         notified,
     })
 }
+
+/// Whether the policy lets anyone with the caller's role and agency ask for
+/// break-glass access.
+pub fn may_use(state: &AppState, caller: &Caller) -> bool {
+    policy_at(state, state.clock.now()).break_glass(&caller.principal.agency_kind, &caller.principal.role).is_some()
+}

@@ -14,3 +14,4 @@ pub mod missing;
 pub mod national_alerts;
 pub mod notifications;
 pub mod reports;
+pub mod sessions;
