@@ -249,13 +249,14 @@ async fn a_hidden_record_looks_like_none_and_break_glass_needs_a_reason_and_the_
 
         let form = edt.get(&format!("/children/{}/break-glass", w.child)).await;
         assert_eq!(form.status, StatusCode::OK);
+        assert!(form.html.contains("Access lasts 4 hours and is read-only."), "as the policy's break-glass rule says: {}", form.html);
         let csrf = form.csrf();
         let target = format!("/children/{}/break-glass", w.child);
         let forged = edt.post(&target, &[("csrf_token", "not-the-token"), ("reason", "curious")]).await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
         let blank = edt.post(&target, &[("csrf_token", &csrf), ("reason", "  ")]).await;
         assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(blank.html.contains("There is a problem") && blank.html.contains("reason"), "{}", blank.html);
+        assert!(blank.html.contains("There is a problem") && blank.html.contains("<a href=\"#reason\">"), "{}", blank.html);
         assert_eq!(edt.get(&format!("/children/{}", w.child)).await.status, StatusCode::NOT_FOUND, "nothing was granted");
 
         let granted = edt.post(&target, &[("csrf_token", &csrf), ("reason", "Police called at 3am: child found, need placement details")]).await;

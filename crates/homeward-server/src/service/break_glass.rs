@@ -58,5 +58,11 @@ pub async fn grant(state: &AppState, caller: &Caller, child_id: &str, reason: &s
 /// Whether the policy lets anyone with the caller's role and agency ask for
 /// break-glass access.
 pub fn may_use(state: &AppState, caller: &Caller) -> bool {
-    policy_at(state, state.clock.now()).break_glass(&caller.principal.agency_kind, &caller.principal.role).is_some()
+    lasts_hours(state, caller).is_some()
+}
+
+/// How many hours a break-glass grant to the caller would last, when the
+/// policy lets them ask for one.
+pub fn lasts_hours(state: &AppState, caller: &Caller) -> Option<i64> {
+    policy_at(state, state.clock.now()).break_glass(&caller.principal.agency_kind, &caller.principal.role).map(|b| b.lasts_hours)
 }

@@ -282,6 +282,13 @@ struct BreakGlassPage {
     csrf_token: String,
     reason: String,
     error: Option<String>,
+    /// How long a grant lasts, as the policy's break-glass rule says ("4 hours").
+    lasts: String,
+}
+
+/// How long the viewer's break-glass grant would last, in words.
+fn grant_lasts(state: &AppState, viewer: &Viewer) -> String {
+    service::break_glass::lasts_hours(state, &viewer.0).map(|h| homeward_core::duration::Duration::Hours(h).describe()).unwrap_or_default()
 }
 
 fn refused_break_glass(viewer: &Viewer) -> Response {
@@ -295,7 +302,8 @@ pub async fn break_glass_form(State(state): State<AppState>, viewer: Viewer, Pat
         return refused_break_glass(&viewer);
     }
     let csrf_token = viewer.who().map(|w| w.csrf_token).unwrap_or_default();
-    page(&BreakGlassPage { who: viewer.who(), child: id, csrf_token, reason: String::new(), error: None }, StatusCode::OK)
+    let lasts = grant_lasts(&state, &viewer);
+    page(&BreakGlassPage { who: viewer.who(), child: id, csrf_token, reason: String::new(), error: None, lasts }, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -312,10 +320,12 @@ pub async fn break_glass(State(state): State<AppState>, Path(id): Path<String>, 
     }
     match service::break_glass::grant(&state, &viewer.0, &id, form.reason.trim()).await {
         Ok(_) => see_other(&format!("/children/{id}")),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+        // The reason is the form's one field: show the problem beside it.
+        Err(e) if e.body.field.as_deref() == Some("reason") => {
             let csrf_token = viewer.who().map(|w| w.csrf_token).unwrap_or_default();
             let error = Some(format!("Say why you need this record now ({})", e.body.message));
-            page(&BreakGlassPage { who: viewer.who(), child: id, csrf_token, reason: form.reason, error }, StatusCode::UNPROCESSABLE_ENTITY)
+            let lasts = grant_lasts(&state, &viewer);
+            page(&BreakGlassPage { who: viewer.who(), child: id, csrf_token, reason: form.reason, error, lasts }, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) if e.status == StatusCode::NOT_FOUND => not_found(&state, &viewer, &id),
         Err(e) => error_page(e, viewer.who()),
