@@ -20,8 +20,9 @@ pub struct BreakGlassIn {
 }
 
 /// Emergency access to a child's record outside the caller's normal access,
-/// for a stated reason. It lasts four hours, is read-only, flags every
-/// access in the audit log, and is told to the child's team manager.
+/// for a stated reason. It lasts as long as the policy's break-glass rule
+/// says (four hours), is read-only, flags every access in the audit log,
+/// and is told to the child's team manager.
 #[utoipa::path(post, path = "/api/v1/children/{id}/break-glass", tag = "access",
     params(("id" = String, Path)), request_body = BreakGlassIn,
     responses((status = 201, body = BreakGlassOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
