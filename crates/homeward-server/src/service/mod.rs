@@ -9,6 +9,7 @@ pub mod break_glass;
 pub mod children;
 pub mod duties;
 pub mod events;
+pub mod imports;
 pub mod involvements;
 pub mod missing;
 pub mod national_alerts;
