@@ -528,3 +528,32 @@ pub struct SessionOut {
     pub policy_version: String,
     pub rules: Vec<RuleOut>,
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenOut {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+    /// Only when created: the token itself. It is not stored and cannot be shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl TokenOut {
+    pub(crate) fn from_row(t: homeward_store::TokenRow, token: Option<String>) -> Self {
+        TokenOut {
+            scopes: t.scope_list(),
+            id: t.id,
+            name: t.name,
+            created_at: time(t.created_at),
+            expires_at: t.expires_at.map(time),
+            revoked_at: t.revoked_at.map(time),
+            last_used_at: t.last_used_at.map(time),
+            token,
+        }
+    }
+}

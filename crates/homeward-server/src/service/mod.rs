@@ -16,3 +16,4 @@ pub mod national_alerts;
 pub mod notifications;
 pub mod reports;
 pub mod sessions;
+pub mod tokens;
