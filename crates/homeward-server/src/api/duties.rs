@@ -67,4 +67,3 @@ pub(crate) async fn list_duties(State(state): State<AppState>, caller: Caller, q
     caller.audit.set_record("duties", &query.describe());
     Ok(Json(crate::service::duties::list(&state, &caller, query.params.parse()?).await?))
 }
-

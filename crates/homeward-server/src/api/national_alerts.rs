@@ -82,4 +82,3 @@ pub struct NationalAlertQuery {
 pub(crate) async fn list_national_alerts(State(state): State<AppState>, caller: Caller, query: Query<NationalAlertQuery>) -> Result<Json<Vec<NationalAlertOut>>, ApiError> {
     Ok(Json(national_alerts::list(&state, &caller, http::text(&query.params.authority)).await?))
 }
-

@@ -51,7 +51,6 @@ impl From<Child> for ChildOut {
     }
 }
 
-
 #[derive(Serialize, ToSchema)]
 pub struct DutyOut {
     pub id: String,

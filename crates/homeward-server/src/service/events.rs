@@ -56,4 +56,3 @@ fn event_vocabulary(event: &Value) -> Result<(String, Option<String>), ApiError>
     }
     Ok((event_type, kind))
 }
-
