@@ -15,7 +15,7 @@ mod model;
 
 pub use decide::{Clause, DEFAULT_DENY, Decision, Filter, Principal, RecordFacts, holds};
 pub use load::{PolicyError, parse};
-pub use model::{Action, FieldClass, Policy, Relation, Role, Rule};
+pub use model::{Action, BreakGlass, FieldClass, Policy, Relation, Role, Rule};
 
 use jiff::civil::Date;
 

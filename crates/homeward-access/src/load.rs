@@ -65,7 +65,13 @@ struct RuleFile {
     reason: String,
     #[serde(default)]
     cite: Vec<String>,
+    /// For a break-glass rule: how long a grant lasts (`"4h"`).
+    lasts: Option<String>,
 }
+
+/// The longest a break-glass grant may last: emergency access for longer
+/// than a day is no longer an emergency.
+pub const BREAK_GLASS_MOST_HOURS: i64 = 24;
 
 fn check_id(path: &str, id: &str, seen: &mut HashSet<String>) -> Result<(), PolicyError> {
     vocab::check_id(id, "id").map_err(|m| error(format!("{path}.id"), m))?;
@@ -174,6 +180,16 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         if r.reason.trim().is_empty() {
             return Err(error(format!("{path}.reason"), "every rule says why it exists"));
         }
+        let lasts_hours = match (r.lasts.as_deref(), relations.contains(&Relation::BreakGlass)) {
+            (None, false) => None,
+            (Some(_), false) => return Err(error(format!("{path}.lasts"), "only a rule through break_glass says how long its access lasts")),
+            (None, true) => return Err(error(format!("{path}.lasts"), "a rule through break_glass says how long a grant lasts, in hours (\"4h\")")),
+            (Some(text), true) => match homeward_core::duration::Duration::parse(text) {
+                Ok(homeward_core::duration::Duration::Hours(h)) if (1..=BREAK_GLASS_MOST_HOURS).contains(&h) => Some(h),
+                Ok(_) => return Err(error(format!("{path}.lasts"), format!("'{text}' must be from 1h to {BREAK_GLASS_MOST_HOURS}h, in hours"))),
+                Err(m) => return Err(error(format!("{path}.lasts"), m)),
+            },
+        };
         rules.push(Rule {
             id: r.id,
             agencies: r.agencies,
@@ -184,6 +200,7 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             unless_flags: r.unless_flags,
             reason: r.reason,
             cite: r.cite,
+            lasts_hours,
         });
     }
     Ok(Policy { version: file.version, effective_from, classes, roles, rules })

@@ -159,6 +159,17 @@ pub struct Rule {
     pub reason: String,
     /// The paragraphs it rests on.
     pub cite: Vec<String>,
+    /// For a rule through `break_glass`: how many hours a grant lasts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lasts_hours: Option<i64>,
+}
+
+/// Emergency access as the policy allows it to one user: the rule that
+/// allows it and how long a grant lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakGlass<'a> {
+    pub rule: &'a Rule,
+    pub lasts_hours: i64,
 }
 
 /// A whole access policy: one reviewed version with its effective date.
@@ -199,5 +210,23 @@ impl Policy {
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// The first rule that would let a user with `role` in an agency of
+    /// `agency_kind` read records through break-glass, if any: who may ask
+    /// for emergency access, and for how long it is granted.
+    pub fn break_glass(&self, agency_kind: &str, role: &str) -> Option<BreakGlass<'_>> {
+        self.rules.iter().find_map(|r| {
+            let names = r.relations.contains(&Relation::BreakGlass)
+                && r.agencies.iter().any(|a| a == agency_kind)
+                && (r.roles.is_empty() || r.roles.iter().any(|x| x == role))
+                && r.actions.contains(&Action::Read);
+            names.then_some(r.lasts_hours.map(|lasts_hours| BreakGlass { rule: r, lasts_hours })).flatten()
+        })
+    }
+
+    /// Whether `rule` is one that applies through break-glass.
+    pub fn is_break_glass_rule(&self, rule: &str) -> bool {
+        self.rule(rule).is_some_and(|r| r.relations.contains(&Relation::BreakGlass))
     }
 }

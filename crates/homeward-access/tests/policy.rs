@@ -105,6 +105,11 @@ fn break_glass_opens_reading_only() {
     child.break_glass = true;
     assert_eq!(p.decide(&edt, Action::Read, classify::EPISODE, &child).rule, "break-glass");
     assert!(!p.decide(&edt, Action::Write, classify::EPISODE, &child).allowed);
+    // Who may ask for it, and for how long, come from the same rule.
+    let granted = p.break_glass("childrens_services", "emergency_duty_worker").expect("an emergency duty worker may break glass");
+    assert_eq!((granted.rule.id.as_str(), granted.lasts_hours), ("break-glass", 4));
+    assert!(p.is_break_glass_rule("break-glass") && !p.is_break_glass_rule("police-own-area"));
+    assert!(p.break_glass("placement", "placement_manager").is_none());
 }
 
 #[test]
@@ -137,6 +142,17 @@ reason = "because"
     let e = parse(&text.replace("roles = [\"social_worker\"]", "roles = [\"police_mpc\"]").replace(", \"secrets\"", "")).expect_err("unknown role");
     assert_eq!(e.path, "rule[r1].roles");
     assert!(parse(&text.replace(", \"secrets\"", "")).is_ok());
+    // A break-glass rule says how long a grant lasts, in hours, and only it does.
+    let fixed = text.replace(", \"secrets\"", "");
+    let glass = fixed.replace("\"responsible\"", "\"break_glass\"");
+    assert_eq!(parse(&glass).expect_err("no duration").path, "rule[r1].lasts");
+    for bad in ["0", "25h", "2wd", "1mo", "four"] {
+        let e = parse(&glass.replace("reason =", &format!("lasts = \"{bad}\"\nreason ="))).expect_err(bad);
+        assert_eq!(e.path, "rule[r1].lasts", "{bad}");
+    }
+    let four = parse(&glass.replace("reason =", "lasts = \"4h\"\nreason =")).unwrap();
+    assert_eq!(four.rules[0].lasts_hours, Some(4));
+    assert_eq!(parse(&fixed.replace("reason =", "lasts = \"4h\"\nreason =")).expect_err("not break-glass").path, "rule[r1].lasts");
 }
 
 fn relation() -> impl Strategy<Value = Relation> {

@@ -1,7 +1,9 @@
 //! Applying the need-to-know policy to API operations.
 //!
-//! One record: [`authorize`] decides with the policy and records the class
-//! and rule in the audit entry. A record whose identity the caller may not
+//! One record: [`authorize`] loads its facts, decides with the policy and
+//! records the class and rule in the audit entry; [`require`] does the same
+//! on facts already loaded (or a record not yet written): every operation
+//! applies the policy through one of them. A record whose identity the caller may not
 //! read is answered exactly like one that does not exist (404), so refusals
 //! reveal nothing; a record they may know but not use in this way is
 //! refused (403) naming the rule. Lists: [`visibility`] gives the store the policy's
@@ -37,20 +39,37 @@ pub async fn authorize(state: &AppState, caller: &Caller, child_id: &str, action
         return Err(ApiError::not_found("child"));
     };
     let decision = policy.decide(&caller.principal, action, class, &facts);
+    note(caller, class, &decision);
     if decision.allowed {
-        caller.audit.add_class(class, &decision.rule);
-        if decision.relation == Some(Relation::BreakGlass) {
-            caller.audit.set_break_glass();
-        }
         return Ok(Granted { facts, decision });
     }
-    caller.audit.refused(class, &decision.rule);
     // Only someone who may know whose record this is learns that it exists:
     // pseudonymised rows (an analyst's) do not tell a real id from a made-up one.
     if !policy.decide(&caller.principal, Action::Read, homeward_access::classify::IDENTITY, &facts).allowed {
         return Err(ApiError::not_found("child"));
     }
     Err(forbidden(&decision, action, class))
+}
+
+/// Whether the caller may do `action` on `class` of a record with these
+/// facts, noted in the audit entry either way; a refusal is 403 naming the rule.
+pub fn require(state: &AppState, caller: &Caller, action: Action, class: &str, facts: &RecordFacts) -> Result<Decision, ApiError> {
+    let decision = policy_at(state, state.clock.now()).decide(&caller.principal, action, class, facts);
+    note(caller, class, &decision);
+    if decision.allowed { Ok(decision) } else { Err(forbidden(&decision, action, class)) }
+}
+
+/// Records a decision in the audit entry: the class and the rule that allowed
+/// it (flagging break-glass access), or the refusal.
+fn note(caller: &Caller, class: &str, decision: &Decision) {
+    if decision.allowed {
+        caller.audit.add_class(class, &decision.rule);
+        if decision.relation == Some(Relation::BreakGlass) {
+            caller.audit.set_break_glass();
+        }
+    } else {
+        caller.audit.refused(class, &decision.rule);
+    }
 }
 
 pub fn forbidden(decision: &Decision, action: Action, class: &str) -> ApiError {
@@ -64,10 +83,7 @@ pub fn forbidden(decision: &Decision, action: Action, class: &str) -> ApiError {
 pub fn may_read(state: &AppState, caller: &Caller, facts: &RecordFacts, class: &str) -> bool {
     let decision = policy_at(state, state.clock.now()).decide(&caller.principal, Action::Read, class, facts);
     if decision.allowed {
-        caller.audit.add_class(class, &decision.rule);
-        if decision.relation == Some(Relation::BreakGlass) {
-            caller.audit.set_break_glass();
-        }
+        note(caller, class, &decision);
     }
     decision.allowed
 }

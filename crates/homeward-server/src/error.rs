@@ -25,7 +25,7 @@ pub struct ErrorBody {
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    /// Boxed: errors travel through every handler's `Result`, which stays small.
+    /// Boxed: errors travel up through every `Result`, and stay small that way.
     pub body: Box<ErrorBody>,
     /// Seconds to send in `Retry-After` (503 and 429 answers).
     pub retry_after: Option<u32>,

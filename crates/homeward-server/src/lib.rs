@@ -1,7 +1,9 @@
 //! Homeward's HTTP service.
 //!
-//! Request → validate → record event → engine → store → respond: handlers
-//! parse and check input, the store appends the event and re-evaluates the
+//! Request → validate → record event → engine → store → respond: the JSON
+//! handlers (`api`) and the pages (`ui`) parse input and call one function
+//! of `service` per operation, which applies the policy and notes the audit
+//! entry; the store appends the event and re-evaluates the
 //! child with the engine in one transaction, and the response carries the
 //! child's duties as stored. The timer worker re-evaluates children whose
 //! duties change state with time.
@@ -14,11 +16,12 @@ pub mod clock;
 mod demo;
 mod error;
 pub mod guard;
+pub mod http;
 pub mod import;
 pub mod metrics;
 pub mod notify;
 pub mod private_files;
-mod records;
+pub mod service;
 pub mod ui;
 pub mod worker;
 

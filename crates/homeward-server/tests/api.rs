@@ -307,6 +307,39 @@ async fn the_openapi_document_lists_every_route() {
     .await;
 }
 
+
+/// The OpenAPI document is what clients are built from: any change to it
+/// (a path, a parameter, a field of a shape) shows in review as a change to
+/// `tests/snapshots/openapi.json`. `HOMEWARD_UPDATE_SNAPSHOTS=1` rewrites it.
+#[tokio::test]
+async fn the_openapi_document_matches_its_committed_snapshot() {
+    let url = databases().await.remove(0);
+    let h = harness(&url, "test-1", Arc::new(ManualClock::new(start()))).await;
+    let (code, doc) = h.call("GET", "/api/openapi.json", None, &[]).await;
+    assert_eq!(code, StatusCode::OK);
+    let served = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
+    if std::env::var_os("HOMEWARD_UPDATE_SNAPSHOTS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &served).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != served {
+        let (old, new): (Vec<&str>, Vec<&str>) = (committed.lines().collect(), served.lines().collect());
+        let first = old.iter().zip(&new).position(|(a, b)| a != b).unwrap_or(old.len().min(new.len()));
+        let from = first.saturating_sub(3);
+        let show = |lines: &[&str]| lines.iter().enumerate().skip(from).take(first - from + 6).map(|(n, l)| format!("{:>6} {l}", n + 1)).collect::<Vec<_>>().join("\n");
+        panic!(
+            "the OpenAPI document differs from {} from line {}:\n--- committed\n{}\n+++ served\n{}\n\nIf the change is intended, rewrite the snapshot with HOMEWARD_UPDATE_SNAPSHOTS=1 and commit it.",
+            path.display(),
+            first + 1,
+            show(&old),
+            show(&new)
+        );
+    }
+}
+
 impl Harness {
     async fn csv(&self, uri: &str, text: &str) -> (StatusCode, Value) {
         let req = Request::builder()

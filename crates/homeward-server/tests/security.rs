@@ -185,6 +185,9 @@ async fn finding_3_break_glass_notices_follow_the_access_log_class() {
         place(&state, &child, "runa", "return_interview").await;
         let glass = send(&state, "POST", &format!("/api/v1/children/{child}/break-glass"), &[("authorization", &bearer(&edt))], json_body(json!({"reason": "found at 3am, carer unreachable"}))).await;
         assert_eq!(glass.status, StatusCode::CREATED, "{}", glass.text);
+        // As long as the policy's break-glass rule says (`lasts = "4h"`).
+        let at = |field: &str| glass.body[field].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()).expect(field);
+        assert_eq!(at("expires_at").duration_since(at("granted_at")), jiff::SignedDuration::from_hours(4));
         let notices = state.store.notifications(&homeward_store::NotificationFilter { child: Some(child.clone()), ..Default::default() }).await.unwrap();
         let notice = notices.iter().find(|n| n.stage == "break_glass").expect("a break-glass notice");
         let one = format!("/api/v1/notifications/{}", notice.id);

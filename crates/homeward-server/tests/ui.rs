@@ -102,6 +102,7 @@ async fn person(state: &AppState, agency: &str, kind: &str, serves: &[&str], use
 
 struct World {
     state: AppState,
+    clock: Arc<ManualClock>,
     child: String,
 }
 
@@ -110,7 +111,7 @@ struct World {
 /// an emergency duty worker of another council.
 async fn world(url: &str) -> World {
     let clock = Arc::new(ManualClock::new("2026-03-03T06:00:00Z".parse().unwrap()));
-    let state = support::app_state(url, clock, "ui-test").await;
+    let state = support::app_state(url, clock.clone(), "ui-test").await;
     let sw = person(&state, "bolton-cs", "childrens_services", &["bolton"], "sw", "social_worker").await;
     person(&state, "bolton-cs", "childrens_services", &["bolton"], "tm", "team_manager").await;
     person(&state, "oak-house", "placement", &[], "home", "placement_manager").await;
@@ -137,7 +138,7 @@ async fn world(url: &str) -> World {
     }
     let placement = NewInvolvement { agency_id: "oak-house".into(), relation: "placement".into(), address: Some("1 Oak Lane".into()), reason: None };
     state.store.add_involvement(&child, &placement, "seed", state.clock.now().as_second()).await.unwrap();
-    World { state, child }
+    World { state, clock, child }
 }
 
 #[tokio::test]
@@ -211,6 +212,29 @@ async fn each_person_sees_only_what_the_policy_allows_and_why() {
     }
 }
 
+/// Every duty table is the same partial: on the home page with a column
+/// naming the child, on a child's record with each duty's state.
+#[tokio::test]
+async fn duties_are_shown_in_one_table_markup_everywhere() {
+    for url in support::fresh_databases("ui-duties").await {
+        let w = world(&url).await;
+        let mut sw = Browser::new(&w.state);
+        sw.log_in("sw", PASSWORD, "/").await;
+        let page = sw.get(&format!("/children/{}", w.child)).await;
+        let head = "<thead><tr><th scope=\"col\">Duty</th><th scope=\"col\">Who must act</th><th scope=\"col\">Due</th><th scope=\"col\">State</th><th scope=\"col\">Where the protocol says so</th></tr></thead>";
+        assert!(page.html.contains(head), "{}", page.html);
+        assert!(page.html.contains("<span class=\"tag state-done\">done</span>"), "{}", page.html);
+        // A month on, the duties still open are overdue (and the session has ended).
+        w.clock.advance(jiff::SignedDuration::from_hours(24 * 30));
+        let mut sw = Browser::new(&w.state);
+        sw.log_in("sw", PASSWORD, "/").await;
+        let home = sw.get("/").await;
+        let head = "<thead><tr><th scope=\"col\">Child</th><th scope=\"col\">Duty</th><th scope=\"col\">Who must act</th><th scope=\"col\">Due</th><th scope=\"col\">Where the protocol says so</th></tr></thead>";
+        assert!(home.html.contains("<caption class=\"visually-hidden\">Overdue duties, most overdue first</caption>") && home.html.contains(head), "{}", home.html);
+        assert!(home.html.contains(&format!("<tr><td><a href=\"/children/{}\">Kim Ours</a></td>", w.child)), "{}", home.html);
+    }
+}
+
 #[tokio::test]
 async fn a_hidden_record_looks_like_none_and_break_glass_needs_a_reason_and_the_token() {
     for url in support::fresh_databases("ui-break-glass").await {
@@ -225,13 +249,14 @@ async fn a_hidden_record_looks_like_none_and_break_glass_needs_a_reason_and_the_
 
         let form = edt.get(&format!("/children/{}/break-glass", w.child)).await;
         assert_eq!(form.status, StatusCode::OK);
+        assert!(form.html.contains("Access lasts 4 hours and is read-only."), "as the policy's break-glass rule says: {}", form.html);
         let csrf = form.csrf();
         let target = format!("/children/{}/break-glass", w.child);
         let forged = edt.post(&target, &[("csrf_token", "not-the-token"), ("reason", "curious")]).await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
         let blank = edt.post(&target, &[("csrf_token", &csrf), ("reason", "  ")]).await;
         assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(blank.html.contains("There is a problem") && blank.html.contains("reason"), "{}", blank.html);
+        assert!(blank.html.contains("There is a problem") && blank.html.contains("<a href=\"#reason\">"), "{}", blank.html);
         assert_eq!(edt.get(&format!("/children/{}", w.child)).await.status, StatusCode::NOT_FOUND, "nothing was granted");
 
         let granted = edt.post(&target, &[("csrf_token", &csrf), ("reason", "Police called at 3am: child found, need placement details")]).await;
@@ -239,6 +264,7 @@ async fn a_hidden_record_looks_like_none_and_break_glass_needs_a_reason_and_the_
         let page = edt.get(&format!("/children/{}", w.child)).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.html.contains("Emergency access.") && page.html.contains("1 Oak Lane"));
+        assert!(page.html.contains("4 hours after it was granted"), "the policy's break-glass rule says how long");
 
         // A placement may not use break-glass at all.
         let mut home = Browser::new(&w.state);

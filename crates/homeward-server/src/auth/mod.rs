@@ -15,7 +15,7 @@
 #[cfg(feature = "oidc")]
 pub mod oidc;
 pub mod password;
-pub mod routes;
+pub mod session;
 pub mod sso;
 
 use crate::AppState;

@@ -346,7 +346,7 @@ pub async fn callback(
     state.store.record_login_attempt(&identity.user.username, &source, now, true).await?;
     audit.set_who(&identity);
     audit.set_record("user", &identity.user.id);
-    let session = super::routes::start_session(&state, &identity, &source).await?;
+    let session = super::session::start_session(&state, &identity, &source).await?;
     let mut response = redirect("/")?;
     response.headers_mut().insert(header::SET_COOKIE, session.cookie);
     Ok(response)

@@ -7,15 +7,17 @@
 use crate::AppState;
 use crate::access::policy_at;
 use crate::auth::Caller;
+use crate::error::ApiError;
+use axum::http::StatusCode;
 use homeward_store::NotificationRecord;
 
 /// The policy's name for this check in the audit log and in refusals.
 pub const ADDRESSEE: &str = "addressee-or-above";
 
-/// Whether `caller` answers for the role `n` is addressed to, or for one
-/// above it on the escalation chain (`policy` roles' `answers_for`).
-pub fn may_acknowledge(state: &AppState, caller: &Caller, n: &NotificationRecord) -> bool {
-    answers_for(state, caller, &n.protocol, &n.authority, &n.role)
+/// Refuses unless `caller` may acknowledge `n`: they answer for the role it
+/// is addressed to, or for one above it on the escalation chain.
+pub fn may_acknowledge(state: &AppState, caller: &Caller, n: &NotificationRecord) -> Result<(), ApiError> {
+    require(state, caller, &n.protocol, &n.authority, &n.role, homeward_access::classify::NOTIFICATIONS, "acknowledge it")
 }
 
 /// Whether `caller` answers for the protocol role `role` of `authority`
@@ -38,4 +40,22 @@ pub fn answers_for(state: &AppState, caller: &Caller, protocol: &str, authority:
                 .or_else(|| addressed_agency.clone())
                 .is_some_and(|agency| policy.answers_for(&caller.principal.role, &caller.principal.agency_kind, &role, &agency))
         })
+}
+
+/// Refuses, naming [`ADDRESSEE`] in the refusal and the audit entry, unless
+/// `caller` answers for `role` of `authority` (or a role above it): `what`
+/// says what the caller tried, for the message ("acknowledge it").
+pub fn require(state: &AppState, caller: &Caller, protocol: &str, authority: &str, role: &str, class: &str, what: &str) -> Result<(), ApiError> {
+    if answers_for(state, caller, protocol, authority, role) {
+        return Ok(());
+    }
+    caller.audit.refused(class, ADDRESSEE);
+    let mut e = ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!("this is for the {role} role of {authority}; only those who answer for that role, or for a role above it on its escalation chain, may {what}"),
+        None,
+    );
+    e.body.rule = Some(ADDRESSEE.to_string());
+    Err(e)
 }

@@ -7,7 +7,6 @@ use crate::AppState;
 use crate::audit::AuditSlot;
 use crate::auth::random_token;
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -147,13 +146,10 @@ pub async fn submit(
         let error = "The login form had expired. Enter your username and password again.".to_string();
         return login_page(&state, StatusCode::FORBIDDEN, next, form.username, Some(error), false).await;
     }
-    let body = serde_json::json!({ "username": form.username, "password": form.password }).to_string();
-    match crate::auth::routes::login(State(state.clone()), Extension(audit), Bytes::from(body)).await {
-        Ok(api_response) => {
+    match crate::service::sessions::log_in(&state, &audit, &form.username, form.password).await {
+        Ok((_, session)) => {
             let mut response = see_other(&next);
-            if let Some(session) = api_response.headers().get(header::SET_COOKIE) {
-                response.headers_mut().insert(header::SET_COOKIE, session.clone());
-            }
+            response.headers_mut().insert(header::SET_COOKIE, session.cookie);
             response
         }
         Err(e) => login_page(&state, e.status, next, form.username, Some(sentence(&e.body.message)), false).await,
@@ -168,12 +164,10 @@ pub struct LogoutForm {
 
 pub async fn logout(State(state): State<AppState>, submitted: Submitted<LogoutForm>) -> Response {
     let caller = submitted.viewer.0;
-    match crate::auth::routes::logout(State(state), caller).await {
-        Ok(api_response) => {
+    match crate::service::sessions::log_out(&state, &caller).await {
+        Ok(()) => {
             let mut response = see_other("/login?ended=1");
-            if let Some(clear) = api_response.headers().get(header::SET_COOKIE) {
-                response.headers_mut().insert(header::SET_COOKIE, clear.clone());
-            }
+            response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static(crate::auth::session::CLEAR_COOKIE));
             response
         }
         Err(e) => super::error_page(e, None),

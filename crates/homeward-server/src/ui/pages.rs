@@ -5,12 +5,15 @@ use super::view::{DutyRow, EpisodeRow, EventRow, MissingRow, local, words};
 use super::{Submitted, Viewer, Who, error_page, page, see_other};
 use crate::AppState;
 use crate::access::{policy_at, visibility};
-use crate::api;
-use crate::auth::routes::{SessionOut, may_break_glass, session_out};
+use crate::service;
+use crate::service::duties::Duties;
+use crate::http::shapes::DutyOut;
+use crate::http::shapes::SessionOut;
+use crate::service::break_glass::may_use as may_break_glass;
+use crate::service::sessions::session_out;
 use crate::error::ApiError;
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use homeward_access::{Action, classify};
@@ -29,12 +32,8 @@ struct Home {
     due_soon: Vec<DutyRow>,
 }
 
-fn query(pairs: &[(&str, &str)]) -> Query<HashMap<String, String>> {
-    Query(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-}
-
 /// The names of `children` that the viewer may know (identity class).
-async fn names(state: &AppState, viewer: &Viewer, children: &[&api::DutyOut]) -> Result<HashMap<String, String>, ApiError> {
+async fn names(state: &AppState, viewer: &Viewer, children: &[&DutyOut]) -> Result<HashMap<String, String>, ApiError> {
     let mut ids: Vec<String> = children.iter().map(|d| d.child.clone()).collect();
     ids.sort();
     ids.dedup();
@@ -63,16 +62,16 @@ type HomeLists = (Vec<MissingRow>, Vec<DutyRow>, Vec<DutyRow>);
 
 async fn home_lists(state: &AppState, viewer: &Viewer) -> Result<HomeLists, ApiError> {
     let caller = &viewer.0;
-    let missing = api::currently_missing(State(state.clone()), caller.clone(), query(&[])).await?.0;
-    let limit = HOME_ROWS.to_string();
-    let overdue = api::list_duties(State(state.clone()), caller.clone(), query(&[("overdue", "true"), ("limit", &limit)])).await?.0;
+    let missing = service::missing::list(state, caller, None).await?;
+    let limit = Some(HOME_ROWS as i64);
+    let overdue = service::duties::list(state, caller, Duties { overdue: true, limit, ..Duties::default() }).await?;
     // From now on: none of these is overdue yet.
-    let due_soon = api::list_duties(State(state.clone()), caller.clone(), query(&[("due_within_hours", "24"), ("limit", &limit)])).await?.0;
-    // The handlers above each named their own list; the entry is for the page.
+    let due_soon = service::duties::list(state, caller, Duties { due_within_hours: Some(24), limit, ..Duties::default() }).await?;
+    // The entry is for the page, not for each list on it.
     caller.audit.set_record("home", "missing, overdue and due duties");
-    let all: Vec<&api::DutyOut> = overdue.iter().chain(due_soon.iter()).collect();
+    let all: Vec<&DutyOut> = overdue.iter().chain(due_soon.iter()).collect();
     let names = names(state, viewer, &all).await?;
-    let row = |d: api::DutyOut| {
+    let row = |d: DutyOut| {
         let name = names.get(&d.child).cloned();
         DutyRow::new(d, name)
     };
@@ -151,10 +150,11 @@ fn not_found(state: &AppState, viewer: &Viewer, id: &str) -> Response {
 
 async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<ChildPage, ApiError> {
     let caller = &viewer.0;
-    let timeline = api::child_timeline(State(state.clone()), caller.clone(), Path(id.to_string())).await?.0;
+    let timeline = service::children::timeline(state, caller, id).await?;
     let readable = |class: &str| timeline.access.iter().any(|a| a.class == class);
     let policy = policy_at(state, state.clock.now());
-    let under_break_glass = timeline.access.iter().any(|a| a.rule == "break-glass");
+    // Read under a break-glass grant: say until when, as the rule that allows it says.
+    let under_break_glass = timeline.access.iter().find_map(|a| policy.rule(&a.rule).filter(|r| policy.is_break_glass_rule(&r.id))).map(|r| r.lasts_hours);
     let access = timeline
         .access
         .iter()
@@ -170,7 +170,7 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
         })
         .collect();
     let access_log = if readable(classify::ACCESS_LOG) {
-        let log = api::access_log(State(state.clone()), caller.clone(), Path(id.to_string()), query(&[("limit", "200")])).await?.0;
+        let log = service::access_log::list(state, caller, id, Some(200)).await?;
         let mut people: HashMap<String, String> = HashMap::new();
         let mut rows = Vec::new();
         for entry in log {
@@ -213,7 +213,10 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
             worker: [c.allocated_worker, c.team].into_iter().flatten().collect::<Vec<_>>().join(", "),
             placement_address: c.placement_address,
         },
-        break_glass: under_break_glass.then(|| "4 hours after it was granted".to_string()),
+        break_glass: under_break_glass.map(|hours| match hours {
+            Some(h) => format!("{} after it was granted", homeward_core::duration::Duration::Hours(h).describe()),
+            None => "when the grant ends".to_string(),
+        }),
         access,
         show_episodes: readable(classify::MISSING_STATUS),
         episodes: timeline.episodes.into_iter().map(EpisodeRow::from).collect(),
@@ -279,6 +282,13 @@ struct BreakGlassPage {
     csrf_token: String,
     reason: String,
     error: Option<String>,
+    /// How long a grant lasts, as the policy's break-glass rule says ("4 hours").
+    lasts: String,
+}
+
+/// How long the viewer's break-glass grant would last, in words.
+fn grant_lasts(state: &AppState, viewer: &Viewer) -> String {
+    service::break_glass::lasts_hours(state, &viewer.0).map(|h| homeward_core::duration::Duration::Hours(h).describe()).unwrap_or_default()
 }
 
 fn refused_break_glass(viewer: &Viewer) -> Response {
@@ -292,7 +302,8 @@ pub async fn break_glass_form(State(state): State<AppState>, viewer: Viewer, Pat
         return refused_break_glass(&viewer);
     }
     let csrf_token = viewer.who().map(|w| w.csrf_token).unwrap_or_default();
-    page(&BreakGlassPage { who: viewer.who(), child: id, csrf_token, reason: String::new(), error: None }, StatusCode::OK)
+    let lasts = grant_lasts(&state, &viewer);
+    page(&BreakGlassPage { who: viewer.who(), child: id, csrf_token, reason: String::new(), error: None, lasts }, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -307,13 +318,14 @@ pub async fn break_glass(State(state): State<AppState>, Path(id): Path<String>, 
     if !may_break_glass(&state, &viewer.0) {
         return refused_break_glass(&viewer);
     }
-    let body = serde_json::json!({ "reason": form.reason.trim() }).to_string();
-    match api::break_glass(State(state.clone()), viewer.0.clone(), Path(id.clone()), Bytes::from(body)).await {
+    match service::break_glass::grant(&state, &viewer.0, &id, form.reason.trim()).await {
         Ok(_) => see_other(&format!("/children/{id}")),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+        // The reason is the form's one field: show the problem beside it.
+        Err(e) if e.body.field.as_deref() == Some("reason") => {
             let csrf_token = viewer.who().map(|w| w.csrf_token).unwrap_or_default();
             let error = Some(format!("Say why you need this record now ({})", e.body.message));
-            page(&BreakGlassPage { who: viewer.who(), child: id, csrf_token, reason: form.reason, error }, StatusCode::UNPROCESSABLE_ENTITY)
+            let lasts = grant_lasts(&state, &viewer);
+            page(&BreakGlassPage { who: viewer.who(), child: id, csrf_token, reason: form.reason, error, lasts }, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) if e.status == StatusCode::NOT_FOUND => not_found(&state, &viewer, &id),
         Err(e) => error_page(e, viewer.who()),

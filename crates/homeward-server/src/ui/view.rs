@@ -1,7 +1,7 @@
 //! What the pages show, made from the API's answers: times in UK local
 //! time, names instead of codes where people read them.
 
-use crate::api::{DutyOut, EpisodeOut, EventOut, MissingOut};
+use crate::http::shapes::{DutyOut, EpisodeOut, EventOut, MissingOut};
 use jiff::Timestamp;
 use serde_json::Value;
 
