@@ -361,6 +361,36 @@ async fn serve(state: &AppState) -> String {
     base
 }
 
+/// The serious and critical violations of the WCAG 2.0, 2.1 and 2.2 A and
+/// AA rules that axe-core finds on the page the browser shows. axe-core comes
+/// from the npm registry by its lock file (`tests/axe`, installed by
+/// scripts/test, which sets `HOMEWARD_TEST_AXE`).
+async fn axe_violations(c: &fantoccini::Client) -> Vec<serde_json::Value> {
+    let path = std::env::var("HOMEWARD_TEST_AXE").expect("HOMEWARD_TEST_AXE names axe-core's script (scripts/test installs it with the browser)");
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let loaded = c.execute(&format!("{source}\n;return typeof window.axe;"), vec![]).await.unwrap();
+    assert_eq!(loaded, "object", "axe-core did not load into the page");
+    let run = "const done = arguments[arguments.length - 1];\
+        window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })\
+          .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')) }))))\
+          .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));";
+    let result = c.execute_async(run, vec![]).await.unwrap();
+    result.as_array().expect("axe-core's violations").iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).cloned().collect()
+}
+
+/// Checks the page the browser shows: no serious or critical accessibility
+/// violation ([`axe_violations`]). Saves a screenshot named `name` for a
+/// reviewer when `HOMEWARD_TEST_SCREENSHOTS` names a folder.
+async fn check_page(c: &fantoccini::Client, name: &str) {
+    let violations = axe_violations(c).await;
+    assert!(violations.is_empty(), "accessibility of the page {name} ({}): {violations:#?}", c.current_url().await.unwrap());
+    if let Ok(dir) = std::env::var("HOMEWARD_TEST_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
 async fn text(c: &fantoccini::Client, css: &str) -> String {
     c.wait().for_element(fantoccini::Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
 }
@@ -397,22 +427,32 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     let record = format!("{base}/children/{}", w.child);
     let Some(c) = chromium().await else { return };
 
+    // The checker bites: an image without a text alternative, on a page with no language.
+    c.goto("data:text/html,<html><body><img src='x.png'></body></html>").await.unwrap();
+    let found: Vec<String> = axe_violations(&c).await.iter().filter_map(|v| v["id"].as_str().map(str::to_string)).collect();
+    assert!(found.iter().any(|id| id == "image-alt"), "axe-core finds a missing alt text: {found:?}");
+
     // The placement's manager: the login page, then the child's record
     // without the return interview, then why, then logging out.
     c.goto(&format!("{base}/")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/login");
+    check_page(&c, "login").await;
     log_in_with_the_form(&c, "home").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/");
     assert_eq!(text(&c, "h1").await, "Children missing now");
+    check_page(&c, "home-placement").await;
     c.goto(&record).await.unwrap();
     assert_eq!(text(&c, "h1").await, "Kim Ours");
+    check_page(&c, "child-placement").await;
     let main = text(&c, "main").await;
     assert!(main.contains("Missing episodes") && main.contains("1 Oak Lane"), "{main}");
     assert!(!c.source().await.unwrap().contains(RHI_NOTE), "return interview content shown to a placement");
     click_through(&c, LinkText("Your access")).await;
     assert!(text(&c, "main").await.contains("placement-own-children"));
+    check_page(&c, "your-access").await;
     click_through(&c, Css("form[action='/logout'] button")).await;
     assert!(text(&c, "main").await.contains("You have logged out"));
+    check_page(&c, "logged-out").await;
     c.goto(&record).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/login", "logged out means logged out");
 
@@ -420,6 +460,7 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     log_in_with_the_form(&c, "sw").await;
     assert_eq!(c.current_url().await.unwrap().as_str(), record);
     assert!(text(&c, "main").await.contains(RHI_NOTE));
+    check_page(&c, "child-social-worker").await;
     click_through(&c, Css("form[action='/logout'] button")).await;
 
     // Another council's emergency duty worker: not found, then break-glass
@@ -427,13 +468,17 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     c.goto(&record).await.unwrap();
     log_in_with_the_form(&c, "edt").await;
     assert_eq!(text(&c, "h1").await, "Not found");
+    check_page(&c, "not-found").await;
     click_through(&c, LinkText("ask for emergency access")).await;
+    check_page(&c, "break-glass").await;
     click_through(&c, Css("form[action$='/break-glass'] button")).await;
     assert!(text(&c, ".error-summary").await.contains("reason"), "an empty reason is named");
+    check_page(&c, "break-glass-error").await;
     c.find(Css("#reason")).await.unwrap().send_keys("Police found the child at 3am and need the placement address").await.unwrap();
     click_through(&c, Css("form[action$='/break-glass'] button")).await;
     assert_eq!(c.current_url().await.unwrap().as_str(), record);
     assert!(text(&c, ".warning").await.contains("Emergency access"));
+    check_page(&c, "child-break-glass").await;
 
     c.close().await.unwrap();
 }
