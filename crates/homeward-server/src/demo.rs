@@ -171,5 +171,41 @@ pub async fn demo_accounts(state: &AppState, authorities: &[String]) -> Result<V
             state.store.add_involvement(&child.id, &new, "demo-loader", now).await?;
         }
     }
+    live_episodes(state, &some).await?;
     Ok(created)
+}
+
+/// Episodes happening now, for the children the demo's agencies serve, so
+/// that every account has a child missing now and duties due today, not only
+/// history: (hours ago reported, hours ago returned, category, risk). Each is
+/// recorded like any report, through the engine, and told to whom the
+/// protocol says. A child already missing is left as it is.
+const LIVE: &[(i64, Option<i64>, &str, &str)] = &[
+    (3, None, "missing", "high"),
+    (27, None, "missing", "medium"),
+    (20, Some(2), "missing", "medium"),
+    (1, None, "away_from_placement", "low"),
+    (50, None, "missing", "medium"),
+    (9, Some(1), "absent", "no_apparent_risk"),
+];
+
+async fn live_episodes(state: &AppState, children: &[homeward_store::Child]) -> Result<(), StoreError> {
+    let actor = Actor { user: "demo-loader".into(), agency: "homeward".into() };
+    let now = state.clock.now();
+    for (child, (reported, returned, category, risk)) in children.iter().zip(LIVE) {
+        let start = now.checked_sub(jiff::SignedDuration::from_hours(*reported)).unwrap_or(now).as_second();
+        // Not while missing, nor overlapping an episode that ended later.
+        if state.store.episodes(&child.id).await?.iter().any(|e| e.returned_at.is_none_or(|r| r >= start)) {
+            continue;
+        }
+        let at = |hours: i64| now.checked_sub(jiff::SignedDuration::from_hours(hours)).unwrap_or(now).to_string();
+        let episode = "demo-now";
+        let report = serde_json::json!({"at": at(*reported), "episode": episode, "type": "reported", "category": category, "risk": risk});
+        state.store.record_event(&child.id, report, &actor, now, homeward_store::RecordOptions::default()).await?;
+        if let Some(back) = returned {
+            let found = serde_json::json!({"at": at(*back), "episode": episode, "type": "returned", "found_by": "police"});
+            state.store.record_event(&child.id, found, &actor, now, homeward_store::RecordOptions::default()).await?;
+        }
+    }
+    Ok(())
 }
