@@ -320,6 +320,63 @@ async fn every_page_is_one_audit_entry_naming_the_record_and_what_was_shown() {
     }
 }
 
+#[tokio::test]
+async fn what_happened_is_recorded_with_forms_every_problem_named_and_nothing_half_written() {
+    for url in support::fresh_databases("ui-record").await {
+        let w = world(&url).await;
+        let mut b = Browser::new(&w.state);
+        b.log_in("sw", PASSWORD, "/").await;
+        let choose = b.get(&format!("/children/{}/record", w.child)).await;
+        assert_eq!(choose.status, StatusCode::OK);
+        assert!(choose.html.contains("Found or returned") && choose.html.contains("Return interview"), "{}", choose.html);
+        let uri = format!("/children/{}/record/reported", w.child);
+        let form = b.get(&uri).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(form.html.contains("This starts a new episode") && form.html.contains("value=\"3\""), "the date is filled with today's: {}", form.html);
+        let csrf = form.csrf();
+        let before = w.state.store.events(&w.child).await.unwrap().len();
+
+        // A date that does not exist and no category: both named at once, each linked to its field.
+        let wrong = b.post(&uri, &[("csrf_token", &csrf), ("day", "30"), ("month", "2"), ("year", "2026"), ("hour", "01"), ("minute", "00")]).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.html.contains("There is a problem") && wrong.html.contains("href=\"#day\"") && wrong.html.contains("href=\"#category\""), "{}", wrong.html);
+        assert_eq!(w.state.store.events(&w.child).await.unwrap().len(), before, "nothing written");
+
+        // The engine's own check (a report overlapping the last episode) is shown on the form too.
+        let overlap = b.post(&uri, &[("csrf_token", &csrf), ("day", "2"), ("month", "3"), ("year", "2026"), ("hour", "08"), ("minute", "00"), ("category", "missing")]).await;
+        assert_eq!(overlap.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", overlap.html);
+        assert!(overlap.html.contains("There is a problem"));
+        assert_eq!(w.state.store.events(&w.child).await.unwrap().len(), before, "nothing written");
+
+        // Right: recorded, and the record shows it with the duties it brings.
+        let done = b.post(&uri, &[("csrf_token", &csrf), ("day", "3"), ("month", "3"), ("year", "2026"), ("hour", "05"), ("minute", "30"), ("category", "missing"), ("risk", "high"), ("note", "did not come home from school")]).await;
+        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some(format!("/children/{}", w.child).as_str())), "{}", done.html);
+        let events = w.state.store.events(&w.child).await.unwrap();
+        assert_eq!(events.len(), before + 1);
+        let last = events.last().unwrap();
+        assert_eq!((last.event_type.as_str(), last.episode.as_deref(), last.recorded_by.as_str()), ("reported", Some("e2"), "sw"));
+        let missing = homeward_server::service::missing::list(&w.state, &homeward_server::auth::Caller::local(w.state.store.identity_by_username("sw").await.unwrap().unwrap(), "test"), None).await.unwrap();
+        assert_eq!(missing.len(), 1, "the child is missing now");
+
+        // A form with the wrong session token writes nothing.
+        let forged = b.post(&format!("/children/{}/record/returned", w.child), &[("csrf_token", "not-the-token"), ("day", "3"), ("month", "3"), ("year", "2026"), ("hour", "05"), ("minute", "45"), ("episode", "e2")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(w.state.store.events(&w.child).await.unwrap().len(), before + 1);
+
+        // The placement may record the return; it may not record a return interview.
+        let mut home = Browser::new(&w.state);
+        home.log_in("home", PASSWORD, "/").await;
+        let back = format!("/children/{}/record/returned", w.child);
+        let csrf = home.get(&back).await.csrf();
+        let returned = home.post(&back, &[("csrf_token", &csrf), ("day", "3"), ("month", "3"), ("year", "2026"), ("hour", "05"), ("minute", "50"), ("episode", "e2"), ("found_by", "carer")]).await;
+        assert_eq!(returned.status, StatusCode::SEE_OTHER, "{}", returned.html);
+        let rhi = format!("/children/{}/record/return_interview", w.child);
+        let refused = home.post(&rhi, &[("csrf_token", &csrf), ("day", "3"), ("month", "3"), ("year", "2026"), ("hour", "05"), ("minute", "55"), ("episode", "e2"), ("outcome", "completed")]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
+        assert_eq!(w.state.store.events(&w.child).await.unwrap().len(), before + 2);
+    }
+}
+
 // ------------------------------------------------------------------ in a real browser
 
 /// A fresh headless Chromium, driven over WebDriver. chromedriver gives it
@@ -410,6 +467,19 @@ async fn click_through(c: &fantoccini::Client, locator: fantoccini::Locator<'_>)
     panic!("clicking {locator:?} did not lead to another page");
 }
 
+/// Presses Tab until the element with `id` has the focus, as a keyboard user
+/// would reach it; returns it.
+async fn tab_to(c: &fantoccini::Client, id: &str) -> fantoccini::elements::Element {
+    for _ in 0..80 {
+        let active = c.active_element().await.unwrap();
+        if active.attr("id").await.unwrap().as_deref() == Some(id) {
+            return active;
+        }
+        active.send_keys(&fantoccini::key::Key::Tab.to_string()).await.unwrap();
+    }
+    panic!("the keyboard never reached #{id}");
+}
+
 /// Fills in and sends the login form on the current page.
 async fn log_in_with_the_form(c: &fantoccini::Client, username: &str) {
     use fantoccini::Locator::Css;
@@ -461,6 +531,35 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     assert_eq!(c.current_url().await.unwrap().as_str(), record);
     assert!(text(&c, "main").await.contains(RHI_NOTE));
     check_page(&c, "child-social-worker").await;
+
+    // Reporting the child missing again, with the keyboard only: the form,
+    // an error named and linked, then the report recorded.
+    click_through(&c, LinkText("Record what happened")).await;
+    check_page(&c, "record-choose").await;
+    click_through(&c, LinkText("Reported missing, absent or away from placement")).await;
+    check_page(&c, "record-report").await;
+    use fantoccini::key::Key;
+    tab_to(&c, "hour").await;
+    let submit = "form[action$='/record/reported'] button[type=submit]";
+    c.find(Css(submit)).await.unwrap().send_keys(&Key::Enter.to_string()).await.unwrap();
+    assert!(text(&c, ".error-summary").await.contains("Choose whether the child is missing"), "the missing category is named");
+    check_page(&c, "record-report-error").await;
+    c.find(Css(".error-summary a")).await.unwrap().send_keys(&Key::Enter.to_string()).await.unwrap();
+    tab_to(&c, "category").await.send_keys(" ").await.unwrap();
+    tab_to(&c, "note").await.send_keys("Not back from school; phone off").await.unwrap();
+    let button = c.find(Css(submit)).await.unwrap();
+    let old = c.find(Css("html")).await.unwrap();
+    tab_to(&c, "note").await.send_keys(&Key::Tab.to_string()).await.unwrap();
+    assert_eq!(c.active_element().await.unwrap().text().await.unwrap(), button.text().await.unwrap(), "Tab from the note reaches the button");
+    c.active_element().await.unwrap().send_keys(&Key::Enter.to_string()).await.unwrap();
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(c.current_url().await.unwrap().as_str(), record, "recorded, back on the record");
+    assert!(text(&c, "main").await.contains("Not back from school"));
     click_through(&c, Css("form[action='/logout'] button")).await;
 
     // Another council's emergency duty worker: not found, then break-glass

@@ -11,6 +11,7 @@
 //! `X-CSRF-Token` header; the login form, made before there is a session,
 //! carries a token that must match a cookie of its own.
 
+mod events;
 mod login;
 mod pages;
 mod view;
@@ -35,6 +36,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/me", get(pages::me))
         .route("/children/{id}", get(pages::child))
         .route("/children/{id}/break-glass", get(pages::break_glass_form).post(pages::break_glass))
+        .route("/children/{id}/record", get(events::choose))
+        .route("/children/{id}/record/{kind}", get(events::form).post(events::record))
         .route("/static/homeward.css", get(stylesheet))
 }
 

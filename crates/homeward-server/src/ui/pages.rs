@@ -115,6 +115,7 @@ struct AccessLogRow {
 #[template(path = "child.html")]
 struct ChildPage {
     who: Option<Who>,
+    child_id: String,
     child: ChildView,
     break_glass: Option<String>,
     access: Vec<AccessRow>,
@@ -203,6 +204,7 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
     let name = format!("{} {}", c.given_name, c.family_name);
     Ok(ChildPage {
         who: None,
+        child_id: c.id.clone(),
         child: ChildView {
             name: name.clone(),
             date_of_birth: c.date_of_birth,
