@@ -377,6 +377,46 @@ async fn what_happened_is_recorded_with_forms_every_problem_named_and_nothing_ha
     }
 }
 
+#[tokio::test]
+async fn reporting_a_child_finds_the_record_first_and_makes_a_new_one_only_when_none_fits() {
+    for url in support::fresh_databases("ui-report").await {
+        let w = world(&url).await;
+        let mut b = Browser::new(&w.state);
+        b.log_in("sw", PASSWORD, "/").await;
+        let empty = b.get("/report?family_name=").await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(empty.html.contains("href=\"#family_name\""), "{}", empty.html);
+        let found = b.get("/report?family_name=ours&day=1&month=5&year=2011").await;
+        assert_eq!(found.status, StatusCode::OK);
+        assert!(found.html.contains(&format!("/children/{}/record/reported", w.child)), "the child on record, any case: {}", found.html);
+        let none = b.get("/report?family_name=Nobody").await;
+        assert!(none.html.contains("No child you may see matches") && none.html.contains("/report/new?"), "{}", none.html);
+
+        // A new record: every missing field named; then made, and on to the report.
+        let form = b.get("/report/new?family_name=Nobody").await;
+        assert!(form.html.contains("value=\"Nobody\""), "the search's name is carried: {}", form.html);
+        let csrf = form.csrf();
+        let children = || async { w.state.store.children(&homeward_store::ChildFilter { limit: 100, ..Default::default() }).await.unwrap().len() };
+        let before = children().await;
+        let wrong = b.post("/report/new", &[("csrf_token", &csrf), ("family_name", "Nobody")]).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for field in ["given_name", "day", "status", "authority"] {
+            assert!(wrong.html.contains(&format!("href=\"#{field}\"")), "{field} named: {}", wrong.html);
+        }
+        assert_eq!(children().await, before, "nothing written");
+        let fields = [("csrf_token", csrf.as_str()), ("given_name", "Ali"), ("family_name", "Nobody"), ("day", "2"), ("month", "2"), ("year", "2012"), ("status", "child_in_need"), ("authority", "bolton")];
+        let made = b.post("/report/new", &fields).await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
+        assert!(made.location.as_deref().is_some_and(|l| l.ends_with("/record/reported")), "{:?}", made.location);
+        assert_eq!(children().await, before + 1);
+        // The same child again is shown as a likely duplicate, not made twice.
+        let again = b.post("/report/new", &fields).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert!(again.html.contains("Records that may be this child") && again.html.contains("Ali Nobody"), "{}", again.html);
+        assert_eq!(children().await, before + 1);
+    }
+}
+
 // ------------------------------------------------------------------ in a real browser
 
 /// A fresh headless Chromium, driven over WebDriver. chromedriver gives it
@@ -560,6 +600,16 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     }
     assert_eq!(c.current_url().await.unwrap().as_str(), record, "recorded, back on the record");
     assert!(text(&c, "main").await.contains("Not back from school"));
+
+    // Reporting starts with finding the child.
+    click_through(&c, LinkText("Report a child missing")).await;
+    check_page(&c, "report-search").await;
+    c.find(Css("#family_name")).await.unwrap().send_keys("Ours").await.unwrap();
+    click_through(&c, Css("form[action='/report'] button")).await;
+    assert!(text(&c, "main").await.contains("Report Kim Ours missing"));
+    check_page(&c, "report-found").await;
+    click_through(&c, LinkText("Make a new record for the child")).await;
+    check_page(&c, "report-new").await;
     click_through(&c, Css("form[action='/logout'] button")).await;
 
     // Another council's emergency duty worker: not found, then break-glass

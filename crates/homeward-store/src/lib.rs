@@ -197,10 +197,26 @@ impl Store {
         authority: Option<&str>,
         visible: Option<&Visibility>,
     ) -> Result<Vec<Child>, StoreError> {
+        self.search_children(family_name, Some(date_of_birth), authority, visible).await
+    }
+
+    /// Children with this family name (any case), and this date of birth
+    /// and authority (responsible or host) when given, among those visible:
+    /// finding a child before reporting them, so as not to make a second record.
+    pub async fn search_children(
+        &self,
+        family_name: &str,
+        date_of_birth: Option<&str>,
+        authority: Option<&str>,
+        visible: Option<&Visibility>,
+    ) -> Result<Vec<Child>, StoreError> {
         let mut sql = Sql::new(concat!("SELECT ", crate::child_columns!(), " FROM children c WHERE LOWER(c.family_name) = LOWER("));
         sql.param(Param::Text(family_name.trim().to_string()));
-        sql.text(") AND c.date_of_birth = ");
-        sql.param(Param::Text(date_of_birth.to_string()));
+        sql.text(")");
+        if let Some(dob) = date_of_birth {
+            sql.text(" AND c.date_of_birth = ");
+            sql.param(Param::Text(dob.to_string()));
+        }
         if let Some(a) = authority {
             sql.text(" AND (c.responsible_authority = ");
             sql.param(Param::Text(a.to_string()));
@@ -212,7 +228,7 @@ impl Store {
             sql.text(" AND ");
             v.push(&mut sql);
         }
-        sql.text(" ORDER BY c.id");
+        sql.text(" ORDER BY c.given_name, c.id LIMIT 200");
         let (text, params) = sql.parts();
         let rows: Vec<Child> = with_db!(&self.db, p => {
             crate::bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text.clone())), params).fetch_all(p).await

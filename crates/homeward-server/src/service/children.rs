@@ -45,6 +45,15 @@ pub async fn matches(state: &AppState, caller: &Caller, family_name: &str, date_
     Ok(rows.into_iter().map(ChildOut::from).collect())
 }
 
+/// Children with this family name (and date of birth, authority when
+/// given) among those the caller may see: a search before reporting a
+/// child, so that the record found is used rather than a second one made.
+pub async fn search(state: &AppState, caller: &Caller, family_name: &str, date_of_birth: Option<&str>, authority: Option<&str>) -> Result<Vec<ChildOut>, ApiError> {
+    let visible = visibility(state, caller, Action::Read, classify::IDENTITY);
+    let rows = state.store.search_children(family_name, date_of_birth, authority, Some(&visible)).await?;
+    Ok(rows.into_iter().map(ChildOut::from).collect())
+}
+
 /// One child, with the current placement's address when the caller may read it.
 pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<ChildOut, ApiError> {
     let granted = authorize(state, caller, id, Action::Read, classify::IDENTITY).await?;

@@ -14,6 +14,7 @@
 mod events;
 mod login;
 mod pages;
+mod report;
 mod view;
 
 use crate::AppState;
@@ -36,6 +37,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/me", get(pages::me))
         .route("/children/{id}", get(pages::child))
         .route("/children/{id}/break-glass", get(pages::break_glass_form).post(pages::break_glass))
+        .route("/report", get(report::search))
+        .route("/report/new", get(report::new_form).post(report::create))
         .route("/children/{id}/record", get(events::choose))
         .route("/children/{id}/record/{kind}", get(events::form).post(events::record))
         .route("/static/homeward.css", get(stylesheet))
