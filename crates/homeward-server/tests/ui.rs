@@ -374,6 +374,14 @@ async fn what_happened_is_recorded_with_forms_every_problem_named_and_nothing_ha
         let refused = home.post(&rhi, &[("csrf_token", &csrf), ("day", "3"), ("month", "3"), ("year", "2026"), ("hour", "05"), ("minute", "55"), ("episode", "e2"), ("outcome", "completed")]).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
         assert_eq!(w.state.store.events(&w.child).await.unwrap().len(), before + 2);
+
+        // What was recorded reads in words: a duty marked done is named by what it asks, not its id.
+        let duty = w.state.store.duties(&homeward_store::DutyFilter { child: Some(w.child.clone()), ..Default::default() }, w.state.clock.now()).await.unwrap().remove(0);
+        let sw = homeward_server::auth::Caller::local(w.state.store.identity_by_username("sw").await.unwrap().unwrap(), "test");
+        let done = json!({"at": w.state.clock.now().to_string(), "type": "duty_done", "duty": duty.id});
+        homeward_server::service::events::record(&w.state, &sw, &w.child, done, Default::default()).await.unwrap();
+        let page = b.get(&format!("/children/{}", w.child)).await;
+        assert!(page.html.contains(&format!("Duty: {}", duty.what)) && !page.html.contains(&duty.id), "{}", page.html);
     }
 }
 

@@ -202,6 +202,7 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
     };
     let c = timeline.child;
     let name = format!("{} {}", c.given_name, c.family_name);
+    let duty_names: HashMap<String, String> = timeline.duties.iter().map(|d| (d.id.clone(), d.what.clone())).collect();
     Ok(ChildPage {
         who: None,
         child_id: c.id.clone(),
@@ -224,7 +225,7 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
         episodes: timeline.episodes.into_iter().map(EpisodeRow::from).collect(),
         show_duties: readable(classify::DUTIES),
         duties: timeline.duties.into_iter().map(|d| DutyRow::new(d, Some(name.clone()))).collect(),
-        events: timeline.events.into_iter().map(EventRow::from).collect(),
+        events: timeline.events.into_iter().map(|e| EventRow::new(e, &duty_names)).collect(),
         access_log,
     })
 }

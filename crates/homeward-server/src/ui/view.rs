@@ -112,8 +112,10 @@ pub struct EventRow {
     pub agency: String,
 }
 
-impl From<EventOut> for EventRow {
-    fn from(e: EventOut) -> Self {
+impl EventRow {
+    /// An event in words. `duties` names the child's duties by id, so that a
+    /// duty marked done or excepted reads as what it asks, never as its id.
+    pub fn new(e: EventOut, duties: &std::collections::HashMap<String, String>) -> Self {
         let mut details = Vec::new();
         let mut note = None;
         if let Value::Object(fields) = &e.body {
@@ -121,6 +123,7 @@ impl From<EventOut> for EventRow {
                 match (k.as_str(), v) {
                     ("type" | "at" | "child" | "episode", _) => {}
                     ("note", Value::String(s)) => note = Some(s.clone()),
+                    ("duty", Value::String(id)) => details.push(format!("Duty: {}", duties.get(id).cloned().unwrap_or_else(|| "a duty no longer shown".to_string()))),
                     (_, Value::String(s)) => details.push(format!("{}: {}", words(k), words(s))),
                     (_, Value::Number(n)) => details.push(format!("{}: {n}", words(k))),
                     (_, Value::Bool(b)) => details.push(format!("{}: {}", words(k), if *b { "yes" } else { "no" })),
