@@ -35,6 +35,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/me", get(pages::me))
         .route("/children/{id}", get(pages::child))
         .route("/children/{id}/break-glass", get(pages::break_glass_form).post(pages::break_glass))
+        .route("/children/{id}/duties/{duty}/done", axum::routing::post(pages::duty_done))
+        .route("/children/{id}/duties/{duty}/considered", axum::routing::post(pages::prompt_considered))
+        .route("/children/{id}/duties/{duty}/exception", get(pages::exception_form).post(pages::exception))
         .route("/static/homeward.css", get(stylesheet))
 }
 
