@@ -230,7 +230,7 @@ async fn duties_are_shown_in_one_table_markup_everywhere() {
         sw.log_in("sw", PASSWORD, "/").await;
         let home = sw.get("/").await;
         // The home page groups them by child and episode, each with its actions.
-        assert!(home.html.contains(&format!("<h3 id=\"group-1\"><a href=\"/children/{}\">Kim Ours</a>, episode e1</h3>", w.child)), "{}", home.html);
+        assert!(home.html.contains(&format!("<h3 id=\"group-{0}-e1\"><a href=\"/children/{0}\">Kim Ours</a>, episode e1</h3>", w.child)), "{}", home.html);
         assert!(home.html.contains("<th scope=\"col\">Actions</th>"), "{}", home.html);
     }
 }
@@ -446,6 +446,18 @@ async fn home_groups_duties_by_child_and_episode_with_filters_counts_and_roles_b
         if overdue > 0 {
             assert!(missing.contains(&format!("{overdue} overdue:")), "{missing}");
         }
+        if overdue > 3 {
+            let more = format!("<a href=\"/?when=overdue#group-{child}-e1\">and {} more</a>", overdue - 3);
+            assert!(missing.contains(&more), "the first three named, the rest linked: {missing}");
+            assert!(b.get("/?when=overdue").await.html.contains(&format!("<h3 id=\"group-{child}-e1\">")));
+        }
+        // Someone who sees both children: the overdue episode at high risk comes first.
+        person(&w.state, "police-nw", "police", &["bolton", "derby"], "pc", "police_officer").await;
+        let mut pc = Browser::new(&w.state);
+        pc.log_in("pc", PASSWORD, "/").await;
+        let both = pc.get("/").await;
+        let (dee, kim) = (both.html.find(&format!("<h3 id=\"group-{child}-e1\">")), both.html.find(&format!("<h3 id=\"group-{}-e1\">", w.child)));
+        assert!(dee.is_some() && kim.is_some() && dee < kim, "{}", both.html);
         assert!(home.html.contains("href=\"/notifications\""), "unacknowledged notifications are linked");
     }
 }

@@ -108,6 +108,8 @@ struct FilterLink {
 
 /// A child's episode and the duties of it that the filters list.
 struct DutyGroup {
+    /// The group's id on the page.
+    anchor: String,
     child: String,
     child_name: String,
     episode: String,
@@ -125,8 +127,20 @@ struct MissingNow {
     /// The risk grade in words.
     risk: String,
     missing_for: String,
-    overdue: Vec<String>,
+    /// How many duties of the episode are overdue, and the first few of them.
+    overdue: usize,
+    overdue_first: Vec<String>,
+    /// The episode's duties, overdue ones, on this page.
+    overdue_href: String,
 }
+
+/// The id of a child's episode's group of duties on the home page.
+fn group_anchor(child: &str, episode: &str) -> String {
+    format!("group-{}-{}", super::view::segment(child), super::view::segment(episode))
+}
+
+/// Most overdue duties named for each child missing now (the rest are counted).
+const OVERDUE_NAMED: usize = 3;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -287,7 +301,14 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
         .take(HOME_ROWS)
         .map(|m| {
             let overdue = overdue_by_episode.get(&(m.child.clone(), m.episode.clone())).cloned().unwrap_or_default();
-            MissingNow { missing_for: missing_for(m.hours_missing), overdue, risk: words(&m.risk), row: MissingRow::from(m) }
+            MissingNow {
+                missing_for: missing_for(m.hours_missing),
+                overdue: overdue.len(),
+                overdue_first: overdue.into_iter().take(OVERDUE_NAMED).collect(),
+                overdue_href: format!("/?when=overdue#{}", group_anchor(&m.child, &m.episode)),
+                risk: words(&m.risk),
+                row: MissingRow::from(m),
+            }
         })
         .collect();
     let missing_episodes: std::collections::HashSet<(String, String)> = missing_now.iter().map(|m| (m.row.child.clone(), m.row.episode.clone())).collect();
@@ -335,6 +356,7 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
         let at = *index.entry(key.clone()).or_insert_with(|| {
             let risk = risks.get(&key).cloned();
             groups.push(DutyGroup {
+                anchor: group_anchor(&d.child, &d.episode),
                 child: d.child.clone(),
                 child_name: d.child_name.clone(),
                 episode: d.episode.clone(),
