@@ -428,11 +428,11 @@ async fn home_groups_duties_by_child_and_episode_with_filters_counts_and_roles_b
         // Filters are plain links with counts; the overdue ones come first.
         let overdue = open.iter().filter(|d| d["state"] == "overdue").count();
         assert!(home.html.contains(&format!("href=\"/?when=overdue\">Overdue ({overdue})</a>")), "{}", home.html);
-        assert!(home.html.contains(&format!("aria-current=\"true\" class=\"current\">All open ({})</a>", open.len())), "{}", home.html);
+        assert!(home.html.contains(&format!("aria-current=\"page\" class=\"current\">All open ({})</a>", open.len())), "{}", home.html);
         assert!(home.html.contains(&format!("href=\"/?owner=me\">My episodes ({})</a>", open.len())), "dsw owns the episode: {}", home.html);
         let mine = b.get("/?owner=me&when=overdue").await;
         assert_eq!(mine.status, StatusCode::OK);
-        assert!(mine.html.contains(&format!("aria-current=\"true\" class=\"current\">My episodes ({overdue})</a>")), "{}", mine.html);
+        assert!(mine.html.contains(&format!("aria-current=\"page\" class=\"current\">My episodes ({overdue})</a>")), "{}", mine.html);
         // Another worker's episodes are not "mine".
         let mut sw = Browser::new(&w.state);
         sw.log_in("sw", PASSWORD, "/").await;
@@ -445,6 +445,7 @@ async fn home_groups_duties_by_child_and_episode_with_filters_counts_and_roles_b
         assert!(missing.contains("Dee Ranger") && missing.contains("2 days"), "{missing}");
         if overdue > 0 {
             assert!(missing.contains(&format!("{overdue} overdue:")), "{missing}");
+            assert!(home.html.contains("<strong class=\"late\">2 days late</strong>"), "how late, in words: {}", home.html);
         }
         if overdue > 3 {
             let more = format!("<a href=\"/?when=overdue#group-{child}-e1\">and {} more</a>", overdue - 3);

@@ -102,8 +102,14 @@ impl When {
 struct FilterLink {
     label: String,
     href: String,
-    count: usize,
+    /// "12", or "at least 12" when the list it counts was cut at its limit.
+    count: String,
     current: bool,
+}
+
+/// A count of rows of a list read with a limit: exact below it.
+fn counted(n: usize, list_len: usize) -> String {
+    if list_len >= HOME_DUTIES as usize { format!("at least {n}") } else { n.to_string() }
 }
 
 /// A child's episode and the duties of it that the filters list.
@@ -159,7 +165,12 @@ struct Home {
     when: Vec<FilterLink>,
     when_label: String,
     groups: Vec<DutyGroup>,
-    shown: usize,
+    /// How many duties the filters list ("at least …" when cut at the limit).
+    shown: String,
+    one: bool,
+    /// The most duties read for a list.
+    limit: i64,
+    capped: bool,
     waiting_notifications: usize,
 }
 
@@ -326,7 +337,7 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
         if params.is_empty() { "/".to_string() } else { format!("/?{}", params.join("&")) }
     };
     // How many duties each choice lists, with the other filter as it is.
-    let count_of = |list: &[DutyRow]| list.iter().filter(|d| when.holds(d, end_of_today, week)).count();
+    let count_of = |list: &[DutyRow]| counted(list.iter().filter(|d| when.holds(d, end_of_today, week)).count(), list.len());
     let mut whose_links = vec![FilterLink { label: "My episodes".to_string(), href: here(Whose::Mine, when), count: count_of(&mine), current: whose == Whose::Mine }];
     if let Some(list) = &teams {
         whose_links.push(FilterLink { label: format!("My team ({})", team.clone().unwrap_or_default()), href: here(Whose::Team, when), count: count_of(list), current: whose == Whose::Team });
@@ -337,14 +348,19 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
         Whose::Team => teams.unwrap_or_default(),
         Whose::Authority => all,
     };
-    let count_when = |w: When| selected.iter().filter(|d| w.holds(d, end_of_today, week)).count();
+    let count_when = |w: When| counted(selected.iter().filter(|d| w.holds(d, end_of_today, week)).count(), selected.len());
+    let capped = selected.len() >= HOME_DUTIES as usize;
     let when_links = [When::Overdue, When::Today, When::Week, When::All]
         .into_iter()
         .map(|w| FilterLink { label: w.label().to_string(), href: here(whose, w), count: count_when(w), current: w == when })
         .collect();
 
-    let chosen: Vec<DutyRow> = selected.into_iter().filter(|d| when.holds(d, end_of_today, week)).collect();
-    let shown = chosen.len();
+    let mut chosen: Vec<DutyRow> = selected.into_iter().filter(|d| when.holds(d, end_of_today, week)).collect();
+    for d in chosen.iter_mut().filter(|d| d.state == "overdue") {
+        d.late_by = Some(super::view::late_by(now.as_second() - d.due_at));
+    }
+    let shown = if capped { format!("at least {}", chosen.len()) } else { chosen.len().to_string() };
+    let one = chosen.len() == 1;
     let mut children: Vec<String> = chosen.iter().map(|d| d.child.clone()).collect();
     children.sort();
     children.dedup();
@@ -391,6 +407,9 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
         when_label: when.label().to_lowercase(),
         groups,
         shown,
+        one,
+        limit: HOME_DUTIES,
+        capped,
         waiting_notifications: waiting.len(),
     })
 }

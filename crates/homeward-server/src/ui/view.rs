@@ -69,6 +69,8 @@ pub struct DutyRow {
     pub quote: Option<String>,
     /// The due time, seconds since the epoch (for ordering).
     pub due_at: i64,
+    /// How late an overdue duty is, in words ("3 days late"), where a page says it.
+    pub late_by: Option<String>,
 }
 
 /// What a page says beside a deadline that is a reading, not the document's.
@@ -92,6 +94,7 @@ impl DutyRow {
             child: d.child,
             episode: d.episode,
             due_at,
+            late_by: None,
         }
     }
 }
@@ -104,6 +107,17 @@ pub fn segment(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// How late, from seconds past the due time: "40 minutes late", "5 hours
+/// late", "3 days late" (whole units, rounded down).
+pub fn late_by(seconds: i64) -> String {
+    let (n, unit) = match seconds.max(0) {
+        s if s < 3600 => ((s / 60).max(1), "minute"),
+        s if s < 48 * 3600 => (s / 3600, "hour"),
+        s => (s / 86_400, "day"),
+    };
+    format!("{n} {unit}{} late", if n == 1 { "" } else { "s" })
 }
 
 /// A protocol role by the name its file gives it (the newest version that
@@ -201,6 +215,16 @@ mod tests {
         assert_eq!(local("2026-07-01T13:05:00Z"), "Wed 1 Jul 2026, 14:05");
         assert_eq!(local("2026-11-23T13:05:00Z"), "Mon 23 Nov 2026, 13:05");
         assert_eq!(local("not a time"), "not a time");
+    }
+
+    #[test]
+    fn lateness_reads_in_whole_units() {
+        assert_eq!(late_by(30), "1 minute late");
+        assert_eq!(late_by(59 * 60), "59 minutes late");
+        assert_eq!(late_by(3600), "1 hour late");
+        assert_eq!(late_by(47 * 3600 + 3599), "47 hours late");
+        assert_eq!(late_by(48 * 3600), "2 days late");
+        assert_eq!(late_by(-5), "1 minute late");
     }
 
     #[test]
