@@ -391,7 +391,8 @@ async fn home_lists_prompts_to_consider_never_overdue_and_confirming_one_records
         let forged = b.post(&uri, &[("csrf_token", "wrong"), ("decision", "confirmed"), ("back", "/")]).await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
         let done = b.post(&uri, &[("csrf_token", &home.csrf()), ("decision", "confirmed"), ("back", "/?when=overdue")]).await;
-        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/?when=overdue")), "{}", done.html);
+        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/?when=overdue&done=confirmed")), "{}", done.html);
+        assert!(b.get("/?when=overdue&done=confirmed").await.html.contains("Prompt confirmed."), "a banner says what was recorded");
         let after = b.get("/").await;
         assert!(!after.html.contains(&format!("/duties/{}/considered", seg(first))), "a confirmed prompt is no longer to consider");
         let events = w.state.store.events(&child).await.unwrap();
@@ -479,7 +480,7 @@ async fn a_duty_marked_done_from_the_home_page_leaves_the_open_list() {
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
         // Back to the page it came from, never elsewhere.
         let done = b.post(&action, &[("csrf_token", &home.csrf()), ("back", "https://evil.example/")]).await;
-        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/")), "{}", done.html);
+        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/?done=done")), "{}", done.html);
         assert!(!b.get("/").await.html.contains(&action), "a duty done is no longer open");
         let all = api_duties(&w.state, &token, &child, "&include_closed=true").await;
         assert_eq!(all.iter().find(|d| d["id"] == duty.as_str()).unwrap()["state"], "done");
@@ -513,7 +514,7 @@ async fn an_exception_needs_a_reason_and_who_authorised_it_and_a_blank_one_write
         let done = b
             .post(&target, &[("csrf_token", &form.csrf()), ("back", "/?when=overdue"), ("reason", "The child was found and is in hospital under police guard"), ("authorised_by", "A. Manager, team manager")])
             .await;
-        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/?when=overdue")), "{}", done.html);
+        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/?when=overdue&done=exception")), "{}", done.html);
         let all = api_duties(&w.state, &token, &child, "&include_closed=true").await;
         assert_eq!(all.iter().find(|d| d["id"] == duty.as_str()).unwrap()["state"], "excepted");
         let events = w.state.store.events(&child).await.unwrap();

@@ -37,6 +37,19 @@ pub struct HomeQuery {
     owner: Option<String>,
     team: Option<String>,
     when: Option<String>,
+    /// What the viewer has just recorded, said in a banner (see [`recorded`]).
+    done: Option<String>,
+}
+
+/// The banner after a duty's action has been recorded.
+fn banner(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "done" => Some("Duty marked done. It is on the child's record with your name."),
+        "exception" => Some("Exception recorded, with its reason and who authorised it."),
+        "confirmed" => Some("Prompt confirmed. It is on the child's record with your name."),
+        "dismissed" => Some("Prompt dismissed. It is on the child's record with your name."),
+        _ => None,
+    }
 }
 
 /// Whose duties the home page lists.
@@ -172,6 +185,8 @@ struct Home {
     limit: i64,
     capped: bool,
     waiting_notifications: usize,
+    /// What has just been recorded.
+    banner: Option<&'static str>,
 }
 
 /// The names of `children` that the viewer may know (identity class).
@@ -411,6 +426,7 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
         limit: HOME_DUTIES,
         capped,
         waiting_notifications: waiting.len(),
+        banner: banner(params.done.as_deref()),
     })
 }
 
@@ -688,11 +704,17 @@ pub struct DutyForm {
     decision: Option<String>,
 }
 
+/// Back to the page a form came from, saying what was recorded (`done`).
+fn back_saying(back: &str, done: &str) -> String {
+    let back = back_to(back);
+    format!("{back}{}done={done}", if back.contains('?') { '&' } else { '?' })
+}
+
 /// What recording a duty's event answers with: back to the page it came
-/// from, or the problem.
-fn recorded(state: &AppState, viewer: &Viewer, child: &str, back: &str, result: Result<crate::http::shapes::RecordedOut, ApiError>) -> Response {
+/// from, saying what was recorded (`done`), or the problem.
+fn recorded(state: &AppState, viewer: &Viewer, child: &str, back: &str, done: &str, result: Result<crate::http::shapes::RecordedOut, ApiError>) -> Response {
     match result {
-        Ok(_) => see_other(back_to(back)),
+        Ok(_) => see_other(&back_saying(back, done)),
         Err(e) if e.status == StatusCode::NOT_FOUND => not_found(state, viewer, child),
         Err(e) => error_page(e, viewer.who()),
     }
@@ -703,7 +725,7 @@ pub async fn duty_done(State(state): State<AppState>, Path((child, duty)): Path<
     let Submitted { viewer, form } = submitted;
     let event = json!({"type": "duty_done", "at": now_text(&state), "duty": duty});
     let result = service::events::record(&state, &viewer.0, &child, event, RecordOptions::default()).await;
-    recorded(&state, &viewer, &child, &form.back, result)
+    recorded(&state, &viewer, &child, &form.back, "done", result)
 }
 
 /// A prompt confirmed or dismissed (`prompt_considered`; who decided is the caller).
@@ -716,7 +738,7 @@ pub async fn prompt_considered(State(state): State<AppState>, Path((child, duty)
     }
     let event = json!({"type": "prompt_considered", "at": now_text(&state), "duty": duty, "decision": decision});
     let result = service::events::record(&state, &viewer.0, &child, event, RecordOptions::default()).await;
-    recorded(&state, &viewer, &child, &form.back, result)
+    recorded(&state, &viewer, &child, &form.back, decision, result)
 }
 
 /// A problem with one field of a form, shown in the error summary and beside the field.
@@ -798,7 +820,7 @@ pub async fn exception(State(state): State<AppState>, Path((child, duty)): Path<
     if errors.is_empty() {
         let event = json!({"type": "exception", "at": now_text(&state), "duty": duty, "reason": form.reason.trim(), "authorised_by": form.authorised_by.trim()});
         match service::events::record(&state, &viewer.0, &child, event, RecordOptions::default()).await {
-            Ok(_) => return see_other(back_to(&form.back)),
+            Ok(_) => return see_other(&back_saying(&form.back, "exception")),
             Err(e) => {
                 let field = e.body.field.as_deref().unwrap_or_default();
                 let field = ["reason", "authorised_by"].into_iter().find(|f| field == *f || field.ends_with(&format!(".{f}")));
