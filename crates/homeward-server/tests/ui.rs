@@ -464,6 +464,41 @@ async fn home_groups_duties_by_child_and_episode_with_filters_counts_and_roles_b
     }
 }
 
+/// "My team": the duties of the episodes the viewer's team owns.
+#[tokio::test]
+async fn home_filters_the_duties_of_my_team() {
+    for url in support::fresh_databases("ui-team").await {
+        let w = world(&url).await;
+        let (child, token) = derby_child(&w).await;
+        // The child's team is lac-2; a colleague in that team, not the allocated worker.
+        let auth = format!("Bearer {token}");
+        let assigned = json!({"at": "2026-03-05T05:00:00Z", "episode": "e1", "type": "episode_assigned", "worker": "dsw", "team": "lac-2", "reason": "leave cover"});
+        let (status, body) = support::request(&w.state, "POST", &format!("/api/v1/children/{child}/events"), &[("authorization", auth.as_str())], Some(assigned)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let hash = homeward_server::auth::password::hash(PASSWORD.to_string()).await.unwrap();
+        let colleague = homeward_store::NewUser {
+            username: "tsw".into(),
+            display_name: "Team colleague".into(),
+            email: None,
+            agency_id: "derby-cs".into(),
+            role: "social_worker".into(),
+            team: Some("lac-2".into()),
+            password_hash: Some(hash),
+        };
+        w.state.store.create_user(&colleague, w.state.clock.now().as_second()).await.unwrap();
+        let open = api_duties(&w.state, &token, &child, "").await;
+        let mut b = Browser::new(&w.state);
+        b.log_in("tsw", PASSWORD, "/").await;
+        let home = b.get("/").await;
+        assert!(home.html.contains(&format!("href=\"/?team=lac-2\">My team (lac-2) ({})</a>", open.len())), "{}", home.html);
+        assert!(home.html.contains("href=\"/?owner=me\">My episodes (0)</a>"), "{}", home.html);
+        let team = b.get("/?team=lac-2").await;
+        assert_eq!(team.status, StatusCode::OK);
+        assert!(team.html.contains(&format!("<h3 id=\"group-{child}-e1\">")), "{}", team.html);
+        assert_eq!(b.get("/?team=another-team").await.status, StatusCode::UNPROCESSABLE_ENTITY, "only one's own team");
+    }
+}
+
 #[tokio::test]
 async fn a_duty_marked_done_from_the_home_page_leaves_the_open_list() {
     for url in support::fresh_databases("ui-done").await {
