@@ -184,7 +184,9 @@ struct Home {
     /// The most duties read for a list.
     limit: i64,
     capped: bool,
-    waiting_notifications: usize,
+    /// Messages not yet acknowledged ("at least …" when cut at the limit).
+    waiting_notifications: String,
+    one_notification: bool,
     /// What has just been recorded.
     banner: Option<&'static str>,
 }
@@ -239,7 +241,7 @@ fn risk_rank(risk: &str) -> u8 {
     }
 }
 
-/// "2 days 5 hours", "40 minutes".
+/// How long a child has been missing, from whole hours: "2 days 5 hours", "less than an hour".
 fn missing_for(hours: i64) -> String {
     let plural = |n: i64, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
     match (hours / 24, hours % 24) {
@@ -425,7 +427,8 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
         one,
         limit: HOME_DUTIES,
         capped,
-        waiting_notifications: waiting.len(),
+        waiting_notifications: counted(waiting.len(), waiting.len()),
+        one_notification: waiting.len() == 1,
         banner: banner(params.done.as_deref()),
     })
 }
@@ -840,5 +843,35 @@ pub async fn exception(State(state): State<AppState>, Path((child, duty)): Path<
             page(&page_, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => error_page(e, viewer.who()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_missing_reads_in_days_and_hours() {
+        assert_eq!(missing_for(0), "less than an hour");
+        assert_eq!(missing_for(1), "1 hour");
+        assert_eq!(missing_for(24), "1 day");
+        assert_eq!(missing_for(49), "2 days 1 hour");
+        assert_eq!(missing_for(24 * 9 + 5), "9 days 5 hours");
+    }
+
+    #[test]
+    fn a_form_goes_back_to_the_home_page_only() {
+        assert_eq!(back_saying("/?when=overdue", "done"), "/?when=overdue&done=done");
+        assert_eq!(back_saying("/", "exception"), "/?done=exception");
+        assert_eq!(back_saying("https://evil.example/", "done"), "/?done=done");
+        assert_eq!(back_saying("//evil.example/", "done"), "/?done=done");
+        assert_eq!(back_saying("/children/x", "done"), "/?done=done");
+    }
+
+    #[test]
+    fn risk_orders_high_first_and_unknown_last() {
+        let mut grades = vec!["low", "", "high", "no_apparent_risk", "medium"];
+        grades.sort_by_key(|r| risk_rank(r));
+        assert_eq!(grades, vec!["high", "medium", "low", "no_apparent_risk", ""]);
     }
 }
