@@ -232,6 +232,7 @@ async fn duties_are_shown_in_one_table_markup_everywhere() {
         // The home page groups them by child and episode, each with its actions.
         assert!(home.html.contains(&format!("<h3 id=\"group-{0}-e1\"><a href=\"/children/{0}\">Kim Ours</a>, episode e1</h3>", w.child)), "{}", home.html);
         assert!(home.html.contains("<th scope=\"col\">Actions</th>"), "{}", home.html);
+        assert!(home.html.contains("<caption class=\"visually-hidden\">Duties of Kim Ours, episode e1, overdue first</caption>"), "{}", home.html);
     }
 }
 

@@ -129,6 +129,8 @@ fn counted(n: usize, list_len: usize) -> String {
 struct DutyGroup {
     /// The group's id on the page.
     anchor: String,
+    /// Its table's caption, read aloud.
+    caption: String,
     child: String,
     child_name: String,
     episode: String,
@@ -390,6 +392,7 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
             let risk = risks.get(&key).cloned();
             groups.push(DutyGroup {
                 anchor: group_anchor(&d.child, &d.episode),
+                caption: format!("Duties of {}, episode {}, overdue first", d.child_name, d.episode),
                 child: d.child.clone(),
                 child_name: d.child_name.clone(),
                 episode: d.episode.clone(),
