@@ -25,6 +25,8 @@ use std::collections::HashMap;
 
 /// Most children missing now listed on the home page.
 const HOME_ROWS: usize = 50;
+/// Most episodes whose duties the home page shows (the most urgent).
+const HOME_GROUPS: usize = 50;
 /// Most duties read for each list on the home page.
 const HOME_DUTIES: i64 = 500;
 
@@ -186,6 +188,10 @@ struct Home {
     /// The most duties read for a list.
     limit: i64,
     capped: bool,
+    /// How many episodes have duties the filters list (more than are shown
+    /// when over [`HOME_GROUPS`]).
+    episodes: usize,
+    most_groups: usize,
     /// Messages not yet acknowledged ("at least …" when cut at the limit).
     waiting_notifications: String,
     one_notification: bool,
@@ -413,6 +419,8 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
         g.duties.sort_by_key(|d| (d.state != "overdue", d.due_at));
     }
     groups.sort_by_key(|g| (g.overdue == 0, risk_rank(&g.risk_code), g.duties.first().map(|d| d.due_at).unwrap_or(i64::MAX)));
+    let episodes = groups.len();
+    groups.truncate(HOME_GROUPS);
 
     Ok(Home {
         who: None,
@@ -430,6 +438,8 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
         one,
         limit: HOME_DUTIES,
         capped,
+        episodes,
+        most_groups: HOME_GROUPS,
         waiting_notifications: counted(waiting.len(), waiting.len()),
         one_notification: waiting.len() == 1,
         banner: banner(params.done.as_deref()),
