@@ -1,5 +1,8 @@
-//! The pages: home (children missing now, overdue and coming duties), a
-//! child's record, "your access", and emergency (break-glass) access.
+//! The pages: home (what to do now: children missing now, prompts to
+//! consider, duties grouped by child and episode with their filters), a
+//! duty's actions (mark done, confirm or dismiss a prompt, record an
+//! exception), a child's record, "your access", and emergency
+//! (break-glass) access.
 
 use super::view::{DutyRow, EpisodeRow, EventRow, MissingRow, local, sentence, words};
 use crate::service::notifications::Notifications;
