@@ -170,7 +170,7 @@ async fn pages_need_a_login_and_come_back_to_the_page_asked_for() {
         let home = b.get("/").await;
         assert_eq!(home.status, StatusCode::OK);
         assert!(home.html.contains("Children missing now"));
-        assert_eq!(home.html.matches("name=\"csrf_token\"").count(), 1, "the logout form");
+        assert!(home.html.contains("<form method=\"post\" action=\"/logout\""), "the logout form");
     }
 }
 
@@ -229,9 +229,10 @@ async fn duties_are_shown_in_one_table_markup_everywhere() {
         let mut sw = Browser::new(&w.state);
         sw.log_in("sw", PASSWORD, "/").await;
         let home = sw.get("/").await;
-        let head = "<thead><tr><th scope=\"col\">Child</th><th scope=\"col\">Duty</th><th scope=\"col\">Who must act</th><th scope=\"col\">Due</th><th scope=\"col\">Where the protocol says so</th></tr></thead>";
-        assert!(home.html.contains("<caption class=\"visually-hidden\">Overdue duties, most overdue first</caption>") && home.html.contains(head), "{}", home.html);
-        assert!(home.html.contains(&format!("<tr><td><a href=\"/children/{}\">Kim Ours</a></td>", w.child)), "{}", home.html);
+        // The home page groups them by child and episode, each with its actions.
+        assert!(home.html.contains(&format!("<h3 id=\"group-{0}-e1\"><a href=\"/children/{0}\">Kim Ours</a>, episode e1</h3>", w.child)), "{}", home.html);
+        assert!(home.html.contains("<th scope=\"col\">Actions</th>"), "{}", home.html);
+        assert!(home.html.contains("<caption class=\"visually-hidden\">Duties of Kim Ours, episode e1, overdue first</caption>"), "{}", home.html);
     }
 }
 
@@ -425,6 +426,288 @@ async fn reporting_a_child_finds_the_record_first_and_makes_a_new_one_only_when_
     }
 }
 
+// ------------------------------------------------------------------ home: what to do now
+
+/// A duty id as one segment of a path (it holds slashes).
+fn seg(id: &str) -> String {
+    id.replace('/', "%2F")
+}
+
+/// Text as the pages write it (askama escapes these).
+fn escaped(text: &str) -> String {
+    text.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;").replace('\'', "&#39;")
+}
+
+/// The duties of `child` as the API lists them for `token` (`query`: more filters).
+async fn api_duties(state: &AppState, token: &str, child: &str, query: &str) -> Vec<serde_json::Value> {
+    let auth = format!("Bearer {token}");
+    let (status, body) = support::request(state, "GET", &format!("/api/v1/duties?child={child}{query}"), &[("authorization", auth.as_str())], None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body.as_array().unwrap().clone()
+}
+
+/// A Derby child at high risk, missing for two days, allocated to the
+/// social worker `dsw`: derby-derbyshire has prompts for such a child.
+async fn derby_child(w: &World) -> (String, String) {
+    let token = person(&w.state, "derby-cs", "childrens_services", &["derby"], "dsw", "social_worker").await;
+    let auth = format!("Bearer {token}");
+    let h = [("authorization", auth.as_str())];
+    let (status, child) = support::request(
+        &w.state,
+        "POST",
+        "/api/v1/children",
+        &h,
+        Some(json!({"given_name": "Dee", "family_name": "Ranger", "date_of_birth": "2012-02-02", "status": "looked_after", "responsible_authority": "derby", "allocated_worker": "dsw"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{child}");
+    let child = child["id"].as_str().unwrap().to_string();
+    let reported = json!({"at": "2026-03-03T05:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "high"});
+    let (status, body) = support::request(&w.state, "POST", &format!("/api/v1/children/{child}/events"), &h, Some(reported)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    w.clock.advance(jiff::SignedDuration::from_hours(48));
+    (child, token)
+}
+
+#[tokio::test]
+async fn home_lists_prompts_to_consider_never_overdue_and_confirming_one_records_who_decided() {
+    for url in support::fresh_databases("ui-prompts").await {
+        let w = world(&url).await;
+        let (child, token) = derby_child(&w).await;
+        let prompts = api_duties(&w.state, &token, &child, "&to_consider=true").await;
+        assert!(!prompts.is_empty(), "derby-derbyshire prompts for a child missing at high risk");
+        let mut b = Browser::new(&w.state);
+        b.log_in("dsw", PASSWORD, "/").await;
+        let home = b.get("/").await;
+        assert_eq!(home.status, StatusCode::OK, "{}", home.html);
+        let (to_consider, duties) = home.html.split_once("<h2 id=\"duties\">").unwrap();
+        for p in &prompts {
+            let id = p["id"].as_str().unwrap();
+            assert!(to_consider.contains(&format!("/duties/{}/considered", seg(id))), "prompt {id} to consider: {}", home.html);
+            assert!(!duties.contains(&seg(id)), "a prompt is not among the duties");
+        }
+        let overdue = b.get("/?when=overdue").await;
+        assert_eq!(overdue.status, StatusCode::OK);
+        let (_, listed) = overdue.html.split_once("<h2 id=\"duties\">").unwrap();
+        assert!(listed.contains("state-overdue"), "the child has overdue duties: {listed}");
+        assert!(prompts.iter().all(|p| !listed.contains(&seg(p["id"].as_str().unwrap()))), "no prompt is overdue");
+
+        let first = prompts[0]["id"].as_str().unwrap();
+        let uri = format!("/children/{child}/duties/{}/considered", seg(first));
+        let forged = b.post(&uri, &[("csrf_token", "wrong"), ("decision", "confirmed"), ("back", "/")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let done = b.post(&uri, &[("csrf_token", &home.csrf()), ("decision", "confirmed"), ("back", "/?when=overdue")]).await;
+        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/?when=overdue&done=confirmed")), "{}", done.html);
+        assert!(b.get("/?when=overdue&done=confirmed").await.html.contains("Prompt confirmed."), "a banner says what was recorded");
+        let after = b.get("/").await;
+        assert!(!after.html.contains(&format!("/duties/{}/considered", seg(first))), "a confirmed prompt is no longer to consider");
+        let events = w.state.store.events(&child).await.unwrap();
+        let body: serde_json::Value = serde_json::from_str(&events.last().unwrap().body).unwrap();
+        assert_eq!((body["type"].as_str(), body["decision"].as_str(), body["by"].as_str()), (Some("prompt_considered"), Some("confirmed"), Some("dsw")));
+    }
+}
+
+#[tokio::test]
+async fn home_groups_duties_by_child_and_episode_with_filters_counts_and_roles_by_name() {
+    for url in support::fresh_databases("ui-home-groups").await {
+        let w = world(&url).await;
+        let (child, token) = derby_child(&w).await;
+        let open = api_duties(&w.state, &token, &child, "").await;
+        assert!(!open.is_empty());
+        let mut b = Browser::new(&w.state);
+        b.log_in("dsw", PASSWORD, "/").await;
+        let home = b.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(home.html.contains("Dee Ranger</a>, episode e1</h3>"), "{}", home.html);
+        assert!(home.html.contains("<span class=\"tag risk-high\">High risk</span>"), "the episode's risk, in words: {}", home.html);
+        // Roles by their protocol names, never their ids.
+        let registry = w.state.store.registry();
+        for d in &open {
+            let (protocol, role) = (d["protocol"].as_str().unwrap(), d["by"].as_str().unwrap());
+            let name = registry.versions(protocol).filter_map(|p| p.role(role)).map(|r| r.name.clone()).last().unwrap_or_else(|| panic!("{protocol} names {role}"));
+            assert!(home.html.contains(&format!("<td>{}</td>", escaped(&name))), "{role} shown as {name}: {}", home.html);
+        }
+        if open.iter().any(|d| d["due_set_by"] == "reading") {
+            assert!(home.html.contains("(the protocol sets no timescale)"));
+        }
+        // The paragraph's words, behind its cite.
+        assert!(home.html.contains("<details class=\"quote\">") && home.html.contains("<blockquote>"), "{}", home.html);
+        // Filters are plain links with counts; the overdue ones come first.
+        let overdue = open.iter().filter(|d| d["state"] == "overdue").count();
+        assert!(home.html.contains(&format!("href=\"/?when=overdue\">Overdue ({overdue})</a>")), "{}", home.html);
+        assert!(home.html.contains(&format!("aria-current=\"page\" class=\"current\">All open ({})</a>", open.len())), "{}", home.html);
+        assert!(home.html.contains(&format!("href=\"/?owner=me\">My episodes ({})</a>", open.len())), "dsw owns the episode: {}", home.html);
+        let mine = b.get("/?owner=me&when=overdue").await;
+        assert_eq!(mine.status, StatusCode::OK);
+        assert!(mine.html.contains(&format!("aria-current=\"page\" class=\"current\">My episodes ({overdue})</a>")), "{}", mine.html);
+        // Another worker's episodes are not "mine".
+        let mut sw = Browser::new(&w.state);
+        sw.log_in("sw", PASSWORD, "/").await;
+        let theirs = sw.get("/?owner=me").await;
+        assert!(!theirs.html.contains("Dee Ranger"), "{}", theirs.html);
+        assert_eq!(b.get("/?when=someday").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(b.get("/?colour=red").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // The child missing now, how long for, and what is overdue.
+        let (missing, _) = home.html.split_once("<h2 id=\"to-consider\">").unwrap();
+        assert!(missing.contains("Dee Ranger") && missing.contains("2 days"), "{missing}");
+        if overdue > 0 {
+            assert!(missing.contains(&format!("{overdue} overdue:")), "{missing}");
+            assert!(home.html.contains("<strong class=\"late\">2 days late</strong>"), "how late, in words: {}", home.html);
+        }
+        if overdue > 3 {
+            let more = format!("<a href=\"/?when=overdue#group-{child}-e1\">and {} more</a>", overdue - 3);
+            assert!(missing.contains(&more), "the first three named, the rest linked: {missing}");
+            assert!(b.get("/?when=overdue").await.html.contains(&format!("<h3 id=\"group-{child}-e1\">")));
+        }
+        // Someone who sees both children: the overdue episode at high risk comes first.
+        person(&w.state, "police-nw", "police", &["bolton", "derby"], "pc", "police_officer").await;
+        let mut pc = Browser::new(&w.state);
+        pc.log_in("pc", PASSWORD, "/").await;
+        let both = pc.get("/").await;
+        let (dee, kim) = (both.html.find(&format!("<h3 id=\"group-{child}-e1\">")), both.html.find(&format!("<h3 id=\"group-{}-e1\">", w.child)));
+        assert!(dee.is_some() && kim.is_some() && dee < kim, "{}", both.html);
+        assert!(home.html.contains("href=\"/notifications\""), "unacknowledged notifications are linked");
+    }
+}
+
+/// "My team": the duties of the episodes the viewer's team owns.
+#[tokio::test]
+async fn home_filters_the_duties_of_my_team() {
+    for url in support::fresh_databases("ui-team").await {
+        let w = world(&url).await;
+        let (child, token) = derby_child(&w).await;
+        // The child's team is lac-2; a colleague in that team, not the allocated worker.
+        let auth = format!("Bearer {token}");
+        let assigned = json!({"at": "2026-03-05T05:00:00Z", "episode": "e1", "type": "episode_assigned", "worker": "dsw", "team": "lac-2", "reason": "leave cover"});
+        let (status, body) = support::request(&w.state, "POST", &format!("/api/v1/children/{child}/events"), &[("authorization", auth.as_str())], Some(assigned)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let hash = homeward_server::auth::password::hash(PASSWORD.to_string()).await.unwrap();
+        let colleague = homeward_store::NewUser {
+            username: "tsw".into(),
+            display_name: "Team colleague".into(),
+            email: None,
+            agency_id: "derby-cs".into(),
+            role: "social_worker".into(),
+            team: Some("lac-2".into()),
+            password_hash: Some(hash),
+        };
+        w.state.store.create_user(&colleague, w.state.clock.now().as_second()).await.unwrap();
+        let open = api_duties(&w.state, &token, &child, "").await;
+        let mut b = Browser::new(&w.state);
+        b.log_in("tsw", PASSWORD, "/").await;
+        let home = b.get("/").await;
+        assert!(home.html.contains(&format!("href=\"/?team=lac-2\">My team (lac-2) ({})</a>", open.len())), "{}", home.html);
+        assert!(home.html.contains("href=\"/?owner=me\">My episodes (0)</a>"), "{}", home.html);
+        let team = b.get("/?team=lac-2").await;
+        assert_eq!(team.status, StatusCode::OK);
+        assert!(team.html.contains(&format!("<h3 id=\"group-{child}-e1\">")), "{}", team.html);
+        assert_eq!(b.get("/?team=another-team").await.status, StatusCode::UNPROCESSABLE_ENTITY, "only one's own team");
+    }
+}
+
+#[tokio::test]
+async fn a_duty_marked_done_from_the_home_page_leaves_the_open_list() {
+    for url in support::fresh_databases("ui-done").await {
+        let w = world(&url).await;
+        let (child, token) = derby_child(&w).await;
+        let open = api_duties(&w.state, &token, &child, "").await;
+        let duty = open.iter().find(|d| d["state"] == "overdue").or(open.first()).unwrap()["id"].as_str().unwrap().to_string();
+        let mut b = Browser::new(&w.state);
+        b.log_in("dsw", PASSWORD, "/").await;
+        let home = b.get("/?when=overdue").await;
+        let action = format!("/children/{child}/duties/{}/done", seg(&duty));
+        assert!(home.html.contains(&action), "{}", home.html);
+        let forged = b.post(&action, &[("csrf_token", "wrong"), ("back", "/")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        // Back to the page it came from, never elsewhere.
+        let done = b.post(&action, &[("csrf_token", &home.csrf()), ("back", "https://evil.example/")]).await;
+        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/?done=done")), "{}", done.html);
+        assert!(!b.get("/").await.html.contains(&action), "a duty done is no longer open");
+        let all = api_duties(&w.state, &token, &child, "&include_closed=true").await;
+        assert_eq!(all.iter().find(|d| d["id"] == duty.as_str()).unwrap()["state"], "done");
+    }
+}
+
+#[tokio::test]
+async fn an_exception_needs_a_reason_and_who_authorised_it_and_a_blank_one_writes_nothing() {
+    for url in support::fresh_databases("ui-exception").await {
+        let w = world(&url).await;
+        let (child, token) = derby_child(&w).await;
+        let open = api_duties(&w.state, &token, &child, "").await;
+        let duty = open[0]["id"].as_str().unwrap().to_string();
+        let mut b = Browser::new(&w.state);
+        b.log_in("dsw", PASSWORD, "/").await;
+        let form = b.get(&format!("/children/{child}/duties/{}/exception?back=%2F%3Fwhen%3Doverdue", seg(&duty))).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+        assert!(form.html.contains("<label for=\"reason\">") && form.html.contains("<label for=\"authorised_by\">"));
+        let target = format!("/children/{child}/duties/{}/exception", seg(&duty));
+        let before = w.state.store.events(&child).await.unwrap().len();
+        let blank = b.post(&target, &[("csrf_token", &form.csrf()), ("back", "/?when=overdue"), ("reason", "   "), ("authorised_by", "")]).await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(blank.html.contains("There is a problem"), "{}", blank.html);
+        assert!(blank.html.contains("<a href=\"#reason\">Enter the reason for the exception</a>"), "{}", blank.html);
+        assert!(blank.html.contains("<a href=\"#authorised_by\">Enter who authorised the exception</a>"), "{}", blank.html);
+        assert!(blank.html.contains("<title>Error: Record an exception"), "{}", blank.html);
+        assert_eq!(w.state.store.events(&child).await.unwrap().len(), before, "nothing written");
+        let kept = b.post(&target, &[("csrf_token", &form.csrf()), ("back", "/"), ("reason", ""), ("authorised_by", "A. Manager, team manager")]).await;
+        assert!(kept.html.contains("value=\"A. Manager, team manager\"") && !kept.html.contains("#authorised_by\">"), "what was typed is kept: {}", kept.html);
+
+        let done = b
+            .post(&target, &[("csrf_token", &form.csrf()), ("back", "/?when=overdue"), ("reason", "The child was found and is in hospital under police guard"), ("authorised_by", "A. Manager, team manager")])
+            .await;
+        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/?when=overdue&done=exception")), "{}", done.html);
+        let all = api_duties(&w.state, &token, &child, "&include_closed=true").await;
+        assert_eq!(all.iter().find(|d| d["id"] == duty.as_str()).unwrap()["state"], "excepted");
+        let events = w.state.store.events(&child).await.unwrap();
+        let body: serde_json::Value = serde_json::from_str(&events.last().unwrap().body).unwrap();
+        assert_eq!((body["type"].as_str(), body["authorised_by"].as_str()), (Some("exception"), Some("A. Manager, team manager")));
+        // A duty that is not open has no exception form.
+        assert_eq!(b.get(&format!("/children/{child}/duties/{}/exception", seg(&duty))).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// A request of the audit test: method, address, form fields.
+type Step<'a> = (&'a str, String, Vec<(&'a str, &'a str)>);
+
+#[tokio::test]
+async fn every_home_page_and_duty_action_is_one_audit_entry() {
+    for url in support::fresh_databases("ui-home-audit").await {
+        let w = world(&url).await;
+        let (child, token) = derby_child(&w).await;
+        let open = api_duties(&w.state, &token, &child, "").await;
+        let prompts = api_duties(&w.state, &token, &child, "&to_consider=true").await;
+        let mut b = Browser::new(&w.state);
+        b.log_in("dsw", PASSWORD, "/").await;
+        let count = || async { w.state.store.audit_entries(0, 100_000).await.unwrap() };
+        let mut before = count().await.len();
+        let home = b.get("/?owner=me&when=overdue").await;
+        let entries = count().await;
+        assert_eq!(entries.len(), before + 1);
+        let e = &entries.last().unwrap().entry;
+        assert_eq!((e.record_type.as_deref(), e.record_id.as_deref()), (Some("home"), Some("owner=me&when=overdue")));
+        before += 1;
+        let csrf = home.csrf();
+        let (d0, d1) = (seg(open[0]["id"].as_str().unwrap()), seg(open[1]["id"].as_str().unwrap()));
+        let p0 = seg(prompts[0]["id"].as_str().unwrap());
+        let steps: Vec<Step> = vec![
+            ("GET", format!("/children/{child}/duties/{d0}/exception"), vec![]),
+            ("POST", format!("/children/{child}/duties/{d0}/exception"), vec![("csrf_token", &csrf), ("reason", ""), ("authorised_by", "")]),
+            ("POST", format!("/children/{child}/duties/{d0}/done"), vec![("csrf_token", &csrf)]),
+            ("POST", format!("/children/{child}/duties/{p0}/considered"), vec![("csrf_token", &csrf), ("decision", "dismissed")]),
+            ("POST", format!("/children/{child}/duties/{d1}/exception"), vec![("csrf_token", &csrf), ("reason", "Agreed at the strategy meeting instead"), ("authorised_by", "A. Manager")]),
+        ];
+        for (method, uri, fields) in steps {
+            let page = if method == "GET" { b.get(&uri).await } else { b.post(&uri, &fields).await };
+            assert!(page.status.is_success() || page.status.is_redirection() || page.status == StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {}", page.html);
+            let entries = count().await;
+            assert_eq!(entries.len(), before + 1, "{method} {uri}");
+            assert_eq!(entries.last().unwrap().entry.record_id.as_deref(), Some(child.as_str()), "{method} {uri}");
+            before += 1;
+        }
+        assert!(w.state.store.audit_verify().await.unwrap().broken.is_none());
+    }
+}
+
 // ------------------------------------------------------------------ in a real browser
 
 /// A fresh headless Chromium, driven over WebDriver. chromedriver gives it
@@ -557,7 +840,7 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     check_page(&c, "login").await;
     log_in_with_the_form(&c, "home").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/");
-    assert_eq!(text(&c, "h1").await, "Children missing now");
+    assert_eq!(text(&c, "h1").await, "What to do now");
     check_page(&c, "home-placement").await;
     c.goto(&record).await.unwrap();
     assert_eq!(text(&c, "h1").await, "Kim Ours");
