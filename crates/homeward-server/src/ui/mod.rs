@@ -12,6 +12,7 @@
 //! carries a token that must match a cookie of its own.
 
 mod login;
+mod notifications;
 mod pages;
 mod view;
 
@@ -35,6 +36,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/me", get(pages::me))
         .route("/children/{id}", get(pages::child))
         .route("/children/{id}/break-glass", get(pages::break_glass_form).post(pages::break_glass))
+        .route("/notifications", get(notifications::inbox))
+        .route("/notifications/{id}", get(notifications::notice))
+        .route("/notifications/{id}/acknowledge", axum::routing::post(notifications::acknowledge))
         .route("/static/homeward.css", get(stylesheet))
 }
 
