@@ -500,6 +500,25 @@ async fn an_escalation_is_shown_to_the_manager_it_reached() {
 }
 
 #[tokio::test]
+async fn the_link_in_a_message_opens_its_page_after_logging_in() {
+    for url in support::fresh_databases("ui-link").await {
+        let w = notified_world(&url, None).await;
+        let n = messages_to(&w, "social_worker").await.into_iter().next().expect("a message to the social worker");
+        let page = format!("/notifications/{}", n.id);
+        assert!(n.body.contains(&format!("https://homeward.example{page}\n")), "{}", n.body);
+        assert!(!n.body.contains("/api/"), "{}", n.body);
+        let mut b = Browser::new(&w.state);
+        let first = b.get(&page).await;
+        assert_eq!((first.status, first.location.as_deref()), (StatusCode::SEE_OTHER, Some(format!("/login?next={page}").as_str())));
+        let done = b.log_in("sw", PASSWORD, &page).await;
+        assert_eq!(done.location.as_deref(), Some(page.as_str()));
+        let shown = b.get(&page).await;
+        assert_eq!(shown.status, StatusCode::OK);
+        assert!(shown.html.contains(">Acknowledge</button>"), "{}", shown.html);
+    }
+}
+
+#[tokio::test]
 async fn every_notifications_page_is_one_audit_entry() {
     for url in support::fresh_databases("ui-notifications-audit").await {
         let w = notified_world(&url, None).await;
