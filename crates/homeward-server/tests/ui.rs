@@ -377,7 +377,7 @@ async fn the_inbox_lists_waiting_messages_and_acknowledging_on_the_page_settles_
         let inbox = sw.get("/notifications").await;
         assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.html);
         assert!(inbox.html.contains(&format!("<a href=\"/notifications/{}\">", n.id)), "{}", inbox.html);
-        assert!(inbox.html.contains("Allocated social worker (or duty team) (bolton)"), "the role by the protocol's name: {}", inbox.html);
+        assert!(inbox.html.contains("Allocated social worker (or duty team), bolton <span class=\"tag\">For you</span>"), "the role by the protocol's name: {}", inbox.html);
         assert!(inbox.html.contains("Kim Ours") && inbox.html.contains("Waiting"), "{}", inbox.html);
         assert!(inbox.html.contains("<a href=\"/notifications\" aria-current=\"page\">"), "the filter in use is marked");
 
@@ -415,10 +415,11 @@ async fn a_placement_may_not_acknowledge_the_social_workers_message_and_is_told_
         home.log_in("home", PASSWORD, "/").await;
         let one = home.get(&format!("/notifications/{}", n.id)).await;
         assert_eq!(one.status, StatusCode::OK, "the placement sees it: {}", one.html);
+        assert!(!one.html.contains("For you"), "not the placement's to acknowledge: {}", one.html);
         let refused = home.post(&format!("/notifications/{}/acknowledge", n.id), &[("csrf_token", &one.csrf())]).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
         assert!(refused.html.contains("You cannot acknowledge this message") && refused.html.contains("Nothing has been acknowledged"), "{}", refused.html);
-        assert!(refused.html.contains("Allocated social worker (or duty team) (bolton)"), "{}", refused.html);
+        assert!(refused.html.contains("Allocated social worker (or duty team), bolton"), "{}", refused.html);
         assert!(!refused.html.contains("{\""), "not a raw error: {}", refused.html);
         let still = w.state.store.notification(&n.id).await.unwrap().unwrap();
         assert_eq!(still.settled, None, "nothing settled");

@@ -33,6 +33,9 @@ struct NoticeRow {
     authority: String,
     /// The protocol role it is addressed to, by the protocol's name for it.
     role: String,
+    /// The viewer answers for the role addressed (or one above it): theirs
+    /// to acknowledge.
+    for_viewer: bool,
     /// "Escalated to you from Social worker": None for a first message.
     escalation: Option<String>,
     sent: String,
@@ -92,6 +95,7 @@ async fn rows(state: &AppState, viewer: &Viewer, notices: &[NotificationOut]) ->
     let now = state.clock.now();
     let mut out = Vec::with_capacity(notices.len());
     for n in notices {
+        let for_viewer = answers_for(state, &viewer.0, &n.protocol, &n.authority, &n.role);
         let escalation = match &n.escalation_of {
             Some(from) if n.level > 0 => {
                 // The message it escalates is about the same child and stage.
@@ -100,7 +104,7 @@ async fn rows(state: &AppState, viewer: &Viewer, notices: &[NotificationOut]) ->
                     None => state.store.notification(from).await?.map(|m| m.role),
                 };
                 let below = below.map(|r| role_name(state, &n.protocol, &r)).unwrap_or_else(|| "the role below".to_string());
-                let to = if answers_for(state, &viewer.0, &n.protocol, &n.authority, &n.role) { "you".to_string() } else { role_name(state, &n.protocol, &n.role) };
+                let to = if for_viewer { "you".to_string() } else { role_name(state, &n.protocol, &n.role) };
                 Some(format!("Escalated to {to} from {below} (level {})", n.level))
             }
             _ => None,
@@ -114,6 +118,7 @@ async fn rows(state: &AppState, viewer: &Viewer, notices: &[NotificationOut]) ->
             child_name: names.get(&n.child).cloned().unwrap_or_else(|| "Child's record".to_string()),
             authority: n.authority.clone(),
             role: role_name(state, &n.protocol, &n.role),
+            for_viewer,
             escalation,
             sent: local(&n.created_at),
             acknowledge_by: local(&n.acknowledge_by),
@@ -152,16 +157,17 @@ pub async fn inbox(State(state): State<AppState>, viewer: Viewer, Query(q): Quer
 
 async fn inbox_rows(state: &AppState, viewer: &Viewer, all: bool) -> Result<Vec<NoticeRow>, ApiError> {
     let caller = &viewer.0;
-    let mut notices = service::notifications::list(state, caller, Notifications { waiting: !all, limit: Some(INBOX_ROWS), ..Notifications::default() }).await?;
+    let limit = Some(INBOX_ROWS);
+    // Waiting first, the soonest to be acknowledged at the top; then (with
+    // all) the rest, newest first.
+    let mut notices = service::notifications::list(state, caller, Notifications { waiting: true, limit, ..Notifications::default() }).await?;
+    notices.sort_by(|a, b| a.acknowledge_by.cmp(&b.acknowledge_by));
+    if all {
+        let rest = service::notifications::list(state, caller, Notifications { limit, ..Notifications::default() }).await?;
+        notices.extend(rest.into_iter().filter(|n| n.settled.is_some()));
+        notices.truncate(INBOX_ROWS as usize);
+    }
     caller.audit.set_record("notifications", if all { "inbox, all" } else { "inbox, waiting" });
-    // Waiting first, the soonest to be acknowledged at the top; then the
-    // rest, newest first (as listed).
-    notices.sort_by(|a, b| match (a.settled.is_none(), b.settled.is_none()) {
-        (true, true) => a.acknowledge_by.cmp(&b.acknowledge_by),
-        (true, false) => std::cmp::Ordering::Less,
-        (false, true) => std::cmp::Ordering::Greater,
-        (false, false) => std::cmp::Ordering::Equal,
-    });
     rows(state, viewer, &notices).await
 }
 
