@@ -419,6 +419,7 @@ async fn a_placement_may_not_acknowledge_the_social_workers_message_and_is_told_
         let refused = home.post(&format!("/notifications/{}/acknowledge", n.id), &[("csrf_token", &one.csrf())]).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
         assert!(refused.html.contains("You cannot acknowledge this message") && refused.html.contains("Nothing has been acknowledged"), "{}", refused.html);
+        assert!(refused.html.contains("<title>Error: "), "{}", refused.html);
         assert!(refused.html.contains("Allocated social worker (or duty team), bolton"), "{}", refused.html);
         assert!(!refused.html.contains("{\""), "not a raw error: {}", refused.html);
         let still = w.state.store.notification(&n.id).await.unwrap().unwrap();
@@ -450,6 +451,9 @@ async fn a_break_glass_notice_is_not_shown_to_the_placement() {
         let absent = home.get("/notifications/00000000-0000-7000-8000-000000000000").await;
         assert_eq!((hidden.status, absent.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
         assert_eq!(hidden.html, absent.html, "hidden and absent look the same");
+        let ack = home.post(&format!("/notifications/{}/acknowledge", notice.id), &[("csrf_token", &hidden.csrf())]).await;
+        assert_eq!(ack.status, StatusCode::NOT_FOUND, "{}", ack.html);
+        assert_eq!(w.state.store.notification(&notice.id).await.unwrap().unwrap().settled, None);
 
         // The team manager it reached sees it, and may acknowledge it.
         let mut tm = Browser::new(&w.state);
