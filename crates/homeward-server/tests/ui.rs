@@ -401,6 +401,8 @@ async fn the_inbox_lists_waiting_messages_and_acknowledging_on_the_page_settles_
         assert!(after.html.contains("Acknowledged by sw") && !after.html.contains(">Acknowledge</button>"), "{}", after.html);
         let waiting = sw.get("/notifications").await;
         assert!(!waiting.html.contains(&format!("/notifications/{}\"", n.id)), "no longer waiting: {}", waiting.html);
+        let odd = sw.get("/notifications?show=all&show=x&limit=%ZZ").await;
+        assert_eq!(odd.status, StatusCode::OK, "an odd query is no error: {}", odd.html);
         let all = sw.get("/notifications?show=all").await;
         assert!(all.html.contains(&format!("/notifications/{}\"", n.id)) && all.html.contains("Acknowledged"), "{}", all.html);
     }
