@@ -671,3 +671,24 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
 
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_link_in_a_message_leads_to_its_page_and_the_button_acknowledges_it() {
+    use fantoccini::Locator::Css;
+    let Some(url) = support::fresh_databases("ui-browser-notice").await.into_iter().next() else { return };
+    let w = notified_world(&url, None).await;
+    let n = messages_to(&w, "social_worker").await.into_iter().next().expect("a message to the social worker");
+    let base = serve(&w.state).await;
+    let Some(c) = chromium().await else { return };
+    // The link as the message gives it, on this server.
+    let link = n.body.lines().find(|l| l.starts_with("https://homeward.example/")).expect("a link").replace("https://homeward.example", &base);
+    c.goto(&link).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/login");
+    log_in_with_the_form(&c, "sw").await;
+    assert_eq!(c.current_url().await.unwrap().as_str(), link, "back to the message after logging in");
+    assert_eq!(text(&c, "h1").await, n.subject);
+    click_through(&c, Css("form[action$='/acknowledge'] button")).await;
+    assert!(text(&c, "main").await.contains("Acknowledged by sw"));
+    assert_eq!(w.state.store.notification(&n.id).await.unwrap().unwrap().settled.as_deref(), Some("acknowledged"));
+    c.close().await.unwrap();
+}
