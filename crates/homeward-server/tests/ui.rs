@@ -708,6 +708,240 @@ async fn every_home_page_and_duty_action_is_one_audit_entry() {
     }
 }
 
+// ------------------------------------------------------------------ notifications
+
+/// A Bolton child placed with a children's home, reported missing now, in
+/// a service that tells the roles the protocol names (every role with an
+/// inbox, as in the demo, unless `directory` says otherwise); the people of
+/// `world`.
+async fn notified_world(url: &str, directory: Option<&str>) -> World {
+    let clock = Arc::new(ManualClock::new("2026-12-07T09:00:00Z".parse().unwrap()));
+    let mut state = support::app_state(url, clock.clone(), "ui-notifications").await;
+    let registry = Arc::new(homeward_core::Registry::builtin().unwrap());
+    let directory = match directory {
+        Some(text) => homeward_server::notify::Directory::parse("directory.toml", text, &registry, &|_| None).expect("a valid directory"),
+        None => homeward_server::notify::Directory::demo(&registry),
+    };
+    state.store = state.store.with_notifier(Arc::new(homeward_server::notify::Planner::new(registry, Arc::new(directory), "https://homeward.example")));
+    let sw = person(&state, "bolton-cs", "childrens_services", &["bolton"], "sw", "social_worker").await;
+    person(&state, "bolton-cs", "childrens_services", &["bolton"], "tm", "team_manager").await;
+    person(&state, "oak-house", "placement", &[], "home", "placement_manager").await;
+    person(&state, "york-cs", "childrens_services", &["york"], "edt", "emergency_duty_worker").await;
+    let h = [("authorization", format!("Bearer {sw}"))];
+    let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, child) = support::request(
+        &state,
+        "POST",
+        "/api/v1/children",
+        &h,
+        Some(json!({"given_name": "Kim", "family_name": "Ours", "date_of_birth": "2011-05-01", "status": "looked_after", "responsible_authority": "bolton"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{child}");
+    let child = child["id"].as_str().unwrap().to_string();
+    let placement = NewInvolvement { agency_id: "oak-house".into(), relation: "placement".into(), address: Some("1 Oak Lane".into()), reason: None };
+    state.store.add_involvement(&child, &placement, "seed", state.clock.now().as_second()).await.unwrap();
+    let reported = json!({"at": "2026-12-07T09:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "high"});
+    let (status, body) = support::request(&state, "POST", &format!("/api/v1/children/{child}/events"), &h, Some(reported)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    World { state, clock, child }
+}
+
+/// The messages about `child` to `role`, as stored.
+async fn messages_to(w: &World, role: &str) -> Vec<homeward_store::NotificationRecord> {
+    let filter = homeward_store::NotificationFilter { child: Some(w.child.clone()), role: Some(role.to_string()), ..Default::default() };
+    w.state.store.notifications(&filter).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_inbox_lists_waiting_messages_and_acknowledging_on_the_page_settles_them() {
+    for url in support::fresh_databases("ui-inbox").await {
+        let w = notified_world(&url, None).await;
+        let told = messages_to(&w, "social_worker").await;
+        let n = told.first().expect("a message to the social worker");
+        let mut sw = Browser::new(&w.state);
+        sw.log_in("sw", PASSWORD, "/").await;
+
+        let inbox = sw.get("/notifications").await;
+        assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.html);
+        assert!(inbox.html.contains(&format!("<a href=\"/notifications/{}\">", n.id)), "{}", inbox.html);
+        assert!(inbox.html.contains("Allocated social worker (or duty team), bolton <span class=\"tag\">For you</span>"), "the role by the protocol's name: {}", inbox.html);
+        assert!(inbox.html.contains("Kim Ours") && inbox.html.contains("Waiting"), "{}", inbox.html);
+        assert!(inbox.html.contains("<a href=\"/notifications\" aria-current=\"page\">"), "the filter in use is marked");
+
+        let one = sw.get(&format!("/notifications/{}", n.id)).await;
+        assert_eq!(one.status, StatusCode::OK, "{}", one.html);
+        assert!(one.html.contains(&format!("action=\"/notifications/{}/acknowledge\"", n.id)) && one.html.contains(">Acknowledge</button>"), "{}", one.html);
+        assert!(one.html.contains("<details") && one.html.contains("What the protocol says"), "the rule's words: {}", one.html);
+        assert!(one.html.contains("bolton "), "the cite: {}", one.html);
+        assert!(one.html.contains("Deliveries") && one.html.contains(".invalid"), "the deliveries: {}", one.html);
+
+        // Without the session's token nothing is done.
+        let forged = sw.post(&format!("/notifications/{}/acknowledge", n.id), &[("csrf_token", "wrong")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert_eq!(w.state.store.notification(&n.id).await.unwrap().unwrap().settled, None);
+
+        let done = sw.post(&format!("/notifications/{}/acknowledge", n.id), &[("csrf_token", &one.csrf())]).await;
+        assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some(format!("/notifications/{}", n.id).as_str())), "{}", done.html);
+        let settled = w.state.store.notification(&n.id).await.unwrap().unwrap();
+        assert_eq!((settled.settled.as_deref(), settled.acknowledged_by.as_deref()), (Some("acknowledged"), Some("sw")));
+        let after = sw.get(&format!("/notifications/{}", n.id)).await;
+        assert!(after.html.contains("Acknowledged by sw") && !after.html.contains(">Acknowledge</button>"), "{}", after.html);
+        let waiting = sw.get("/notifications").await;
+        assert!(!waiting.html.contains(&format!("/notifications/{}\"", n.id)), "no longer waiting: {}", waiting.html);
+        let odd = sw.get("/notifications?show=all&show=x&limit=%ZZ").await;
+        assert_eq!(odd.status, StatusCode::OK, "an odd query is no error: {}", odd.html);
+        let all = sw.get("/notifications?show=all").await;
+        assert!(all.html.contains(&format!("/notifications/{}\"", n.id)) && all.html.contains("Acknowledged"), "{}", all.html);
+    }
+}
+
+#[tokio::test]
+async fn a_placement_may_not_acknowledge_the_social_workers_message_and_is_told_why() {
+    for url in support::fresh_databases("ui-ack-refused").await {
+        let w = notified_world(&url, None).await;
+        let n = messages_to(&w, "social_worker").await.into_iter().next().expect("a message to the social worker");
+        let mut home = Browser::new(&w.state);
+        home.log_in("home", PASSWORD, "/").await;
+        let one = home.get(&format!("/notifications/{}", n.id)).await;
+        assert_eq!(one.status, StatusCode::OK, "the placement sees it: {}", one.html);
+        assert!(!one.html.contains("For you"), "not the placement's to acknowledge: {}", one.html);
+        let refused = home.post(&format!("/notifications/{}/acknowledge", n.id), &[("csrf_token", &one.csrf())]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
+        assert!(refused.html.contains("You cannot acknowledge this message") && refused.html.contains("Nothing has been acknowledged"), "{}", refused.html);
+        assert!(refused.html.contains("<title>Error: "), "{}", refused.html);
+        assert!(refused.html.contains("Allocated social worker (or duty team), bolton"), "{}", refused.html);
+        assert!(!refused.html.contains("{\""), "not a raw error: {}", refused.html);
+        let still = w.state.store.notification(&n.id).await.unwrap().unwrap();
+        assert_eq!(still.settled, None, "nothing settled");
+        let entry = w.state.store.audit_entries(0, 100_000).await.unwrap().pop().unwrap().entry;
+        assert_eq!((entry.operation.as_str(), entry.rule.as_deref()), ("POST /notifications/{id}/acknowledge", Some("addressee-or-above")));
+    }
+}
+
+#[tokio::test]
+async fn a_break_glass_notice_is_not_shown_to_the_placement() {
+    for url in support::fresh_databases("ui-notice-hidden").await {
+        let w = notified_world(&url, None).await;
+        let mut edt = Browser::new(&w.state);
+        edt.log_in("edt", PASSWORD, "/").await;
+        let form = edt.get(&format!("/children/{}/break-glass", w.child)).await;
+        let granted = edt.post(&format!("/children/{}/break-glass", w.child), &[("csrf_token", &form.csrf()), ("reason", "Police found the child at 3am and need the placement address")]).await;
+        assert_eq!(granted.status, StatusCode::SEE_OTHER, "{}", granted.html);
+        let filter = homeward_store::NotificationFilter { child: Some(w.child.clone()), ..Default::default() };
+        let notice = w.state.store.notifications(&filter).await.unwrap().into_iter().find(|n| n.stage == "break_glass").expect("a break-glass notice");
+
+        let mut home = Browser::new(&w.state);
+        home.log_in("home", PASSWORD, "/").await;
+        for inbox in [home.get("/notifications").await, home.get("/notifications?show=all").await] {
+            assert_eq!(inbox.status, StatusCode::OK);
+            assert!(!inbox.html.contains(&notice.id) && !inbox.html.contains("Break-glass"), "{}", inbox.html);
+        }
+        let hidden = home.get(&format!("/notifications/{}", notice.id)).await;
+        let absent = home.get("/notifications/00000000-0000-7000-8000-000000000000").await;
+        assert_eq!((hidden.status, absent.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+        assert_eq!(hidden.html, absent.html, "hidden and absent look the same");
+        let ack = home.post(&format!("/notifications/{}/acknowledge", notice.id), &[("csrf_token", &hidden.csrf())]).await;
+        assert_eq!(ack.status, StatusCode::NOT_FOUND, "{}", ack.html);
+        assert_eq!(w.state.store.notification(&notice.id).await.unwrap().unwrap().settled, None);
+
+        // The team manager it reached sees it, and may acknowledge it.
+        let mut tm = Browser::new(&w.state);
+        tm.log_in("tm", PASSWORD, "/").await;
+        let inbox = tm.get("/notifications").await;
+        assert!(inbox.html.contains(&format!("/notifications/{}\"", notice.id)), "{}", inbox.html);
+        let one = tm.get(&format!("/notifications/{}", notice.id)).await;
+        assert!(one.html.contains("Emergency access") && one.html.contains("Police found the child at 3am"), "{}", one.html);
+        let done = tm.post(&format!("/notifications/{}/acknowledge", notice.id), &[("csrf_token", &one.csrf())]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    }
+}
+
+#[tokio::test]
+async fn an_escalation_is_shown_to_the_manager_it_reached() {
+    // Bolton's protocol names no managers: the directory does.
+    let directory = r#"
+        [[inbox]]
+        authority = "bolton"
+        role = "social_worker"
+        email = ["sw@bolton.test"]
+        escalate_to = "team_manager"
+        [[inbox]]
+        authority = "bolton"
+        role = "team_manager"
+        email = ["tm@bolton.test"]
+    "#;
+    for url in support::fresh_databases("ui-escalated").await {
+        let w = notified_world(&url, Some(directory)).await;
+        // Nobody acknowledges: past every window, the messages go up the chain.
+        for _ in 0..3 {
+            w.clock.advance(jiff::SignedDuration::from_hours(2));
+            w.state.store.escalate_round(w.state.store.notifier(), "ui-test", w.state.clock.now(), 1000).await.unwrap();
+        }
+        let up = messages_to(&w, "team_manager").await.into_iter().find(|n| n.level > 0).expect("an escalation to the team manager");
+        let mut tm = Browser::new(&w.state);
+        tm.log_in("tm", PASSWORD, "/").await;
+        let inbox = tm.get("/notifications").await;
+        assert!(inbox.html.contains(&format!("/notifications/{}\"", up.id)), "{}", inbox.html);
+        assert!(inbox.html.contains("Escalated to you from Allocated social worker (or duty team) (level 1)"), "{}", inbox.html);
+        let one = tm.get(&format!("/notifications/{}", up.id)).await;
+        assert!(one.html.contains("NOT ACKNOWLEDGED") && one.html.contains(">Acknowledge</button>"), "{}", one.html);
+        // The social worker does not answer for the team manager's role: theirs reads "to Team Manager".
+        let mut sw = Browser::new(&w.state);
+        sw.log_in("sw", PASSWORD, "/").await;
+        let inbox = sw.get("/notifications").await;
+        assert!(inbox.html.contains("Escalated to Team Manager from Allocated social worker (or duty team) (level 1)"), "{}", inbox.html);
+    }
+}
+
+#[tokio::test]
+async fn the_link_in_a_message_opens_its_page_after_logging_in() {
+    for url in support::fresh_databases("ui-link").await {
+        let w = notified_world(&url, None).await;
+        let n = messages_to(&w, "social_worker").await.into_iter().next().expect("a message to the social worker");
+        let page = format!("/notifications/{}", n.id);
+        assert!(n.body.contains(&format!("https://homeward.example{page}\n")), "{}", n.body);
+        assert!(!n.body.contains("/api/"), "{}", n.body);
+        let mut b = Browser::new(&w.state);
+        let first = b.get(&page).await;
+        assert_eq!((first.status, first.location.as_deref()), (StatusCode::SEE_OTHER, Some(format!("/login?next={page}").as_str())));
+        let done = b.log_in("sw", PASSWORD, &page).await;
+        assert_eq!(done.location.as_deref(), Some(page.as_str()));
+        let shown = b.get(&page).await;
+        assert_eq!(shown.status, StatusCode::OK);
+        assert!(shown.html.contains(">Acknowledge</button>"), "{}", shown.html);
+    }
+}
+
+#[tokio::test]
+async fn every_notifications_page_is_one_audit_entry() {
+    for url in support::fresh_databases("ui-notifications-audit").await {
+        let w = notified_world(&url, None).await;
+        let n = messages_to(&w, "social_worker").await.into_iter().next().expect("a message to the social worker");
+        let mut b = Browser::new(&w.state);
+        b.log_in("sw", PASSWORD, "/").await;
+        let count = || async { w.state.store.audit_entries(0, 100_000).await.unwrap() };
+        let before = count().await.len();
+        b.get("/notifications").await;
+        let entries = count().await;
+        assert_eq!(entries.len(), before + 1);
+        assert_eq!(entries.last().unwrap().entry.record_type.as_deref(), Some("notifications"));
+        let one = b.get(&format!("/notifications/{}", n.id)).await;
+        let entries = count().await;
+        assert_eq!(entries.len(), before + 2);
+        let e = &entries.last().unwrap().entry;
+        assert_eq!((e.operation.as_str(), e.record_type.as_deref(), e.record_id.as_deref()), ("GET /notifications/{id}", Some("notification"), Some(n.id.as_str())));
+        let done = b.post(&format!("/notifications/{}/acknowledge", n.id), &[("csrf_token", &one.csrf())]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        let entries = count().await;
+        assert_eq!(entries.len(), before + 3);
+        let e = &entries.last().unwrap().entry;
+        // Acknowledging writes to the child's record: the entry names it.
+        assert_eq!((e.operation.as_str(), e.record_type.as_deref(), e.record_id.as_deref()), ("POST /notifications/{id}/acknowledge", Some("child"), Some(w.child.as_str())));
+        assert!(w.state.store.audit_verify().await.unwrap().broken.is_none());
+    }
+}
+
 // ------------------------------------------------------------------ in a real browser
 
 /// A fresh headless Chromium, driven over WebDriver. chromedriver gives it
@@ -920,5 +1154,27 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     assert!(text(&c, ".warning").await.contains("Emergency access"));
     check_page(&c, "child-break-glass").await;
 
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_link_in_a_message_leads_to_its_page_and_the_button_acknowledges_it() {
+    use fantoccini::Locator::Css;
+    let Some(url) = support::fresh_databases("ui-browser-notice").await.into_iter().next() else { return };
+    let w = notified_world(&url, None).await;
+    let n = messages_to(&w, "social_worker").await.into_iter().next().expect("a message to the social worker");
+    let base = serve(&w.state).await;
+    let Some(c) = chromium().await else { return };
+    // The link as the message gives it, on this server.
+    let link = n.body.lines().find(|l| l.starts_with("https://homeward.example/")).expect("a link").replace("https://homeward.example", &base);
+    c.goto(&link).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/login");
+    log_in_with_the_form(&c, "sw").await;
+    assert_eq!(c.current_url().await.unwrap().as_str(), link, "back to the message after logging in");
+    assert_eq!(text(&c, "h1").await, n.subject);
+    check_page(&c, "notification").await;
+    click_through(&c, Css("form[action$='/acknowledge'] button")).await;
+    assert!(text(&c, "main").await.contains("Acknowledged by sw"));
+    assert_eq!(w.state.store.notification(&n.id).await.unwrap().unwrap().settled.as_deref(), Some("acknowledged"));
     c.close().await.unwrap();
 }

@@ -63,8 +63,10 @@ impl Planner {
         configured.or_else(|| self.role(protocol, role).and_then(|r| r.manager.clone()))
     }
 
+    /// The notification's page: after logging in, it shows the duty and
+    /// an Acknowledge button (a mail client can only follow a link).
     fn link(&self, id: &str) -> String {
-        format!("{}/api/v1/notifications/{id}", self.public_url)
+        format!("{}/notifications/{id}", self.public_url)
     }
 }
 
@@ -130,7 +132,7 @@ impl Notifier for Planner {
                 body.push_str(&format!("Protocol: {}\n", a.cite));
                 body.push_str(&format!("Sent to: {} ({})\n\n", self.role_name(&a.protocol, role), a.authority));
                 body.push_str(&format!(
-                    "Acknowledge within {} that you have seen this, or it will be sent again and escalated:\n{}/acknowledge\n",
+                    "Acknowledge within {} that you have seen this, or it will be sent again and escalated:\n{}\n",
                     describe(ack_within),
                     self.link(&id)
                 ));
@@ -176,7 +178,7 @@ impl Notifier for Planner {
             "Homeward: {who} used break-glass (emergency) access to the record of {} (Homeward reference {}), \
              which their normal access does not cover.\n\nReason given: {}\nAccess lasts until: {until}\n\n\
              Every read under this access is flagged in the record's access log. If it was not justified, raise it \
-             with the person and the partnership's information governance lead.\n\nAcknowledge that you have seen this:\n{}/acknowledge\n",
+             with the person and the partnership's information governance lead.\n\nAcknowledge that you have seen this:\n{}\n",
             short_name(child),
             child.id,
             grant.reason,
@@ -227,7 +229,7 @@ impl Notifier for Planner {
         let sent = Timestamp::from_second(waiting.created_at).map(local).unwrap_or_default();
         let body = format!(
             "Homeward: nobody acknowledged this message sent to {told} ({}) at {sent} within {}. \
-             You are told as the manager named by the protocol.\n\n{}\n\nAcknowledge that you have seen this:\n{}/acknowledge\n",
+             You are told as the manager named by the protocol.\n\n{}\n\nAcknowledge that you have seen this:\n{}\n",
             waiting.authority,
             describe(SignedDuration::from_secs(waiting.ack_within)),
             waiting.body.split("\nAcknowledge within").next().unwrap_or(&waiting.body).trim_end(),

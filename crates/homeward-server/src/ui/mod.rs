@@ -13,6 +13,7 @@
 
 mod events;
 mod login;
+mod notifications;
 mod pages;
 mod report;
 mod view;
@@ -44,6 +45,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/children/{id}/duties/{duty}/done", axum::routing::post(pages::duty_done))
         .route("/children/{id}/duties/{duty}/considered", axum::routing::post(pages::prompt_considered))
         .route("/children/{id}/duties/{duty}/exception", get(pages::exception_form).post(pages::exception))
+        .route("/notifications", get(notifications::inbox))
+        .route("/notifications/{id}", get(notifications::notice))
+        .route("/notifications/{id}/acknowledge", axum::routing::post(notifications::acknowledge))
         .route("/static/homeward.css", get(stylesheet))
 }
 
