@@ -1,12 +1,14 @@
-//! Protocols as data: loading, validating, choosing the version in force, and
-//! describing them in plain English.
+//! Protocols as data: loading, validating, choosing the version in force,
+//! describing them in plain English, and what changed between two versions.
 
 mod describe;
+mod diff;
 pub mod document;
 mod load;
 mod model;
 
-pub use describe::describe;
+pub use describe::{RuleWords, conditions_words, describe, retention_words, role_name, rule_words, trigger_words};
+pub use diff::{Changes, FieldChange, RuleChange, diff};
 pub use load::{ProtocolError, load};
 pub use model::*;
 
