@@ -13,6 +13,7 @@
 
 mod login;
 mod pages;
+mod protocols;
 mod view;
 
 use crate::AppState;
@@ -35,6 +36,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/me", get(pages::me))
         .route("/children/{id}", get(pages::child))
         .route("/children/{id}/break-glass", get(pages::break_glass_form).post(pages::break_glass))
+        .route("/protocols", get(protocols::list))
+        .route("/protocols/{id}", get(protocols::show))
+        .route("/protocols/{id}/changes", get(protocols::changes))
         .route("/static/homeward.css", get(stylesheet))
 }
 
