@@ -15,7 +15,7 @@ pub struct Changes<'a> {
     pub added: Vec<&'a Rule>,
     /// Duties of `from` with no counterpart in `to`.
     pub removed: Vec<&'a Rule>,
-    /// Duties in both whose words differ.
+    /// Duties in both whose words differ, in the order of `to`.
     pub changed: Vec<RuleChange<'a>>,
     pub readings_added: Vec<&'a Reading>,
     pub readings_removed: Vec<&'a Reading>,
@@ -132,6 +132,9 @@ pub fn diff<'a>(from: &'a Protocol, to: &'a Protocol) -> Changes<'a> {
             still_removed.push(r);
         }
     }
+    // In the order of the later version's document.
+    let position = |r: &Rule| to.rules.iter().position(|x| x.id == r.id).unwrap_or(usize::MAX);
+    pairs.sort_by_key(|(_, after)| position(after));
     let changed = pairs
         .into_iter()
         .filter_map(|(before, after)| {
@@ -193,6 +196,8 @@ mod tests {
         assert_eq!(changes.readings_removed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["earlier-version"]);
         assert_eq!(changes.readings_added.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["evaluation-6-months"]);
         assert!(!changes.readings_changed.is_empty());
+        let order: Vec<usize> = changes.changed.iter().map(|c| new.rules.iter().position(|r| r.id == c.after.id).unwrap()).collect();
+        assert!(order.is_sorted(), "{order:?}");
     }
 
     #[test]

@@ -478,7 +478,7 @@ pub async fn changes(State(state): State<AppState>, viewer: Viewer, Path(id): Pa
         return unknown_protocol(viewer.who());
     };
     let d = protocol::diff(from, to);
-    let label = |p: &Protocol| format!("{} (from {})", p.version, long_date(p.effective_from));
+    let label = |p: &Protocol| format!("{}, effective from {}", p.version, long_date(p.effective_from));
     let rule_ref = |p: &Protocol, r: &protocol::Rule| RuleRef { id: r.id.clone(), cite: p.cite(&r.cite), what: r.what.clone() };
     let versions = all
         .iter()
