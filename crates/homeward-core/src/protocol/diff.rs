@@ -2,7 +2,7 @@
 //! and changed (field by field, in the words `protocols show` uses), and
 //! readings added, removed and reworded.
 
-use super::describe::{role_name, rule_words};
+use super::describe::{conditions_words, retention_words, role_name, rule_words, trigger_words};
 use super::model::*;
 use crate::duration::Duration;
 
@@ -21,6 +21,99 @@ pub struct Changes<'a> {
     pub readings_removed: Vec<&'a Reading>,
     /// Readings with the same id whose text or cite differ: (before, after).
     pub readings_changed: Vec<(&'a Reading, &'a Reading)>,
+    /// Flags, warnings and retention entries added, removed or changed (by id).
+    pub others: Vec<OtherChange>,
+}
+
+/// A flag, warning or retention entry that differs between the versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherChange {
+    /// "Flag", "Warning", "Retention".
+    pub section: &'static str,
+    pub id: String,
+    /// What it is, in the version that has it (the later one if both do).
+    pub what: String,
+    /// Cited as in the version that has it (`bolton Strategy meetings`).
+    pub cite: String,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Removed,
+    Changed(Vec<FieldChange>),
+}
+
+/// One flag, warning or retention entry: id, what, cite, and its fields in words.
+type Item = (String, String, String, Vec<(&'static str, String)>);
+
+fn items(p: &Protocol, section: &str) -> Vec<Item> {
+    match section {
+        "Flag" => p
+            .flags
+            .iter()
+            .map(|f| {
+                let fields = vec![("What", f.what.clone()), ("When", conditions_words(p, &f.when).join("; ")), ("Cite", f.cite.clone()), ("Quote", f.quote.clone())];
+                (f.id.clone(), f.what.clone(), p.cite(&f.cite), fields)
+            })
+            .collect(),
+        "Warning" => p
+            .warnings
+            .iter()
+            .map(|w| {
+                let mut when = vec![trigger_words(&w.trigger, w.when.still_missing)];
+                when.extend(conditions_words(p, &w.when));
+                let fields = vec![("What", w.what.clone()), ("When", when.join("; ")), ("Cite", w.cite.clone()), ("Quote", w.quote.clone())];
+                (w.id.clone(), w.what.clone(), p.cite(&w.cite), fields)
+            })
+            .collect(),
+        _ => p
+            .retention
+            .iter()
+            .map(|r| {
+                let what = format!("{} records", r.record.as_str().replace('_', " "));
+                let fields = vec![
+                    ("Kept", retention_words(p, r)),
+                    ("Cite", r.cite.clone()),
+                    ("Quote", r.quote.clone()),
+                    ("Reading chosen", r.reading.clone().unwrap_or_else(|| "none".to_string())),
+                ];
+                (r.id.clone(), what, p.cite(&r.cite), fields)
+            })
+            .collect(),
+    }
+}
+
+fn other_changes(from: &Protocol, to: &Protocol) -> Vec<OtherChange> {
+    let mut out = Vec::new();
+    for section in ["Flag", "Warning", "Retention"] {
+        let before = items(from, section);
+        let after = items(to, section);
+        for (id, what, cite, fields) in &after {
+            let change = match before.iter().find(|b| &b.0 == id) {
+                None => Change::Added,
+                Some(b) => {
+                    let changed: Vec<FieldChange> = b
+                        .3
+                        .iter()
+                        .zip(fields)
+                        .filter(|(x, y)| x.1 != y.1)
+                        .map(|(x, y)| FieldChange { field: x.0, before: x.1.clone(), after: y.1.clone() })
+                        .collect();
+                    if changed.is_empty() {
+                        continue;
+                    }
+                    Change::Changed(changed)
+                }
+            };
+            out.push(OtherChange { section, id: id.clone(), what: what.clone(), cite: cite.clone(), change });
+        }
+        for (id, what, cite, _) in before.iter().filter(|b| !after.iter().any(|a| a.0 == b.0)) {
+            out.push(OtherChange { section, id: id.clone(), what: what.clone(), cite: cite.clone(), change: Change::Removed });
+        }
+    }
+    out
 }
 
 impl Changes<'_> {
@@ -32,6 +125,7 @@ impl Changes<'_> {
             && self.readings_added.is_empty()
             && self.readings_removed.is_empty()
             && self.readings_changed.is_empty()
+            && self.others.is_empty()
     }
 }
 
@@ -158,7 +252,8 @@ pub fn diff<'a>(from: &'a Protocol, to: &'a Protocol) -> Changes<'a> {
         .filter_map(|r| to.readings.iter().find(|x| x.id == r.id).map(|x| (r, x)))
         .filter(|(r, x)| r.text != x.text || r.cite != x.cite)
         .collect();
-    Changes { from, to, added, removed: still_removed, changed, readings_added, readings_removed, readings_changed }
+    let others = other_changes(from, to);
+    Changes { from, to, added, removed: still_removed, changed, readings_added, readings_removed, readings_changed, others }
 }
 
 #[cfg(test)]
@@ -205,6 +300,8 @@ mod tests {
         let registry = Registry::builtin().unwrap();
         let (old, new) = bolton(&registry);
         assert!(diff(new, new).is_empty());
+        // Bolton's flags, warnings and retention did not change in 2025.
+        assert!(diff(old, new).others.is_empty(), "{:?}", diff(old, new).others);
         let back = diff(new, old);
         let strategy = back.changed.iter().find(|c| c.before.id == "strategy.48h").unwrap();
         assert_eq!(strategy.after.id, "strategy.72h");
@@ -218,5 +315,10 @@ mod tests {
         let changes = diff(newham, bnes);
         assert!(!changes.added.is_empty() && !changes.removed.is_empty());
         assert!(changes.added.iter().all(|r| !newham.rules.iter().any(|x| x.id == r.id)));
+        // Bolton's retention entry is not Newham's.
+        let bolton = registry.versions("bolton").last().unwrap();
+        let changes = diff(newham, bolton);
+        assert!(changes.others.iter().any(|o| o.section == "Retention" && o.change == Change::Added), "{:?}", changes.others);
+        assert!(diff(bolton, newham).others.iter().any(|o| o.section == "Retention" && o.change == Change::Removed));
     }
 }

@@ -8,7 +8,7 @@ mod load;
 mod model;
 
 pub use describe::{RuleWords, conditions_words, describe, retention_words, role_name, rule_words, trigger_words};
-pub use diff::{Changes, FieldChange, RuleChange, diff};
+pub use diff::{Change, Changes, FieldChange, OtherChange, RuleChange, diff};
 pub use load::{ProtocolError, load};
 pub use model::*;
 
@@ -95,7 +95,12 @@ impl Registry {
     /// The version of the protocol covering `authority` in force on `day`:
     /// the latest `effective_from` on or before it, else the earliest version.
     pub fn in_force(&self, authority: &str, day: Date) -> Option<&Protocol> {
-        let id = self.protocol_id_for(authority);
+        self.version_in_force(self.protocol_id_for(authority), day)
+    }
+
+    /// The version of protocol `id` in force on `day`, chosen as for an
+    /// authority it covers (see [`Registry::in_force`]); None for an unknown id.
+    pub fn version_in_force(&self, id: &str, day: Date) -> Option<&Protocol> {
         let mut chosen = None;
         for p in self.versions(id) {
             if chosen.is_none() || p.effective_from <= day {

@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use homeward_core::Registry;
-use homeward_core::protocol::{self, Conditions, DueSource, Protocol, conditions_words, retention_words, role_name, rule_words, trigger_words};
+use homeward_core::protocol::{self, DueSource, Protocol, conditions_words, retention_words, role_name, rule_words, trigger_words};
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -47,20 +47,8 @@ impl Standing {
     }
 }
 
-/// The version of `id` in force on `today`, as the engine chooses it: the
-/// latest effective on or before the day, else the earliest.
-fn in_force<'a>(registry: &'a Registry, id: &str, today: Date) -> Option<&'a Protocol> {
-    let mut chosen = None;
-    for p in registry.versions(id) {
-        if chosen.is_none() || p.effective_from <= today {
-            chosen = Some(p);
-        }
-    }
-    chosen
-}
-
 fn standing(registry: &Registry, p: &Protocol, today: Date) -> Standing {
-    match in_force(registry, &p.id, today) {
+    match registry.version_in_force(&p.id, today) {
         Some(current) if current.effective_from == p.effective_from => Standing::InForce,
         _ if p.effective_from > today => Standing::NotYet,
         _ => Standing::Superseded,
@@ -270,17 +258,13 @@ fn kind_heading(kind: &str) -> String {
     if plural.is_empty() { super::view::sentence(&super::view::words(kind)) } else { plural.to_string() }
 }
 
-fn when_words(p: &Protocol, c: &Conditions) -> Vec<String> {
-    conditions_words(p, c)
-}
-
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, Query(q): Query<VersionQuery>) -> Response {
     viewer.0.audit.set_record("protocol", &id);
     let registry = state.store.registry();
     let today = today(&state);
     let chosen = match q.version.as_deref().filter(|v| !v.is_empty()) {
         Some(v) => registry.versions(&id).find(|p| p.effective_from.to_string() == v),
-        None => in_force(registry, &id, today),
+        None => registry.version_in_force(&id, today),
     };
     let Some(p) = chosen else {
         return unknown_protocol(viewer.who());
@@ -335,14 +319,14 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     let flags = p
         .flags
         .iter()
-        .map(|f| FlagView { id: f.id.clone(), cite: p.cite(&f.cite), quote: f.quote.clone(), what: f.what.clone(), when: when_words(p, &f.when) })
+        .map(|f| FlagView { id: f.id.clone(), cite: p.cite(&f.cite), quote: f.quote.clone(), what: f.what.clone(), when: conditions_words(p, &f.when) })
         .collect();
     let warnings = p
         .warnings
         .iter()
         .map(|w| {
             let mut when = vec![trigger_words(&w.trigger, w.when.still_missing)];
-            when.extend(when_words(p, &w.when));
+            when.extend(conditions_words(p, &w.when));
             FlagView { id: w.id.clone(), cite: p.cite(&w.cite), quote: w.quote.clone(), what: w.what.clone(), when }
         })
         .collect();
@@ -428,6 +412,17 @@ struct RuleRef {
     what: String,
 }
 
+/// A flag, warning or retention entry added, removed or changed.
+struct OtherRow {
+    section: &'static str,
+    id: String,
+    what: String,
+    cite: String,
+    /// "Added", "Removed" or "Changed".
+    change: &'static str,
+    fields: Vec<FieldRow>,
+}
+
 struct ReadingChange {
     id: String,
     cite: String,
@@ -453,6 +448,7 @@ struct ChangesPage {
     readings_added: Vec<ReadingView>,
     readings_removed: Vec<ReadingView>,
     readings_changed: Vec<ReadingChange>,
+    others: Vec<OtherRow>,
 }
 
 /// The version named by its effective date, or `default` when none is named.
@@ -522,6 +518,20 @@ pub async fn changes(State(state): State<AppState>, viewer: Viewer, Path(id): Pa
             .readings_changed
             .iter()
             .map(|(b, a)| ReadingChange { id: a.id.clone(), cite: to.cite(&a.cite), before: b.text.clone(), after: a.text.clone() })
+            .collect(),
+        others: d
+            .others
+            .iter()
+            .map(|o| {
+                let (change, fields) = match &o.change {
+                    protocol::Change::Added => ("Added", Vec::new()),
+                    protocol::Change::Removed => ("Removed", Vec::new()),
+                    protocol::Change::Changed(fields) => {
+                        ("Changed", fields.iter().map(|f| FieldRow { field: f.field, before: f.before.clone(), after: f.after.clone() }).collect())
+                    }
+                };
+                OtherRow { section: o.section, id: o.id.clone(), what: o.what.clone(), cite: o.cite.clone(), change, fields }
+            })
             .collect(),
     };
     page(&changes, StatusCode::OK)
