@@ -492,7 +492,10 @@ async fn protocol_pages_show_the_version_in_force_the_rules_words_and_what_chang
         assert!(text.contains("bolton Strategy meetings"), "{text}");
         assert!(show.html.contains("id=\"reading-evaluation-6-months\""));
         assert!(text.contains("To consider"));
-        assert!(text.contains("Not set by the document"));
+        assert!(text.contains("Not set by the document The protocol sets no timescale"), "{text}");
+        // A rule that counts earlier acts links its reading; retention names who reviews.
+        assert!(show.html.contains("An act recorded before the duty applies can discharge it (<a href=\"#reading-police-report\">"));
+        assert!(text.contains("Reviewed by Missing and Information Sharing Coordinator"), "{text}");
         // An earlier version by its effective date.
         let old = page_text(&b.get("/protocols/bolton?version=2019-01-01").await.html);
         assert!(old.contains("strategy discussions were to be convened when a child had been missing for 72 hours"), "{old}");
