@@ -1135,6 +1135,15 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     check_page(&c, "report-found").await;
     click_through(&c, LinkText("Make a new record for the child")).await;
     check_page(&c, "report-new").await;
+
+    // The protocols, in plain English, and what changed between versions.
+    click_through(&c, LinkText("Protocols")).await;
+    check_page(&c, "protocols").await;
+    c.goto(&format!("{base}/protocols/bolton")).await.unwrap();
+    check_page(&c, "protocol-bolton").await;
+    c.goto(&format!("{base}/protocols/bolton/changes")).await.unwrap();
+    assert!(text(&c, "main").await.contains("48 hours"));
+    check_page(&c, "protocol-bolton-changes").await;
     click_through(&c, Css("form[action='/logout'] button")).await;
 
     // Another council's emergency duty worker: not found, then break-glass
@@ -1177,4 +1186,93 @@ async fn in_chromium_the_link_in_a_message_leads_to_its_page_and_the_button_ackn
     assert!(text(&c, "main").await.contains("Acknowledged by sw"));
     assert_eq!(w.state.store.notification(&n.id).await.unwrap().unwrap().settled.as_deref(), Some("acknowledged"));
     c.close().await.unwrap();
+}
+
+
+// ------------------------------------------------------------------ the protocol pages
+
+/// The text of a page without its tags, for reading what it says.
+fn page_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn protocol_pages_show_the_version_in_force_the_rules_words_and_what_changed() {
+    for url in support::fresh_databases("ui-protocols").await {
+        // Before Bolton's 2025 version took effect.
+        let clock = Arc::new(ManualClock::new("2024-06-01T09:00:00Z".parse().unwrap()));
+        let state = support::app_state(&url, clock.clone(), "ui-test").await;
+        // Any logged-in person may read them: a children's home manager here.
+        person(&state, "oak-house", "placement", &[], "home", "placement_manager").await;
+        let mut b = Browser::new(&state);
+        b.log_in("home", PASSWORD, "/").await;
+
+        let list = b.get("/protocols").await;
+        assert_eq!(list.status, StatusCode::OK);
+        let text = page_text(&list.html);
+        assert!(text.contains("before 2025-01 (strategy meeting at 72 hours) , effective from 1 January 2019 In force"), "{text}");
+        assert!(text.contains("2025-01 (strategy meeting at 48 hours) , effective from 1 January 2025 Not yet in force"), "{text}");
+        assert!(text.contains("blackburn-with-darwen, blackpool, lancashire"), "{text}");
+        assert!(text.contains("national baseline"), "{text}");
+        // Two years on (the session has expired with them).
+        clock.set("2026-03-03T09:00:00Z".parse().unwrap());
+        b.log_in("home", PASSWORD, "/").await;
+        let text = page_text(&b.get("/protocols").await.html);
+        assert!(text.contains("effective from 1 January 2019 Superseded"), "{text}");
+        assert!(text.contains("effective from 1 January 2025 In force"), "{text}");
+
+        // The version in force, a rule with its cite and the document's words.
+        let show = b.get("/protocols/bolton").await;
+        assert_eq!(show.status, StatusCode::OK);
+        let text = page_text(&show.html);
+        assert!(text.contains("2025-01 (strategy meeting at 48 hours) In force"), "{text}");
+        assert!(text.contains("“or a missing episode lasting 48 hours or more”"), "{text}");
+        assert!(text.contains("bolton Strategy meetings"), "{text}");
+        assert!(show.html.contains("id=\"reading-evaluation-6-months\""));
+        assert!(text.contains("To consider"));
+        assert!(text.contains("Not set by the document The protocol sets no timescale"), "{text}");
+        // A rule that counts earlier acts links its reading; retention names who reviews.
+        assert!(show.html.contains("An act recorded before the duty applies can discharge it (<a href=\"#reading-police-report\">"));
+        assert!(text.contains("Reviewed by Missing and Information Sharing Coordinator"), "{text}");
+        // An earlier version by its effective date.
+        let old = page_text(&b.get("/protocols/bolton?version=2019-01-01").await.html);
+        assert!(old.contains("strategy discussions were to be convened when a child had been missing for 72 hours"), "{old}");
+
+        // What changed: the strategy meeting moved from 72 to 48 hours.
+        let changes = b.get("/protocols/bolton/changes?from=2019-01-01&to=2025-01-01").await;
+        assert_eq!(changes.status, StatusCode::OK);
+        let text = page_text(&changes.html);
+        assert!(text.contains("Applies after 72 hours 48 hours"), "{text}");
+        assert!(text.contains("Identifier strategy.72h strategy.48h"), "{text}");
+        assert!(text.contains("Readings 1 added, 1 removed"), "{text}");
+
+        // Unknown protocols and versions are Not found pages.
+        for uri in ["/protocols/atlantis", "/protocols/bolton?version=2020-01-01", "/protocols/atlantis/changes", "/protocols/bolton/changes?from=1999-01-01"] {
+            let missing = b.get(uri).await;
+            assert_eq!(missing.status, StatusCode::NOT_FOUND, "{uri}");
+            assert!(missing.html.contains("Not found"), "{uri}");
+        }
+
+        // Each page is one audit entry naming the protocol.
+        let before = state.store.audit_entries(0, 100_000).await.unwrap().len();
+        b.get("/protocols/newham").await;
+        let entries = state.store.audit_entries(0, 100_000).await.unwrap();
+        assert_eq!(entries.len(), before + 1);
+        let e = &entries.last().unwrap().entry;
+        assert_eq!(e.operation, "GET /protocols/{id}");
+        assert_eq!((e.record_type.as_deref(), e.record_id.as_deref()), (Some("protocol"), Some("newham")));
+    }
 }

@@ -14,11 +14,14 @@ fn list<T: std::fmt::Display>(items: &[T], joiner: &str) -> String {
     }
 }
 
-fn role_name(p: &Protocol, id: &str) -> String {
+/// A role's name as the document gives it (its id if the file has no such role).
+pub fn role_name(p: &Protocol, id: &str) -> String {
     p.role(id).map(|r| r.name.clone()).unwrap_or_else(|| id.to_string())
 }
 
-fn describe_when(p: &Protocol, c: &Conditions) -> Vec<String> {
+/// A rule's, flag's or warning's conditions, one phrase each ("the child is
+/// looked after"); empty when it applies to every child.
+pub fn conditions_words(p: &Protocol, c: &Conditions) -> Vec<String> {
     let mut parts = Vec::new();
     if !c.statuses.is_empty() {
         parts.push(format!("the child is {}", list(&c.statuses, "or")));
@@ -115,7 +118,8 @@ fn describe_when(p: &Protocol, c: &Conditions) -> Vec<String> {
     parts
 }
 
-fn describe_trigger(t: &Trigger, still_missing: bool) -> String {
+/// When a duty or warning applies ("when the child has been missing 48 hours").
+pub fn trigger_words(t: &Trigger, still_missing: bool) -> String {
     let more = if t.strictly_after { "more than " } else { "" };
     match t.anchor {
         Anchor::Start if t.after.is_zero() => "when the episode starts".to_string(),
@@ -161,6 +165,93 @@ fn satisfied_from(r: &Rule) -> String {
     }
 }
 
+/// A duty in words: the parts `protocols show` and the protocol pages print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleWords {
+    /// Who does it, and to or with whom ("Missing Coordinator tells Police").
+    pub who: String,
+    /// When it applies: the trigger, then each condition.
+    pub when: Vec<String>,
+    /// "within 48 hours of that", "immediately".
+    pub due: String,
+    /// Where the deadline comes from when the document sets none; None when
+    /// the document sets it.
+    pub due_source: Option<String>,
+    /// "then every 5 working days until the child is found".
+    pub repeat: Option<String>,
+    /// What discharges it, and from when an act counts.
+    pub done: String,
+    /// Whose duty it is (which authority).
+    pub whose: String,
+}
+
+/// A duty of `p` in words.
+pub fn rule_words(p: &Protocol, r: &Rule) -> RuleWords {
+    let mut who = role_name(p, &r.by);
+    if let Some(to) = &r.to {
+        let verb = if r.kind == DutyKind::Notify { "tells" } else { "with" };
+        let _ = write!(who, " {verb} {}", role_name(p, to));
+    }
+    let mut when = vec![trigger_words(&r.trigger, r.when.still_missing)];
+    when.extend(conditions_words(p, &r.when));
+    if r.when.still_missing && r.trigger.anchor != Anchor::Start {
+        when.push("the child is still missing".into());
+    }
+    let due = if r.due.is_zero() {
+        "immediately".to_string()
+    } else {
+        let from = match r.due_from {
+            DueFrom::Trigger => "of that",
+            DueFrom::Start => "of the child going missing",
+            DueFrom::Return => "of the return",
+        };
+        format!("within {} {from}", r.due.describe())
+    };
+    let due_source = match &r.due_source {
+        DueSource::Document => None,
+        DueSource::Untimed => Some("the protocol sets no timescale: the engine-wide reading for untimed duties".to_string()),
+        DueSource::Reading(id) => Some(format!("the protocol sets no timescale: reading {id}")),
+    };
+    let repeat = r.repeat.map(|rep| {
+        let until = match r.repeat_until {
+            RepeatUntil::Return => "until the child is found",
+            RepeatUntil::Superseded => "until a later episode starts a new cycle",
+        };
+        format!("then every {} {until}", rep.describe())
+    });
+    let act = if r.satisfied_by_default {
+        format!("a notification to {}", role_name(p, r.to.as_deref().unwrap_or("")))
+    } else if r.satisfied_by.is_empty() {
+        "marked done by a person".to_string()
+    } else {
+        r.satisfied_by.iter().map(describe_matcher).collect::<Vec<_>>().join(", or ")
+    };
+    let done = if !r.satisfied_by_default && r.satisfied_by.is_empty() {
+        act
+    } else if r.prompt {
+        format!("{act}, recorded {}; or confirmed or dismissed by a person (to consider, never overdue)", satisfied_from(r))
+    } else {
+        format!("{act}, recorded {}", satisfied_from(r))
+    };
+    let whose = match r.applies {
+        Applies::Host => "the authority where the child lives",
+        Applies::Responsible => "the child's responsible authority",
+        Applies::Both => "the host or the responsible authority",
+        Applies::FoundIn => "the authority where the child was found, for a child who neither lives in nor belongs to this partnership",
+    };
+    RuleWords { who, when, due, due_source, repeat, done, whose: whose.to_string() }
+}
+
+/// A retention entry in words: how long, who reviews, what they may do.
+pub fn retention_words(p: &Protocol, r: &Retention) -> String {
+    let reviewer = role_name(p, &r.review_by);
+    format!(
+        "Kept for {} from when the record is made; then due for review by the {reviewer}, who deletes it or keeps it for another {} with a reason (each decision recorded). Nothing is deleted unreviewed.",
+        r.keep.describe(),
+        r.keep.describe()
+    )
+}
+
 /// A plain-English account of a protocol version.
 pub fn describe(p: &Protocol) -> String {
     let mut out = String::new();
@@ -191,75 +282,21 @@ pub fn describe(p: &Protocol) -> String {
 
     let _ = writeln!(out, "\nDuties ({})", p.rules.len());
     for r in &p.rules {
+        let w = rule_words(p, r);
         let _ = writeln!(out, "\n  [{}] {}  ({})", p.cite(&r.cite), r.what, r.id);
-        let mut line = format!(
-            "    {}{}: {}",
-            if r.prompt { "To consider — " } else { "" },
-            r.kind.as_str(),
-            role_name(p, &r.by)
-        );
-        if let Some(to) = &r.to {
-            let verb = if r.kind == DutyKind::Notify { "tells" } else { "with" };
-            let _ = write!(line, " {verb} {}", role_name(p, to));
-        }
-        let _ = writeln!(out, "{line}");
-        let mut when = vec![describe_trigger(&r.trigger, r.when.still_missing)];
-        when.extend(describe_when(p, &r.when));
-        if r.when.still_missing && r.trigger.anchor != Anchor::Start {
-            when.push("the child is still missing".into());
-        }
-        let _ = writeln!(out, "    When: {}.", when.join("; "));
-        let due = if r.due.is_zero() {
-            "immediately".to_string()
-        } else {
-            let from = match r.due_from {
-                DueFrom::Trigger => "of that",
-                DueFrom::Start => "of the child going missing",
-                DueFrom::Return => "of the return",
-            };
-            format!("within {} {from}", r.due.describe())
+        let _ = writeln!(out, "    {}{}: {}", if r.prompt { "To consider — " } else { "" }, r.kind.as_str(), w.who);
+        let _ = writeln!(out, "    When: {}.", w.when.join("; "));
+        let source = match &w.due_source {
+            Some(s) => format!(" ({s})"),
+            None => String::new(),
         };
-        let source = match &r.due_source {
-            DueSource::Document => String::new(),
-            DueSource::Untimed => {
-                " (the protocol sets no timescale: the engine-wide reading for untimed duties)".to_string()
-            }
-            DueSource::Reading(id) => format!(" (the protocol sets no timescale: reading {id})"),
-        };
-        let _ = write!(out, "    Due: {due}{source}");
-        if let Some(rep) = r.repeat {
-            let until = match r.repeat_until {
-                RepeatUntil::Return => "until the child is found",
-                RepeatUntil::Superseded => "until a later episode starts a new cycle",
-            };
-            let _ = write!(out, "; then every {} {until}", rep.describe());
+        let _ = write!(out, "    Due: {}{source}", w.due);
+        if let Some(repeat) = &w.repeat {
+            let _ = write!(out, "; {repeat}");
         }
         let _ = writeln!(out, ".");
-        let done = if r.satisfied_by_default {
-            format!("a notification to {}", role_name(p, r.to.as_deref().unwrap_or("")))
-        } else if r.satisfied_by.is_empty() {
-            "marked done by a person".to_string()
-        } else {
-            r.satisfied_by.iter().map(describe_matcher).collect::<Vec<_>>().join(", or ")
-        };
-        if !r.satisfied_by_default && r.satisfied_by.is_empty() {
-            let _ = writeln!(out, "    Done when: {done}.");
-        } else if r.prompt {
-            let _ = writeln!(
-                out,
-                "    Done when: {done}, recorded {}; or confirmed or dismissed by a person (to consider, never overdue).",
-                satisfied_from(r)
-            );
-        } else {
-            let _ = writeln!(out, "    Done when: {done}, recorded {}.", satisfied_from(r));
-        }
-        let whose = match r.applies {
-            Applies::Host => "the authority where the child lives",
-            Applies::Responsible => "the child's responsible authority",
-            Applies::Both => "the host or the responsible authority",
-            Applies::FoundIn => "the authority where the child was found, for a child who neither lives in nor belongs to this partnership",
-        };
-        let _ = writeln!(out, "    Whose duty: {whose}.");
+        let _ = writeln!(out, "    Done when: {}.", w.done);
+        let _ = writeln!(out, "    Whose duty: {}.", w.whose);
         let _ = writeln!(out, "    Text: \"{}\"", r.quote);
         if let Some(reading) = r.reading.as_ref().and_then(|id| p.readings.iter().find(|x| &x.id == id)) {
             let _ = writeln!(out, "    Reading chosen: {}", reading.text);
@@ -290,7 +327,7 @@ pub fn describe(p: &Protocol) -> String {
         let _ = writeln!(out, "\nFlags ({})", p.flags.len());
         for f in &p.flags {
             let _ = writeln!(out, "\n  [{}] {}  ({})", p.cite(&f.cite), f.what, f.id);
-            let when = describe_when(p, &f.when);
+            let when = conditions_words(p, &f.when);
             if !when.is_empty() {
                 let _ = writeln!(out, "    When: {}.", when.join("; "));
             }
@@ -301,8 +338,8 @@ pub fn describe(p: &Protocol) -> String {
         let _ = writeln!(out, "\nWarnings ({})", p.warnings.len());
         for w in &p.warnings {
             let _ = writeln!(out, "\n  [{}] {}  ({})", p.cite(&w.cite), w.what, w.id);
-            let mut when = vec![describe_trigger(&w.trigger, w.when.still_missing)];
-            when.extend(describe_when(p, &w.when));
+            let mut when = vec![trigger_words(&w.trigger, w.when.still_missing)];
+            when.extend(conditions_words(p, &w.when));
             let _ = writeln!(out, "    When: {}.", when.join("; "));
             let _ = writeln!(out, "    Text: \"{}\"", w.quote);
         }
@@ -311,13 +348,7 @@ pub fn describe(p: &Protocol) -> String {
         let _ = writeln!(out, "\nRecords kept for a limited time ({})", p.retention.len());
         for r in &p.retention {
             let _ = writeln!(out, "\n  [{}] {} records  ({})", p.cite(&r.cite), r.record.as_str().replace('_', " "), r.id);
-            let reviewer = p.role(&r.review_by).map(|x| x.name.clone()).unwrap_or_else(|| r.review_by.clone());
-            let _ = writeln!(
-                out,
-                "    Kept for {} from when the record is made; then due for review by the {reviewer}, who deletes it or keeps it for another {} with a reason (each decision recorded). Nothing is deleted unreviewed.",
-                r.keep.describe(),
-                r.keep.describe()
-            );
+            let _ = writeln!(out, "    {}", retention_words(p, r));
             let _ = writeln!(out, "    Text: \"{}\"", r.quote);
             if let Some(reading) = r.reading.as_ref().and_then(|id| p.readings.iter().find(|x| &x.id == id)) {
                 let _ = writeln!(out, "    Reading chosen: {}", reading.text);

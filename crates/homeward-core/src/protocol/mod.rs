@@ -1,12 +1,14 @@
-//! Protocols as data: loading, validating, choosing the version in force, and
-//! describing them in plain English.
+//! Protocols as data: loading, validating, choosing the version in force,
+//! describing them in plain English, and what changed between two versions.
 
 mod describe;
+mod diff;
 pub mod document;
 mod load;
 mod model;
 
-pub use describe::describe;
+pub use describe::{RuleWords, conditions_words, describe, retention_words, role_name, rule_words, trigger_words};
+pub use diff::{Change, Changes, FieldChange, OtherChange, RuleChange, diff};
 pub use load::{ProtocolError, load};
 pub use model::*;
 
@@ -93,7 +95,12 @@ impl Registry {
     /// The version of the protocol covering `authority` in force on `day`:
     /// the latest `effective_from` on or before it, else the earliest version.
     pub fn in_force(&self, authority: &str, day: Date) -> Option<&Protocol> {
-        let id = self.protocol_id_for(authority);
+        self.version_in_force(self.protocol_id_for(authority), day)
+    }
+
+    /// The version of protocol `id` in force on `day`, chosen as for an
+    /// authority it covers (see [`Registry::in_force`]); None for an unknown id.
+    pub fn version_in_force(&self, id: &str, day: Date) -> Option<&Protocol> {
         let mut chosen = None;
         for p in self.versions(id) {
             if chosen.is_none() || p.effective_from <= day {

@@ -15,6 +15,7 @@ mod events;
 mod login;
 mod notifications;
 mod pages;
+mod protocols;
 mod report;
 mod view;
 
@@ -48,6 +49,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/notifications", get(notifications::inbox))
         .route("/notifications/{id}", get(notifications::notice))
         .route("/notifications/{id}/acknowledge", axum::routing::post(notifications::acknowledge))
+        .route("/protocols", get(protocols::list))
+        .route("/protocols/{id}", get(protocols::show))
+        .route("/protocols/{id}/changes", get(protocols::changes))
         .route("/static/homeward.css", get(stylesheet))
 }
 
