@@ -125,11 +125,7 @@ impl Policy {
 
     /// Every class `who` may `action` on this record, each with its rule.
     pub fn classes_allowed(&self, who: &Principal, action: Action, record: &RecordFacts) -> Vec<(String, Decision)> {
-        self.classes
-            .iter()
-            .map(|c| (c.id.clone(), self.decide(who, action, &c.id, record)))
-            .filter(|(_, d)| d.allowed)
-            .collect()
+        self.classes.iter().map(|c| (c.id.clone(), self.decide(who, action, &c.id, record))).filter(|(_, d)| d.allowed).collect()
     }
 
     /// Whether the policy gives `who` any access of `action` to `class` on

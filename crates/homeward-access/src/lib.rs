@@ -20,10 +20,8 @@ pub use model::{Action, BreakGlass, FieldClass, Policy, Relation, Role, Rule};
 use jiff::civil::Date;
 
 /// The policy versions built into Homeward: (file name, text).
-pub const BUILT_IN: &[(&str, &str)] = &[
-    ("2014-01-01.toml", include_str!("../../../policy/2014-01-01.toml")),
-    ("2026-12-04.toml", include_str!("../../../policy/2026-12-04.toml")),
-];
+pub const BUILT_IN: &[(&str, &str)] =
+    &[("2014-01-01.toml", include_str!("../../../policy/2014-01-01.toml")), ("2026-12-04.toml", include_str!("../../../policy/2026-12-04.toml"))];
 
 /// Checks that a policy defines every field class the service relies on.
 pub fn check_complete(policy: &Policy) -> Result<(), PolicyError> {

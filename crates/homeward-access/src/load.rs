@@ -90,8 +90,7 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
     if file.version.trim().is_empty() {
         return Err(error("version", "must not be empty"));
     }
-    let effective_from: Date =
-        file.effective_from.parse().map_err(|_| error("effective_from", "must be a date, YYYY-MM-DD"))?;
+    let effective_from: Date = file.effective_from.parse().map_err(|_| error("effective_from", "must be a date, YYYY-MM-DD"))?;
 
     let mut seen = HashSet::new();
     let mut classes = Vec::new();
@@ -167,9 +166,10 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         let mut relations = Vec::new();
         for rel in &r.relations {
             let names: Vec<&str> = Relation::ALL.iter().map(|x| x.as_str()).collect();
-            relations.push(Relation::parse(rel).ok_or_else(|| {
-                error(format!("{path}.relations"), format!("'{rel}' is not a relation (expected one of: {})", names.join(", ")))
-            })?);
+            relations.push(
+                Relation::parse(rel)
+                    .ok_or_else(|| error(format!("{path}.relations"), format!("'{rel}' is not a relation (expected one of: {})", names.join(", "))))?,
+            );
         }
         if relations.is_empty() {
             return Err(error(format!("{path}.relations"), "name at least one relation to the record"));

@@ -73,8 +73,7 @@ impl Relation {
     ];
 
     /// Relations recorded as an involvement of an agency with a child.
-    pub const INVOLVEMENTS: [Relation; 5] =
-        [Relation::Placement, Relation::ReturnInterview, Relation::School, Relation::Health, Relation::CrossBorder];
+    pub const INVOLVEMENTS: [Relation; 5] = [Relation::Placement, Relation::ReturnInterview, Relation::School, Relation::Health, Relation::CrossBorder];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -13,9 +13,7 @@ use std::sync::OnceLock;
 /// The time zone every local rule of the protocols is read in.
 pub fn london() -> &'static TimeZone {
     static TZ: OnceLock<TimeZone> = OnceLock::new();
-    TZ.get_or_init(|| {
-        TimeZone::get("Europe/London").expect("the bundled time zone database has Europe/London")
-    })
+    TZ.get_or_init(|| TimeZone::get("Europe/London").expect("the bundled time zone database has Europe/London"))
 }
 
 /// A month and day.
@@ -69,16 +67,12 @@ fn date(y: i16, m: i8, d: i8) -> Date {
 
 fn first_monday(year: i16, month: i8) -> Date {
     let first = date(year, month, 1);
-    first
-        .nth_weekday_of_month(1, Weekday::Monday)
-        .unwrap_or(first)
+    first.nth_weekday_of_month(1, Weekday::Monday).unwrap_or(first)
 }
 
 fn last_monday(year: i16, month: i8) -> Date {
     let first = date(year, month, 1);
-    first
-        .nth_weekday_of_month(-1, Weekday::Monday)
-        .unwrap_or(first)
+    first.nth_weekday_of_month(-1, Weekday::Monday).unwrap_or(first)
 }
 
 /// Every England and Wales bank holiday in `year`, sorted.
@@ -95,11 +89,7 @@ pub fn bank_holidays(year: i16) -> Vec<Date> {
     days.push(easter.checked_sub(2.days()).expect("valid"));
     days.push(easter.checked_add(1.days()).expect("valid"));
     let moved = |usual: Date| -> Date {
-        MOVED
-            .iter()
-            .find(|(y, (m, d), _)| *y == year && usual == date(year, *m, *d))
-            .map(|(_, _, (m, d))| date(year, *m, *d))
-            .unwrap_or(usual)
+        MOVED.iter().find(|(y, (m, d), _)| *y == year && usual == date(year, *m, *d)).map(|(_, _, (m, d))| date(year, *m, *d)).unwrap_or(usual)
     };
     // Early May bank holiday (from 1978).
     if year >= 1978 {
@@ -127,12 +117,7 @@ pub fn bank_holidays(year: i16) -> Vec<Date> {
             days.push(date(year, 12, 26));
         }
     }
-    days.extend(
-        EXTRA
-            .iter()
-            .filter(|(y, _, _)| *y == year)
-            .map(|(y, m, d)| date(*y, *m, *d)),
-    );
+    days.extend(EXTRA.iter().filter(|(y, _, _)| *y == year).map(|(y, m, d)| date(*y, *m, *d)));
     days.sort();
     days.dedup();
     days
@@ -186,9 +171,7 @@ pub fn local_date(at: Timestamp) -> Date {
 pub fn end_of_day(day: Date) -> Timestamp {
     // The same "compatible" reading of the local time as `to_zoned`, without
     // building a zoned value.
-    london()
-        .to_timestamp(day.at(23, 59, 59, 0))
-        .expect("every London date has a 23:59:59")
+    london().to_timestamp(day.at(23, 59, 59, 0)).expect("every London date has a 23:59:59")
 }
 
 /// "Within N working days of T": the end of the N-th working day after T's local date.

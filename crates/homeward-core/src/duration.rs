@@ -24,21 +24,15 @@ impl Duration {
         if text == "0" {
             return Ok(Duration::ZERO);
         }
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(|| format!("'{text}' has no unit (use h, d, wd or mo, or \"0\")"))?;
+        let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| format!("'{text}' has no unit (use h, d, wd or mo, or \"0\")"))?;
         let (number, unit) = text.split_at(split);
-        let n: u32 = number
-            .parse()
-            .map_err(|_| format!("'{text}' does not start with a whole number"))?;
+        let n: u32 = number.parse().map_err(|_| format!("'{text}' does not start with a whole number"))?;
         match unit {
             "h" => Ok(Duration::Hours(i64::from(n))),
             "d" => Ok(Duration::Hours(i64::from(n) * 24)),
             "wd" => Ok(Duration::WorkingDays(n)),
             "mo" => Ok(Duration::Months(n)),
-            other => Err(format!(
-                "'{text}' has an unknown unit '{other}' (use h, d, wd or mo)"
-            )),
+            other => Err(format!("'{text}' has an unknown unit '{other}' (use h, d, wd or mo)")),
         }
     }
 
@@ -49,15 +43,11 @@ impl Duration {
     /// The instant this duration after `from`.
     pub fn after(&self, from: Timestamp) -> Timestamp {
         match *self {
-            Duration::Hours(h) => from
-                .checked_add(SignedDuration::from_hours(h))
-                .unwrap_or(Timestamp::MAX),
+            Duration::Hours(h) => from.checked_add(SignedDuration::from_hours(h)).unwrap_or(Timestamp::MAX),
             Duration::WorkingDays(n) => calendar::working_days_after(from, n),
-            Duration::Months(n) => from
-                .to_zoned(calendar::london().clone())
-                .checked_add(i64::from(n).months())
-                .map(|z| z.timestamp())
-                .unwrap_or(Timestamp::MAX),
+            Duration::Months(n) => {
+                from.to_zoned(calendar::london().clone()).checked_add(i64::from(n).months()).map(|z| z.timestamp()).unwrap_or(Timestamp::MAX)
+            }
         }
     }
 
@@ -78,9 +68,7 @@ impl Duration {
     pub fn describe(&self) -> String {
         match *self {
             Duration::Hours(0) => "immediately".to_string(),
-            Duration::Hours(h) if h % 24 == 0 && h >= 48 && h != 72 => {
-                plural(h / 24, "day", "days")
-            }
+            Duration::Hours(h) if h % 24 == 0 && h >= 48 && h != 72 => plural(h / 24, "day", "days"),
             Duration::Hours(h) => plural(h, "hour", "hours"),
             Duration::WorkingDays(n) => plural(i64::from(n), "working day", "working days"),
             Duration::Months(n) => plural(i64::from(n), "month", "months"),
@@ -89,11 +77,7 @@ impl Duration {
 }
 
 fn plural(n: i64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
 impl fmt::Display for Duration {
@@ -128,10 +112,7 @@ mod tests {
         // 28 March 2026 12:00 GMT + 24h = 29 March 13:00 BST.
         let t: Timestamp = "2026-03-28T12:00:00Z".parse().unwrap();
         let due = Duration::Hours(24).after(t);
-        assert_eq!(
-            due.to_zoned(calendar::london().clone()).to_string(),
-            "2026-03-29T13:00:00+01:00[Europe/London]"
-        );
+        assert_eq!(due.to_zoned(calendar::london().clone()).to_string(), "2026-03-29T13:00:00+01:00[Europe/London]");
     }
 
     #[test]

@@ -24,10 +24,7 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        ScenarioError {
-            path: path.into(),
-            message: message.into(),
-        }
+        ScenarioError { path: path.into(), message: message.into() }
     }
 }
 
@@ -252,9 +249,7 @@ impl EventData {
             EventData::Notified { to } => to,
             EventData::Meeting { kind } | EventData::Assessment { kind } | EventData::PlanUpdated { kind } => kind,
             EventData::StrategyMeeting { kind } => kind.as_deref().unwrap_or(""),
-            EventData::DutyDone { duty }
-            | EventData::Exception { duty, .. }
-            | EventData::PromptConsidered { duty, .. } => duty,
+            EventData::DutyDone { duty } | EventData::Exception { duty, .. } | EventData::PromptConsidered { duty, .. } => duty,
             EventData::ReturnInterview { outcome, .. } => outcome.as_str(),
             EventData::EpisodeAssigned { team, .. } => team,
             _ => "",
@@ -264,18 +259,12 @@ impl EventData {
     /// The value of a named field, as matchers compare it.
     pub fn field(&self, name: MatchField) -> Option<&str> {
         match (self, name) {
-            (EventData::Reported { category, .. }, MatchField::Category)
-            | (EventData::Recategorised { category }, MatchField::Category) => {
+            (EventData::Reported { category, .. }, MatchField::Category) | (EventData::Recategorised { category }, MatchField::Category) => {
                 Some(category.as_str())
             }
-            (EventData::Reported { risk: Some(r), .. }, MatchField::Risk)
-            | (EventData::RiskGraded { risk: r }, MatchField::Risk) => Some(r.as_str()),
-            (EventData::ReturnInterview { outcome, .. }, MatchField::Outcome) => {
-                Some(outcome.as_str())
-            }
-            (EventData::ReturnInterview { independent, .. }, MatchField::Independent) => {
-                independent.map(|b| if b { "true" } else { "false" })
-            }
+            (EventData::Reported { risk: Some(r), .. }, MatchField::Risk) | (EventData::RiskGraded { risk: r }, MatchField::Risk) => Some(r.as_str()),
+            (EventData::ReturnInterview { outcome, .. }, MatchField::Outcome) => Some(outcome.as_str()),
+            (EventData::ReturnInterview { independent, .. }, MatchField::Independent) => independent.map(|b| if b { "true" } else { "false" }),
             (EventData::StrategyMeeting { kind }, MatchField::Kind) => kind.as_deref(),
             (EventData::Meeting { kind }, MatchField::Kind)
             | (EventData::Assessment { kind }, MatchField::Kind)
@@ -378,21 +367,11 @@ impl Episode {
     }
 
     pub fn category_at(&self, t: Timestamp) -> Category {
-        self.categories
-            .iter()
-            .rev()
-            .find(|(from, _)| *from <= t)
-            .map(|(_, c)| *c)
-            .unwrap_or(self.categories[0].1)
+        self.categories.iter().rev().find(|(from, _)| *from <= t).map(|(_, c)| *c).unwrap_or(self.categories[0].1)
     }
 
     pub fn risk_at(&self, t: Timestamp) -> Risk {
-        self.risks
-            .iter()
-            .rev()
-            .find(|(from, _)| *from <= t)
-            .map(|(_, r)| *r)
-            .unwrap_or(Risk::Ungraded)
+        self.risks.iter().rev().find(|(from, _)| *from <= t).map(|(_, r)| *r).unwrap_or(Risk::Ungraded)
     }
 
     pub fn ever_category(&self, wanted: &[Category]) -> bool {
@@ -401,12 +380,7 @@ impl Episode {
 
     /// Moments at which the category or risk changed, in time order.
     pub fn change_times(&self) -> impl Iterator<Item = Timestamp> + '_ {
-        let mut times: Vec<Timestamp> = self
-            .categories
-            .iter()
-            .map(|(t, _)| *t)
-            .chain(self.risks.iter().map(|(t, _)| *t))
-            .collect();
+        let mut times: Vec<Timestamp> = self.categories.iter().map(|(t, _)| *t).chain(self.risks.iter().map(|(t, _)| *t)).collect();
         times.sort();
         times.dedup();
         times.into_iter()
@@ -450,8 +424,7 @@ pub fn parse(json: &str) -> Result<Scenario, ScenarioError> {
         let path = if path == "." { "scenario".to_string() } else { path };
         ScenarioError::new(path, json_message(&inner))
     })?;
-    de.end()
-        .map_err(|e| ScenarioError::new("scenario", json_message(&e)))?;
+    de.end().map_err(|e| ScenarioError::new("scenario", json_message(&e)))?;
     build(raw)
 }
 
@@ -488,10 +461,7 @@ fn required<'a>(value: &'a Text<'_>, path: impl FnOnce() -> String) -> Result<&'
 
 fn plain_id(text: &str, path: &str) -> Result<(), ScenarioError> {
     if text.chars().any(|c| c == '/' || c == '#' || c.is_whitespace()) {
-        Err(ScenarioError::new(
-            path,
-            format!("'{text}' must not contain '/', '#' or spaces"),
-        ))
+        Err(ScenarioError::new(path, format!("'{text}' must not contain '/', '#' or spaces")))
     } else {
         Ok(())
     }
@@ -500,11 +470,7 @@ fn plain_id(text: &str, path: &str) -> Result<(), ScenarioError> {
 fn build(raw: RawScenario<'_>) -> Result<Scenario, ScenarioError> {
     let now = time(required(&raw.now, || "now".into())?, || "now".into())?;
     let children = build_children(&raw.children, now)?;
-    let index: HashMap<&str, usize> = children
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> = children.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
 
     // First pass: decode every event on its own.
     let mut decoded = Vec::with_capacity(raw.events.len());
@@ -523,20 +489,14 @@ fn build_children(raw: &[RawChild<'_>], now: Timestamp) -> Result<Vec<Child>, Sc
         let id = required(&c.id, || p("id"))?.to_string();
         plain_id(&id, &p("id"))?;
         if let Some(first) = seen.insert(id.clone(), i) {
-            return Err(ScenarioError::new(
-                p("id"),
-                format!("'{id}' is already the id of children[{first}]"),
-            ));
+            return Err(ScenarioError::new(p("id"), format!("'{id}' is already the id of children[{first}]")));
         }
         let dob_text = required(&c.date_of_birth, || p("date_of_birth"))?;
-        let date_of_birth: Date = dob_text
-            .parse()
-            .map_err(|_| ScenarioError::new(p("date_of_birth"), "not a date (YYYY-MM-DD)"))?;
+        let date_of_birth: Date = dob_text.parse().map_err(|_| ScenarioError::new(p("date_of_birth"), "not a date (YYYY-MM-DD)"))?;
         if date_of_birth > today {
             return Err(ScenarioError::new(p("date_of_birth"), "is after `now`"));
         }
-        let status = Status::parse(required(&c.status, || p("status"))?)
-            .map_err(|m| ScenarioError::new(p("status"), m))?;
+        let status = Status::parse(required(&c.status, || p("status"))?).map_err(|m| ScenarioError::new(p("status"), m))?;
         let responsible = c.responsible_authority.as_deref().filter(|s| !s.is_empty());
         let living_in = c.living_in.as_deref().filter(|s| !s.is_empty());
         let (responsible, living_in) = match (responsible, living_in) {
@@ -544,16 +504,11 @@ fn build_children(raw: &[RawChild<'_>], now: Timestamp) -> Result<Vec<Child>, Sc
             (Some(r), None) => (r, r),
             (None, Some(l)) => (l, l),
             (None, None) => {
-                return Err(ScenarioError::new(
-                    p("responsible_authority"),
-                    "is required (or give living_in)",
-                ));
+                return Err(ScenarioError::new(p("responsible_authority"), "is required (or give living_in)"));
             }
         };
-        vocab::check_id(responsible, "authority id")
-            .map_err(|m| ScenarioError::new(p("responsible_authority"), m))?;
-        vocab::check_id(living_in, "authority id")
-            .map_err(|m| ScenarioError::new(p("living_in"), m))?;
+        vocab::check_id(responsible, "authority id").map_err(|m| ScenarioError::new(p("responsible_authority"), m))?;
+        vocab::check_id(living_in, "authority id").map_err(|m| ScenarioError::new(p("living_in"), m))?;
         let mut flags = Vec::with_capacity(c.flags.len());
         for (j, f) in c.flags.iter().enumerate() {
             vocab::check_flag(f).map_err(|m| ScenarioError::new(p(&format!("flags[{j}]")), m))?;
@@ -561,14 +516,7 @@ fn build_children(raw: &[RawChild<'_>], now: Timestamp) -> Result<Vec<Child>, Sc
                 flags.push(f.to_string());
             }
         }
-        children.push(Child {
-            id,
-            date_of_birth,
-            status,
-            responsible_authority: responsible.to_string(),
-            living_in: living_in.to_string(),
-            flags,
-        });
+        children.push(Child { id, date_of_birth, status, responsible_authority: responsible.to_string(), living_in: living_in.to_string(), flags });
     }
     Ok(children)
 }
@@ -582,23 +530,15 @@ struct Decoded {
     data: EventData,
 }
 
-fn decode_event(
-    i: usize,
-    ev: &RawEvent<'_>,
-    now: Timestamp,
-    children: &HashMap<&str, usize>,
-) -> Result<Decoded, ScenarioError> {
+fn decode_event(i: usize, ev: &RawEvent<'_>, now: Timestamp, children: &HashMap<&str, usize>) -> Result<Decoded, ScenarioError> {
     let p = |f: &str| format!("events[{i}].{f}");
     let at = time(required(&ev.at, || p("at"))?, || p("at"))?;
     if at > now {
         return Err(ScenarioError::new(p("at"), "is after `now`"));
     }
     let child_id = required(&ev.child, || p("child"))?;
-    let child = *children.get(child_id).ok_or_else(|| {
-        ScenarioError::new(p("child"), format!("no child has the id '{child_id}'"))
-    })?;
-    let kind = EventType::parse(required(&ev.kind, || p("type"))?)
-        .map_err(|m| ScenarioError::new(p("type"), m))?;
+    let child = *children.get(child_id).ok_or_else(|| ScenarioError::new(p("child"), format!("no child has the id '{child_id}'")))?;
+    let kind = EventType::parse(required(&ev.kind, || p("type"))?).map_err(|m| ScenarioError::new(p("type"), m))?;
     let episode = match &ev.episode {
         Some(e) if e.is_empty() => return Err(ScenarioError::new(p("episode"), "must not be empty")),
         Some(e) => {
@@ -618,10 +558,7 @@ fn decode_event(
             | EventType::EpisodeAssigned
     );
     if needs_episode && episode.is_none() {
-        return Err(ScenarioError::new(
-            p("episode"),
-            format!("is required for a '{kind}' event"),
-        ));
+        return Err(ScenarioError::new(p("episode"), format!("is required for a '{kind}' event")));
     }
 
     // Fields that do not belong to this type are an error: they would be ignored.
@@ -662,43 +599,25 @@ fn decode_event(
         ("team", ev.team.is_some()),
         ("recorded_by", false),
     ];
-    if let Some((field, _)) = present
-        .iter()
-        .find(|(f, there)| *there && !allowed.contains(f))
-    {
-        return Err(ScenarioError::new(
-            p(field),
-            format!("is not a field of a '{kind}' event"),
-        ));
+    if let Some((field, _)) = present.iter().find(|(f, there)| *there && !allowed.contains(f)) {
+        return Err(ScenarioError::new(p(field), format!("is not a field of a '{kind}' event")));
     }
 
-    let category = |field: &str| -> Result<Category, ScenarioError> {
-        Category::parse(required(&ev.category, || p(field))?)
-            .map_err(|m| ScenarioError::new(p(field), m))
-    };
+    let category =
+        |field: &str| -> Result<Category, ScenarioError> { Category::parse(required(&ev.category, || p(field))?).map_err(|m| ScenarioError::new(p(field), m)) };
     let risk = |value: &str| -> Result<Risk, ScenarioError> {
         match Risk::parse(value) {
-            Ok(Risk::Ungraded) | Err(_) => Err(ScenarioError::new(
-                p("risk"),
-                format!(
-                    "'{value}' is not a risk grade (expected one of: high, medium, low, no_apparent_risk)"
-                ),
-            )),
+            Ok(Risk::Ungraded) | Err(_) => {
+                Err(ScenarioError::new(p("risk"), format!("'{value}' is not a risk grade (expected one of: high, medium, low, no_apparent_risk)")))
+            }
             Ok(r) => Ok(r),
         }
     };
-    let text = |value: &Text<'_>, field: &str| -> Result<String, ScenarioError> {
-        Ok(required(value, || p(field))?.to_string())
-    };
-    let one_of = |value: &Text<'_>, field: &str, allowed: &[&str]| {
-        match value.as_deref() {
-            None => Ok(None),
-            Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
-            Some(v) => Err(ScenarioError::new(
-                p(field),
-                format!("'{v}' is not one of: {}", allowed.join(", ")),
-            )),
-        }
+    let text = |value: &Text<'_>, field: &str| -> Result<String, ScenarioError> { Ok(required(value, || p(field))?.to_string()) };
+    let one_of = |value: &Text<'_>, field: &str, allowed: &[&str]| match value.as_deref() {
+        None => Ok(None),
+        Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
+        Some(v) => Err(ScenarioError::new(p(field), format!("'{v}' is not one of: {}", allowed.join(", ")))),
     };
 
     let data = match kind {
@@ -707,10 +626,7 @@ fn decode_event(
                 Some(s) => {
                     let t = time(s, || p("started_at"))?;
                     if t > at {
-                        return Err(ScenarioError::new(
-                            p("started_at"),
-                            "is after the report (`at`)",
-                        ));
+                        return Err(ScenarioError::new(p("started_at"), "is after the report (`at`)"));
                     }
                     Some(t)
                 }
@@ -719,25 +635,13 @@ fn decode_event(
             let with_others = ev.with_others.clone().unwrap_or_default();
             for (j, other) in with_others.iter().enumerate() {
                 if other.is_empty() {
-                    return Err(ScenarioError::new(
-                        p(&format!("with_others[{j}]")),
-                        "must not be empty",
-                    ));
+                    return Err(ScenarioError::new(p(&format!("with_others[{j}]")), "must not be empty"));
                 }
             }
-            EventData::Reported {
-                category: category("category")?,
-                risk: ev.risk.as_deref().map(risk).transpose()?,
-                with_others,
-                started_at,
-            }
+            EventData::Reported { category: category("category")?, risk: ev.risk.as_deref().map(risk).transpose()?, with_others, started_at }
         }
-        EventType::Recategorised => EventData::Recategorised {
-            category: category("category")?,
-        },
-        EventType::RiskGraded => EventData::RiskGraded {
-            risk: risk(required(&ev.risk, || p("risk"))?)?,
-        },
+        EventType::Recategorised => EventData::Recategorised { category: category("category")? },
+        EventType::RiskGraded => EventData::RiskGraded { risk: risk(required(&ev.risk, || p("risk"))?)? },
         EventType::Returned => EventData::Returned {
             found_by: one_of(&ev.found_by, "found_by", vocab::FOUND_BY)?,
             location: ev.location.as_ref().map(|l| l.to_string()),
@@ -749,12 +653,9 @@ fn decode_event(
                 None => None,
             },
         },
-        EventType::SafeAndWellCheck => EventData::SafeAndWellCheck {
-            by: one_of(&ev.by, "by", vocab::CHECK_BY)?,
-        },
+        EventType::SafeAndWellCheck => EventData::SafeAndWellCheck { by: one_of(&ev.by, "by", vocab::CHECK_BY)? },
         EventType::ReturnInterview => EventData::ReturnInterview {
-            outcome: Outcome::parse(required(&ev.outcome, || p("outcome"))?)
-                .map_err(|m| ScenarioError::new(p("outcome"), m))?,
+            outcome: Outcome::parse(required(&ev.outcome, || p("outcome"))?).map_err(|m| ScenarioError::new(p("outcome"), m))?,
             independent: ev.independent,
         },
         EventType::StrategyMeeting => EventData::StrategyMeeting {
@@ -763,22 +664,12 @@ fn decode_event(
                 None => None,
             },
         },
-        EventType::Meeting => EventData::Meeting {
-            kind: text(&ev.sub_kind, "kind")?,
-        },
-        EventType::Notified => EventData::Notified {
-            to: text(&ev.to, "to")?,
-        },
-        EventType::Assessment => EventData::Assessment {
-            kind: text(&ev.sub_kind, "kind")?,
-        },
-        EventType::PlanUpdated => EventData::PlanUpdated {
-            kind: text(&ev.sub_kind, "kind")?,
-        },
+        EventType::Meeting => EventData::Meeting { kind: text(&ev.sub_kind, "kind")? },
+        EventType::Notified => EventData::Notified { to: text(&ev.to, "to")? },
+        EventType::Assessment => EventData::Assessment { kind: text(&ev.sub_kind, "kind")? },
+        EventType::PlanUpdated => EventData::PlanUpdated { kind: text(&ev.sub_kind, "kind")? },
         EventType::SignificantHarm => EventData::SignificantHarm,
-        EventType::DutyDone => EventData::DutyDone {
-            duty: text(&ev.duty, "duty")?,
-        },
+        EventType::DutyDone => EventData::DutyDone { duty: text(&ev.duty, "duty")? },
         EventType::Exception => EventData::Exception {
             duty: text(&ev.duty, "duty")?,
             reason: text(&ev.reason, "reason")?,
@@ -786,8 +677,7 @@ fn decode_event(
         },
         EventType::PromptConsidered => EventData::PromptConsidered {
             duty: text(&ev.duty, "duty")?,
-            decision: one_of(&ev.decision, "decision", vocab::PROMPT_DECISIONS)?
-                .ok_or_else(|| ScenarioError::new(p("decision"), "is required"))?,
+            decision: one_of(&ev.decision, "decision", vocab::PROMPT_DECISIONS)?.ok_or_else(|| ScenarioError::new(p("decision"), "is required"))?,
             by: text(&ev.by, "by")?,
         },
         EventType::EpisodeAssigned => EventData::EpisodeAssigned {
@@ -802,13 +692,7 @@ fn decode_event(
             },
         },
     };
-    Ok(Decoded {
-        index: i,
-        at,
-        child,
-        episode,
-        data,
-    })
+    Ok(Decoded { index: i, at, child, episode, data })
 }
 
 /// Lifecycle rank: at the same instant an episode is reported before it is
@@ -837,11 +721,7 @@ fn canonical_order(a: &Decoded, b: &Decoded) -> std::cmp::Ordering {
         .then_with(|| format!("{:?}", a.data).cmp(&format!("{:?}", b.data)))
 }
 
-fn lifecycle(
-    now: Timestamp,
-    children: Vec<Child>,
-    mut decoded: Vec<Decoded>,
-) -> Result<Scenario, ScenarioError> {
+fn lifecycle(now: Timestamp, children: Vec<Child>, mut decoded: Vec<Decoded>) -> Result<Scenario, ScenarioError> {
     decoded.sort_by(canonical_order);
 
     let mut episodes: Vec<Episode> = Vec::new();
@@ -860,10 +740,7 @@ fn lifecycle(
         let episode = match (&d.data, &d.episode) {
             (EventData::Reported { category, risk, with_others, started_at }, Some(ep)) => {
                 if find(&by_key[d.child], ep).is_some() {
-                    return Err(ScenarioError::new(
-                        p("episode"),
-                        format!("episode '{ep}' of child '{child_id}' is already reported"),
-                    ));
+                    return Err(ScenarioError::new(p("episode"), format!("episode '{ep}' of child '{child_id}' is already reported")));
                 }
                 if let Some(o) = open[d.child] {
                     return Err(ScenarioError::new(
@@ -902,14 +779,8 @@ fn lifecycle(
                 Some(idx)
             }
             (_, Some(ep)) => {
-                let idx = find(&by_key[d.child], ep).ok_or_else(|| {
-                    ScenarioError::new(
-                        p("episode"),
-                        format!(
-                            "child '{child_id}' has no episode '{ep}' reported at or before this time"
-                        ),
-                    )
-                })?;
+                let idx = find(&by_key[d.child], ep)
+                    .ok_or_else(|| ScenarioError::new(p("episode"), format!("child '{child_id}' has no episode '{ep}' reported at or before this time")))?;
                 let ended = episodes[idx].returned_at;
                 match &d.data {
                     EventData::Recategorised { category } => {
@@ -926,10 +797,7 @@ fn lifecycle(
                     }
                     EventData::Returned { found_by, found_in, .. } => {
                         if ended.is_some() {
-                            return Err(ScenarioError::new(
-                                p("type"),
-                                format!("episode '{ep}' has already been recorded as returned"),
-                            ));
+                            return Err(ScenarioError::new(p("type"), format!("episode '{ep}' has already been recorded as returned")));
                         }
                         episodes[idx].returned_at = Some(d.at);
                         episodes[idx].found_by = found_by.clone();
@@ -951,12 +819,7 @@ fn lifecycle(
                                 ));
                             }
                         }
-                        episodes[idx].assignments.push(Assignment {
-                            at: d.at,
-                            worker: worker.clone(),
-                            team: team.clone(),
-                            reason: reason.clone(),
-                        });
+                        episodes[idx].assignments.push(Assignment { at: d.at, worker: worker.clone(), team: team.clone(), reason: reason.clone() });
                     }
                     _ => {}
                 }
@@ -964,21 +827,12 @@ fn lifecycle(
             }
             (_, None) => None,
         };
-        events.push(Event {
-            index: d.index,
-            at: d.at,
-            child: d.child,
-            episode,
-            data: d.data,
-        });
+        events.push(Event { index: d.index, at: d.at, child: d.child, episode, data: d.data });
     }
 
     // Episodes in child, then start order; remap event references.
     let mut order: Vec<usize> = (0..episodes.len()).collect();
-    order.sort_by(|&a, &b| {
-        (episodes[a].child, episodes[a].start, &episodes[a].id)
-            .cmp(&(episodes[b].child, episodes[b].start, &episodes[b].id))
-    });
+    order.sort_by(|&a, &b| (episodes[a].child, episodes[a].start, &episodes[a].id).cmp(&(episodes[b].child, episodes[b].start, &episodes[b].id)));
     let mut remap = vec![0; episodes.len()];
     for (new, &old) in order.iter().enumerate() {
         remap[old] = new;
@@ -995,14 +849,7 @@ fn lifecycle(
     for (i, ev) in events.iter().enumerate() {
         child_events[ev.child].push(i);
     }
-    Ok(Scenario {
-        now,
-        children,
-        episodes,
-        events,
-        child_episodes,
-        child_events,
-    })
+    Ok(Scenario { now, children, episodes, events, child_episodes, child_events })
 }
 
 fn describe_owner(worker: Option<&str>, team: &str) -> String {
@@ -1013,10 +860,7 @@ fn describe_owner(worker: Option<&str>, team: &str) -> String {
 }
 
 fn ended_error(path: &str, episode: &str) -> ScenarioError {
-    ScenarioError::new(
-        path,
-        format!("episode '{episode}' has already ended; a change after the return is not allowed"),
-    )
+    ScenarioError::new(path, format!("episode '{episode}' has already ended; a change after the return is not allowed"))
 }
 
 impl fmt::Display for EventData {

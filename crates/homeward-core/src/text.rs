@@ -67,11 +67,7 @@ pub fn multi_line(value: &str, max_chars: usize) -> Result<(), String> {
 /// The words of `value` once whitespace, punctuation and invisible
 /// characters are set aside: runs of letters.
 fn words(value: &str) -> Vec<String> {
-    value
-        .split(|c: char| !c.is_alphabetic())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    value.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
 /// Whether `value` reads as a stated reason rather than filler: at least

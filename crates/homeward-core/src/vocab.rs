@@ -167,14 +167,7 @@ pub const CHILD_FLAGS: &[&str] = &[
 ];
 
 pub fn check_flag(flag: &str) -> Result<(), String> {
-    if CHILD_FLAGS.contains(&flag) {
-        Ok(())
-    } else {
-        Err(format!(
-            "'{flag}' is not a known flag (expected one of: {})",
-            CHILD_FLAGS.join(", ")
-        ))
-    }
+    if CHILD_FLAGS.contains(&flag) { Ok(()) } else { Err(format!("'{flag}' is not a known flag (expected one of: {})", CHILD_FLAGS.join(", "))) }
 }
 
 /// Who may be recorded as having found or returned the child.
@@ -190,15 +183,10 @@ pub fn check_id(text: &str, what: &str) -> Result<(), String> {
     if text.is_empty() {
         return Err(format!("{what} must not be empty"));
     }
-    if text
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
-    {
+    if text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')) {
         Ok(())
     } else {
-        Err(format!(
-            "'{text}' is not a valid {what} (use lower-case letters, digits, '-', '_' and '.')"
-        ))
+        Err(format!("'{text}' is not a valid {what} (use lower-case letters, digits, '-', '_' and '.')"))
     }
 }
 
@@ -206,18 +194,43 @@ pub fn check_id(text: &str, what: &str) -> Result<(), String> {
 pub const STRATEGY_MEETING_KINDS: &[&str] = &["complex", "follow_up"];
 /// The kinds of meeting (`meeting.kind`): every kind a protocol names.
 pub const MEETING_KINDS: &[&str] = &[
-    "care_planning", "child_action", "core_group", "cse", "e_tac", "lac_review", "mapping", "missing_from_care",
-    "placement_planning", "review_conference", "risk_management", "safeguarding",
+    "care_planning",
+    "child_action",
+    "core_group",
+    "cse",
+    "e_tac",
+    "lac_review",
+    "mapping",
+    "missing_from_care",
+    "placement_planning",
+    "review_conference",
+    "risk_management",
+    "safeguarding",
 ];
 /// The kinds of assessment (`assessment.kind`).
 pub const ASSESSMENT_KINDS: &[&str] = &[
-    "brag_screening", "cse_risk_assessment", "early_help_assessment", "exploitation_screening", "mental_capacity",
-    "missing_risk_assessment", "pre_incident_risk_assessment", "risk_assessment", "single_assessment",
+    "brag_screening",
+    "cse_risk_assessment",
+    "early_help_assessment",
+    "exploitation_screening",
+    "mental_capacity",
+    "missing_risk_assessment",
+    "pre_incident_risk_assessment",
+    "risk_assessment",
+    "single_assessment",
 ];
 /// The kinds of plan (`plan_updated.kind`).
 pub const PLAN_KINDS: &[&str] = &[
-    "care_plan", "child_protection_plan", "disruption_plan", "media_strategy", "missing_plan", "placement_plan",
-    "return_plan", "risk_management_plan", "safety_plan", "trigger_plan",
+    "care_plan",
+    "child_protection_plan",
+    "disruption_plan",
+    "media_strategy",
+    "missing_plan",
+    "placement_plan",
+    "return_plan",
+    "risk_management_plan",
+    "safety_plan",
+    "trigger_plan",
 ];
 
 /// The `kind`s an event type accepts when recorded through the service,

@@ -175,20 +175,32 @@ fn the_new_conditions_are_validated_at_load_and_errors_name_the_field() {
     load(FILE, &format!("{HEADER}\n{RULES}")).expect("valid");
     let cases = [
         (RULES.replace("out_of_hours_of = \"front_door\"", "out_of_hours_of = \"nobody\""), "rule edt-note: `when.out_of_hours_of`: unknown role 'nobody'"),
-        (RULES.replace("out_of_hours_of = \"front_door\"", "out_of_hours_of = \"edt\""), "rule edt-note: `when.out_of_hours_of`: role 'edt' has no office_hours"),
+        (
+            RULES.replace("out_of_hours_of = \"front_door\"", "out_of_hours_of = \"edt\""),
+            "rule edt-note: `when.out_of_hours_of`: role 'edt' has no office_hours",
+        ),
         (RULES.replace("in_hours_of = \"front_door\"", "in_hours_of = \"police\""), "rule day-call: `when.in_hours_of`: role 'police' has no office_hours"),
         (
             RULES.replace("out_of_hours_of = \"front_door\"", "out_of_hours_of = \"front_door\"\nin_hours_of = \"front_door\""),
             "rule edt-note: `when.out_of_hours_of`: cannot be given with in_hours_of",
         ),
-        (RULES.replace("host_authorities = [\"testford\"]", "host_authorities = [\"narnia\"]"), "rule testford-only: `when.host_authorities`: 'narnia' is not an authority"),
+        (
+            RULES.replace("host_authorities = [\"testford\"]", "host_authorities = [\"narnia\"]"),
+            "rule testford-only: `when.host_authorities`: 'narnia' is not an authority",
+        ),
         (RULES.replace("host_authorities = [\"testford\"]", "responsible_authorities = [\"Derby\"]"), "rule testford-only: `when.responsible_authorities`:"),
-        (RULES.replace("applies = \"found_in\"\ntrigger = \"return\"\n", "applies = \"found_in\"\n"), "rule found-here: `applies`: 'found_in' needs trigger = \"return\""),
+        (
+            RULES.replace("applies = \"found_in\"\ntrigger = \"return\"\n", "applies = \"found_in\"\n"),
+            "rule found-here: `applies`: 'found_in' needs trigger = \"return\"",
+        ),
         (
             RULES.replace("responsible_in_partnership = false", "found_in_partnership = true"),
             "rule outside-placer: `when.found_in_partnership`: needs trigger = \"return\"",
         ),
-        (RULES.replace("applies = \"found_in\"", "applies = \"where_found\""), "rule found-here: `applies`: 'where_found' is not one of: host, responsible, both, found_in"),
+        (
+            RULES.replace("applies = \"found_in\"", "applies = \"where_found\""),
+            "rule found-here: `applies`: 'where_found' is not one of: host, responsible, both, found_in",
+        ),
         (
             "[[flag]]\nid = \"f\"\ncite = \"§1\"\nquote = \"q\"\nwhat = \"w\"\n[flag.when]\nduty_authorities = [\"testford\"]\n".to_string(),
             "flag f: `when.duty_authorities`: is for rules and warnings",
@@ -235,7 +247,8 @@ fn hours_are_judged_at_the_moment_a_rule_applies_in_london_time_with_bank_holida
 fn authority_conditions_test_whose_child_it_is_and_where_it_lives() {
     let report = r#"{"at": "2026-03-02T12:00:00Z", "child": "c1", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"}"#;
     let placed = |resp: &str, host: &str| {
-        let child = format!(r#"{{"id": "c1", "date_of_birth": "2012-01-01", "status": "looked_after", "responsible_authority": "{resp}", "living_in": "{host}"}}"#);
+        let child =
+            format!(r#"{{"id": "c1", "date_of_birth": "2012-01-01", "status": "looked_after", "responsible_authority": "{resp}", "living_in": "{host}"}}"#);
         rules(&run(&child, &[report], "2026-03-02T13:00:00Z"))
     };
     assert!(placed("hackney", "testshire").contains(&"testshire.outside-placer@testshire".to_string()));

@@ -104,13 +104,34 @@ fn a_bad_assignment_names_its_field() {
     let cases: Vec<(Value, &str)> = vec![
         (json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "worker": "sw-bola"}), "events[5].team: is required"),
         (json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "team": "  "}), "events[5].team: must not be empty"),
-        (json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "team": "t", "worker": ""}), "events[5].worker: must not be empty"),
-        (json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "team": "t", "reason": ""}), "events[5].reason: must not be empty"),
-        (json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "type": "episode_assigned", "team": "t"}), "events[5].episode: is required for a 'episode_assigned' event"),
-        (json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "team": "t", "to": "head_of_service"}), "events[5].to: is not a field of a 'episode_assigned' event"),
-        (json!({"at": "2026-03-02T20:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "team": "t"}), "events[5].episode: child 'c1' has no episode 'e1' reported at or before this time"),
-        (json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e9", "type": "episode_assigned", "team": "t"}), "events[5].episode: child 'c1' has no episode 'e9'"),
-        (json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "reported", "category": "missing", "team": "t"}), "events[5].team: is not a field of a 'reported' event"),
+        (
+            json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "team": "t", "worker": ""}),
+            "events[5].worker: must not be empty",
+        ),
+        (
+            json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "team": "t", "reason": ""}),
+            "events[5].reason: must not be empty",
+        ),
+        (
+            json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "type": "episode_assigned", "team": "t"}),
+            "events[5].episode: is required for a 'episode_assigned' event",
+        ),
+        (
+            json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "team": "t", "to": "head_of_service"}),
+            "events[5].to: is not a field of a 'episode_assigned' event",
+        ),
+        (
+            json!({"at": "2026-03-02T20:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "team": "t"}),
+            "events[5].episode: child 'c1' has no episode 'e1' reported at or before this time",
+        ),
+        (
+            json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e9", "type": "episode_assigned", "team": "t"}),
+            "events[5].episode: child 'c1' has no episode 'e9'",
+        ),
+        (
+            json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "reported", "category": "missing", "team": "t"}),
+            "events[5].team: is not a field of a 'reported' event",
+        ),
     ];
     for (event, expected) in cases {
         let message = error(&with_events(base(), std::slice::from_ref(&event)));

@@ -24,17 +24,8 @@ fn registry() -> &'static Registry {
     R.get_or_init(|| Registry::builtin().expect("built-in protocols are valid"))
 }
 
-const AUTHORITIES: &[&str] = &[
-    "bath-and-north-east-somerset",
-    "blackburn-with-darwen",
-    "blackpool",
-    "lancashire",
-    "newham",
-    "derby",
-    "derbyshire",
-    "bolton",
-    "kent",
-];
+const AUTHORITIES: &[&str] =
+    &["bath-and-north-east-somerset", "blackburn-with-darwen", "blackpool", "lancashire", "newham", "derby", "derbyshire", "bolton", "kent"];
 const STATUSES: &[&str] = &["looked_after", "child_protection", "child_in_need", "early_help", "not_known"];
 const CATEGORIES: &[&str] = &["missing", "absent", "away_from_placement"];
 const RISKS: &[&str] = &["high", "medium", "low", "no_apparent_risk"];
@@ -61,14 +52,7 @@ fn child_plan() -> impl Strategy<Value = ChildPlan> {
         // (minutes since previous step, what, variant)
         proptest::collection::vec((0u32..4000, 0u8..12, 0u8..8), 1..25),
     )
-        .prop_map(|(age, status, responsible, living_in, flags, steps)| ChildPlan {
-            age,
-            status,
-            responsible,
-            living_in,
-            flags,
-            steps,
-        })
+        .prop_map(|(age, status, responsible, living_in, flags, steps)| ChildPlan { age, status, responsible, living_in, flags, steps })
 }
 
 /// Builds a valid scenario: episodes never overlap, nothing after `now`.
@@ -139,10 +123,16 @@ fn build(plans: &[ChildPlan]) -> Value {
                 (_, 7) if last_episode.is_some() && !roles.is_empty() => {
                     json!({"at": at, "child": id, "episode": last_episode, "type": "notified", "to": roles[v * 7 % roles.len()]})
                 }
-                (None, 8) if last_episode.is_some() => json!({"at": at, "child": id, "episode": last_episode, "type": "return_interview", "outcome": (["completed", "declined", "no_contact"][v % 3])}),
+                (None, 8) if last_episode.is_some() => {
+                    json!({"at": at, "child": id, "episode": last_episode, "type": "return_interview", "outcome": (["completed", "declined", "no_contact"][v % 3])})
+                }
                 (None, 9) if last_episode.is_some() => json!({"at": at, "child": id, "episode": last_episode, "type": "safe_and_well_check", "by": "police"}),
-                (_, 10) if last_episode.is_some() => json!({"at": at, "child": id, "episode": last_episode, "type": "meeting", "kind": (["risk_management", "e_tac", "safeguarding", "missing_from_care"][v % 4])}),
-                (_, 11) => json!({"at": at, "child": id, "type": "plan_updated", "kind": (["trigger_plan", "safety_plan", "care_plan", "missing_plan"][v % 4])}),
+                (_, 10) if last_episode.is_some() => {
+                    json!({"at": at, "child": id, "episode": last_episode, "type": "meeting", "kind": (["risk_management", "e_tac", "safeguarding", "missing_from_care"][v % 4])})
+                }
+                (_, 11) => {
+                    json!({"at": at, "child": id, "type": "plan_updated", "kind": (["trigger_plan", "safety_plan", "care_plan", "missing_plan"][v % 4])})
+                }
                 _ => continue,
             };
             events.push(ev);

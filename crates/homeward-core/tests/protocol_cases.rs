@@ -28,12 +28,7 @@ fn main() {
     // Load every protocol file; an invalid file is a failing trial of its own,
     // and the others are still tested.
     let mut sources = Vec::new();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(protocols_dir())
-        .expect("protocols folder")
-        .flatten()
-        .map(|d| d.path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(protocols_dir()).expect("protocols folder").flatten().map(|d| d.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     for dir in &dirs {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir).expect("protocol folder").flatten().map(|f| f.path()).collect();
@@ -78,15 +73,16 @@ fn main() {
         // Coverage: every rule, flag and warning of every version has a fires and a silent case.
         {
             let registry = registry.clone();
-            let covered: BTreeSet<(String, String, &'static str)> = cases
-                .iter()
-                .map(|c| (c.target_kind().to_string(), c.target().to_string(), c.expect_word()))
-                .collect();
+            let covered: BTreeSet<(String, String, &'static str)> =
+                cases.iter().map(|c| (c.target_kind().to_string(), c.target().to_string(), c.expect_word())).collect();
             let id2 = id.clone();
             trials.push(Trial::test(format!("{id} coverage: every rule, flag and warning has a firing and a silent case"), move || {
                 let mut missing = Vec::new();
                 for p in registry.versions(&id2) {
-                    let items = p.rules.iter().map(|r| ("rule", r.id.clone()))
+                    let items = p
+                        .rules
+                        .iter()
+                        .map(|r| ("rule", r.id.clone()))
                         .chain(p.flags.iter().map(|f| ("flag", f.id.clone())))
                         .chain(p.warnings.iter().map(|w| ("warning", w.id.clone())));
                     for (kind, item) in items {
@@ -132,7 +128,13 @@ struct Case {
 
 impl Case {
     fn target_kind(&self) -> &str {
-        if self.rule.is_some() { "rule" } else if self.flag.is_some() { "flag" } else { "warning" }
+        if self.rule.is_some() {
+            "rule"
+        } else if self.flag.is_some() {
+            "flag"
+        } else {
+            "warning"
+        }
     }
     fn target(&self) -> &str {
         self.rule.as_deref().or(self.flag.as_deref()).or(self.warning.as_deref()).unwrap_or("")
@@ -252,10 +254,7 @@ fn build_scenario(case: &Case) -> Result<String, String> {
     let start_day = start.to_zoned(homeward_core::calendar::london().clone()).date();
     if let Some(age) = child.remove("age") {
         let age = age.as_i64().ok_or("child.age must be a number")?;
-        let dob: Date = start_day
-            .checked_sub((age as i32).years())
-            .and_then(|d| d.checked_sub(1.months()))
-            .map_err(|e| e.to_string())?;
+        let dob: Date = start_day.checked_sub((age as i32).years()).and_then(|d| d.checked_sub(1.months())).map_err(|e| e.to_string())?;
         child.insert("date_of_birth".into(), json!(dob.to_string()));
     }
     if let Some(dob) = child.remove("dob") {
@@ -265,9 +264,7 @@ fn build_scenario(case: &Case) -> Result<String, String> {
         child.insert("responsible_authority".into(), r);
     }
     child.entry("id").or_insert(json!("c1"));
-    child.entry("date_of_birth").or_insert_with(|| {
-        json!(start_day.checked_sub(14.years()).expect("date").to_string())
-    });
+    child.entry("date_of_birth").or_insert_with(|| json!(start_day.checked_sub(14.years()).expect("date").to_string()));
     child.entry("status").or_insert(json!("not_known"));
     let mut events = Vec::new();
     for (i, e) in case.events.iter().enumerate() {
@@ -288,8 +285,8 @@ fn build_scenario(case: &Case) -> Result<String, String> {
 
 fn run_case(registry: &Registry, protocol: &str, case: &Case) -> Result<(), Failed> {
     let json = build_scenario(case)?;
-    let result: Replay = homeward_core::replay(registry, &json, Options { include_lapsed: true })
-        .map_err(|e| format!("the scenario is not valid: {e}\n{json}"))?;
+    let result: Replay =
+        homeward_core::replay(registry, &json, Options { include_lapsed: true }).map_err(|e| format!("the scenario is not valid: {e}\n{json}"))?;
     let episode = case.episode.clone().unwrap_or_else(|| {
         case.events
             .iter()
@@ -299,16 +296,17 @@ fn run_case(registry: &Registry, protocol: &str, case: &Case) -> Result<(), Fail
             .to_string()
     });
     let explain = |what: &str| -> Failed {
-        let listed: BTreeMap<&str, String> = result
-            .duties
-            .iter()
-            .map(|d| (d.id.as_str(), format!("{} triggered {} due {}", d.state.as_str(), d.triggered_at, d.due)))
-            .collect();
+        let listed: BTreeMap<&str, String> =
+            result.duties.iter().map(|d| (d.id.as_str(), format!("{} triggered {} due {}", d.state.as_str(), d.triggered_at, d.due))).collect();
         let mut text = format!("{what}\nduties:\n");
         for (id, s) in listed {
             text.push_str(&format!("  {id}: {s}\n"));
         }
-        text.push_str(&format!("flags: {:?}\nwarnings: {:?}\n", result.flags.iter().map(|f| &f.flag).collect::<Vec<_>>(), result.warnings.iter().map(|w| &w.id).collect::<Vec<_>>()));
+        text.push_str(&format!(
+            "flags: {:?}\nwarnings: {:?}\n",
+            result.flags.iter().map(|f| &f.flag).collect::<Vec<_>>(),
+            result.warnings.iter().map(|w| &w.id).collect::<Vec<_>>()
+        ));
         text.into()
     };
     if let Some(rule) = &case.rule {
@@ -354,9 +352,17 @@ fn run_case(registry: &Registry, protocol: &str, case: &Case) -> Result<(), Fail
             if let Some(r) = in_force.and_then(|p| p.rules.iter().find(|r| &r.id == rule)) {
                 let reading = r.due_source != DueSource::Document;
                 if (d.due_set_by == DueSetBy::Reading) != reading {
-                    return Err(explain(&format!("{id}: due_set_by {} but the rule's deadline is {}", d.due_set_by.as_str(), if reading { "a reading" } else { "the document's" })));
+                    return Err(explain(&format!(
+                        "{id}: due_set_by {} but the rule's deadline is {}",
+                        d.due_set_by.as_str(),
+                        if reading { "a reading" } else { "the document's" }
+                    )));
                 }
-                if r.due_source == DueSource::Untimed && r.due_from == DueFrom::Trigger && d.occurrence == 1 && d.due != untimed_due(r.kind).after(d.triggered_at) {
+                if r.due_source == DueSource::Untimed
+                    && r.due_from == DueFrom::Trigger
+                    && d.occurrence == 1
+                    && d.due != untimed_due(r.kind).after(d.triggered_at)
+                {
                     return Err(explain(&format!("{id}: an untimed {} is due {} after it applies", r.kind.as_str(), untimed_due(r.kind).describe())));
                 }
                 if r.prompt && matches!(d.state, DutyState::Due | DutyState::Overdue) {

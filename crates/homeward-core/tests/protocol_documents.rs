@@ -40,18 +40,12 @@ fn documents() -> BTreeMap<String, PathBuf> {
     for line in text.lines().filter(|l| l.starts_with('|')) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         let file = cells.iter().find(|c| c.ends_with(".txt"));
-        let id = cells
-            .iter()
-            .find_map(|c| c.strip_prefix('`').and_then(|c| c.strip_suffix('`')));
+        let id = cells.iter().find_map(|c| c.strip_prefix('`').and_then(|c| c.strip_suffix('`')));
         if let (Some(file), Some(id)) = (file, id) {
             map.insert(id.to_string(), dir.join(file));
         }
     }
-    assert!(
-        !map.is_empty(),
-        "{} lists no documents (a table of file and `id`)",
-        readme.display()
-    );
+    assert!(!map.is_empty(), "{} lists no documents (a table of file and `id`)", readme.display());
     map
 }
 
@@ -61,11 +55,8 @@ fn registry() -> Registry {
 
 fn check(id: &str) {
     let docs = documents();
-    let path = docs
-        .get(id)
-        .unwrap_or_else(|| panic!("the seeds' README.md names no document for '{id}'"));
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let path = docs.get(id).unwrap_or_else(|| panic!("the seeds' README.md names no document for '{id}'"));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let registry = registry();
     let mut failures = Vec::new();
     let mut versions = 0;
@@ -73,23 +64,14 @@ fn check(id: &str) {
         versions += 1;
         let report = document::check(p, &text);
         assert!(report.fragments > 0, "{}: no quotes were checked", p.source);
-        println!(
-            "{}: {} entries, {} quote fragments checked",
-            p.source, report.entries, report.fragments
-        );
+        println!("{}: {} entries, {} quote fragments checked", p.source, report.entries, report.fragments);
         for note in &report.notes {
             println!("  tolerated: {note}");
         }
         failures.extend(report.failures.iter().map(|f| f.to_string()));
     }
     assert!(versions > 0, "no protocol '{id}'");
-    assert!(
-        failures.is_empty(),
-        "{} quote or cite failure(s) against {}:\n{}",
-        failures.len(),
-        path.display(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} quote or cite failure(s) against {}:\n{}", failures.len(), path.display(), failures.join("\n"));
 }
 
 #[test]
@@ -128,9 +110,7 @@ fn every_protocol_has_a_document_or_a_stated_reason() {
             (true, None) => {}
             (false, Some((_, why))) => println!("{id}: not checked against a document: {why}"),
             (true, Some(_)) => panic!("'{id}' has a document now: remove it from WITHOUT_DOCUMENT"),
-            (false, None) => panic!(
-                "no document for protocol '{id}': add it to the seeds' README.md, or to WITHOUT_DOCUMENT with the reason"
-            ),
+            (false, None) => panic!("no document for protocol '{id}': add it to the seeds' README.md, or to WITHOUT_DOCUMENT with the reason"),
         }
     }
 }
@@ -149,42 +129,23 @@ fn national_quotes_are_grounded_in_the_local_protocols_that_restate_them() {
             .iter()
             .map(|r| (format!("rule {}", r.id), &r.quote))
             .chain(p.flags.iter().map(|f| (format!("flag {}", f.id), &f.quote)))
-            .chain(
-                p.warnings
-                    .iter()
-                    .map(|w| (format!("warning {}", w.id), &w.quote)),
-            )
-            .chain(
-                p.retention
-                    .iter()
-                    .map(|r| (format!("retention {}", r.id), &r.quote)),
-            );
+            .chain(p.warnings.iter().map(|w| (format!("warning {}", w.id), &w.quote)))
+            .chain(p.retention.iter().map(|r| (format!("retention {}", r.id), &r.quote)));
         for (item, quote) in quotes {
             match document::restated(quote) {
                 Some((_, id, _)) if docs.contains_key(id) => {}
-                Some((_, id, _)) => {
-                    failures.push(format!("{} {item}: no document for '{id}'", p.source))
-                }
-                None => failures.push(format!(
-                    "{} {item}: names no protocol it restates",
-                    p.source
-                )),
+                Some((_, id, _)) => failures.push(format!("{} {item}: no document for '{id}'", p.source)),
+                None => failures.push(format!("{} {item}: names no protocol it restates", p.source)),
             }
         }
         let mut fragments = 0;
         for (id, path) in &docs {
-            let text = std::fs::read_to_string(path)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
             let report = document::check_restatements(p, id, &text);
             fragments += report.fragments;
             failures.extend(report.failures.iter().map(|f| format!("against {id}: {f}")));
         }
         assert!(fragments > 0, "{}: no quotes were checked", p.source);
     }
-    assert!(
-        failures.is_empty(),
-        "{} national quote(s) not grounded:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} national quote(s) not grounded:\n{}", failures.len(), failures.join("\n"));
 }

@@ -95,7 +95,10 @@ fn a_retention_entry_is_validated_at_load_and_errors_name_the_field() {
         (good.replace("keep =", "kept ="), "retention alerts: `kept`: unknown field"),
         (good.replace("review_by = \"coordinator\"\n", ""), "retention alerts: `review_by`: name the role that reviews"),
         (good.replace("\"coordinator\"", "\"nobody\""), "retention alerts: `review_by`: unknown role 'nobody'"),
-        (format!("{good}\n{}", good.replace("\"alerts\"", "\"alerts-2\"")), "retention alerts-2: `record`: retention alerts already limits 'national_alert' records"),
+        (
+            format!("{good}\n{}", good.replace("\"alerts\"", "\"alerts-2\"")),
+            "retention alerts-2: `record`: retention alerts already limits 'national_alert' records",
+        ),
     ];
     for (text, expected) in cases {
         let message = load_error(&text);

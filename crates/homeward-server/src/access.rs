@@ -102,10 +102,7 @@ pub fn visibility(state: &AppState, caller: &Caller, action: Action, class: &str
 /// The key that makes report pseudonyms stable: chosen at random once per
 /// database and shared by every instance.
 pub async fn pseudonym_key(state: &AppState) -> Result<String, ApiError> {
-    let key = state
-        .pseudonym_key
-        .get_or_try_init(|| async { state.store.setting_or_init("pseudonym_key", &crate::auth::random_token()).await })
-        .await?;
+    let key = state.pseudonym_key.get_or_try_init(|| async { state.store.setting_or_init("pseudonym_key", &crate::auth::random_token()).await }).await?;
     Ok(key.clone())
 }
 

@@ -21,9 +21,9 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use homeward_store::{AuditEntry, Identity, Store};
-use tokio::sync::{mpsc, oneshot};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 #[derive(Debug, Default)]
 struct Draft {

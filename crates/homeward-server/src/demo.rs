@@ -5,8 +5,14 @@ use crate::AppState;
 use homeward_store::{Actor, NewChild, StoreError};
 use std::collections::HashMap;
 
-const GIVEN: &[&str] = &["Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Jack", "Freya", "Harry", "Lily", "Charlie", "Grace", "Jacob", "Evie", "Alfie", "Ruby", "Oscar", "Sophie", "Kai", "Zara", "Ethan", "Maya", "Tyler", "Chloe", "Mason", "Aisha", "Reuben", "Jade", "Kian"];
-const FAMILY: &[&str] = &["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Khan", "Clarke", "Hughes", "Ahmed", "Lewis", "Edwards", "Begum", "Harris", "Martin", "Jackson", "Wood", "Turner"];
+const GIVEN: &[&str] = &[
+    "Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Jack", "Freya", "Harry", "Lily", "Charlie", "Grace", "Jacob", "Evie", "Alfie", "Ruby", "Oscar",
+    "Sophie", "Kai", "Zara", "Ethan", "Maya", "Tyler", "Chloe", "Mason", "Aisha", "Reuben", "Jade", "Kian",
+];
+const FAMILY: &[&str] = &[
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White",
+    "Roberts", "Green", "Hall", "Khan", "Clarke", "Hughes", "Ahmed", "Lewis", "Edwards", "Begum", "Harris", "Martin", "Jackson", "Wood", "Turner",
+];
 
 /// Loads a synthetic partnership into an empty database (names made up,
 /// every child's history checked and evaluated as one recording). Returns
@@ -128,9 +134,7 @@ pub async fn demo_accounts(state: &AppState, authorities: &[String]) -> Result<V
         let new = NewAgency { id: id.to_string(), name: name.to_string(), kind: kind.to_string(), authorities: serves };
         state.store.create_agency(&new, now).await?;
     }
-    let hash = crate::auth::password::hash(DEMO_PASSWORD.to_string())
-        .await
-        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    let hash = crate::auth::password::hash(DEMO_PASSWORD.to_string()).await.map_err(|e| StoreError::Internal(e.to_string()))?;
     let mut created = Vec::new();
     for (username, name, agency, role) in DEMO_USERS {
         let new = NewUser {

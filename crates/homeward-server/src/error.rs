@@ -33,7 +33,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, field: Option<&str>) -> Self {
-        ApiError { status, body: Box::new(ErrorBody { code, message: message.into(), field: field.map(str::to_string), matches: Vec::new(), rule: None }), retry_after: None }
+        ApiError {
+            status,
+            body: Box::new(ErrorBody { code, message: message.into(), field: field.map(str::to_string), matches: Vec::new(), rule: None }),
+            retry_after: None,
+        }
     }
 
     /// Tells the client when to try again.

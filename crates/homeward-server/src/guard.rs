@@ -28,8 +28,8 @@ pub fn acceptable_request_id(id: &[u8]) -> bool {
 
 /// Drops a request id that is not acceptable (a fresh one is then made).
 pub async fn request_id(mut request: Request, next: Next) -> Response {
-    let keep = request.headers().get_all(REQUEST_ID).iter().count() == 1
-        && request.headers().get(REQUEST_ID).is_some_and(|v| acceptable_request_id(v.as_bytes()));
+    let keep =
+        request.headers().get_all(REQUEST_ID).iter().count() == 1 && request.headers().get(REQUEST_ID).is_some_and(|v| acceptable_request_id(v.as_bytes()));
     if !keep {
         request.headers_mut().remove(REQUEST_ID);
     }

@@ -159,8 +159,14 @@ async fn find_child(state: &AppState, rows: &Rows, r: &csv::StringRecord, may_cr
     match matches.len() {
         1 => Ok(Some(matches[0].id.clone())),
         0 if may_create => Ok(None),
-        0 => Err(Reject("family_name".into(), format!("no child on record matches {family}, born {dob}, in {authority}: a placement notice must be about a child already on record"))),
-        _ => Err(Reject("family_name".into(), format!("matches {} children ({}); resolve by hand", matches.len(), matches.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")))),
+        0 => Err(Reject(
+            "family_name".into(),
+            format!("no child on record matches {family}, born {dob}, in {authority}: a placement notice must be about a child already on record"),
+        )),
+        _ => Err(Reject(
+            "family_name".into(),
+            format!("matches {} children ({}); resolve by hand", matches.len(), matches.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")),
+        )),
     }
 }
 
@@ -179,7 +185,14 @@ fn check_new(rows: &Rows, r: &csv::StringRecord, events: &[Value], now: Timestam
         team: None,
         photo_ref: None,
     };
-    let events: Vec<Value> = events.iter().cloned().map(|mut e| { e["child"] = json!("new"); e }).collect();
+    let events: Vec<Value> = events
+        .iter()
+        .cloned()
+        .map(|mut e| {
+            e["child"] = json!("new");
+            e
+        })
+        .collect();
     let probe = json!({"now": now.to_string(), "children": [{"id": "new", "date_of_birth": new.date_of_birth, "status": new.status, "responsible_authority": new.responsible_authority}], "events": events});
     homeward_core::scenario::parse(&probe.to_string()).map_err(|e| {
         let (index, field) = match e.path.strip_prefix("events[").and_then(|p| p.split_once("].")) {
@@ -207,7 +220,16 @@ fn store_reject(e: StoreError) -> Reject {
 /// Records (or in a dry run, checks) one event of an existing child, with an
 /// idempotency key derived from the row.
 #[allow(clippy::too_many_arguments)]
-async fn record(state: &AppState, child: &str, body: Value, key: String, actor: &Actor, now: Timestamp, dry_run: bool, report: &mut ImportReport) -> Result<(), Reject> {
+async fn record(
+    state: &AppState,
+    child: &str,
+    body: Value,
+    key: String,
+    actor: &Actor,
+    now: Timestamp,
+    dry_run: bool,
+    report: &mut ImportReport,
+) -> Result<(), Reject> {
     if state.store.event_by_key(&key).await.map_err(store_reject)?.is_some() {
         report.unchanged += 1;
         return Ok(());
@@ -233,7 +255,8 @@ pub async fn police_list(state: &AppState, text: &str, caller: &Caller, dry_run:
     let visible = crate::access::visibility(state, caller, Action::Write, classify::EPISODE);
     let policy = crate::access::policy_at(state, now);
     let mut report = ImportReport { dry_run, rows: rows.records.len(), ..ImportReport::default() };
-    let mapping = [("at", "reported_at"), ("type", "reported_at"), ("started_at", "reported_at"), ("category", "category"), ("risk", "risk"), ("found_by", "found_by")];
+    let mapping =
+        [("at", "reported_at"), ("type", "reported_at"), ("started_at", "reported_at"), ("category", "category"), ("risk", "risk"), ("found_by", "found_by")];
     for (line, r) in &rows.records {
         let result: Result<(), Reject> = async {
             let reference = need(&rows, r, "police_reference")?;
@@ -274,9 +297,9 @@ pub async fn police_list(state: &AppState, text: &str, caller: &Caller, dry_run:
                 }
             };
             for (body, key, time_column) in bodies {
-                record(state, &child, body, key, actor, now, dry_run, &mut report)
-                    .await
-                    .map_err(|Reject(f, m)| Reject(if f == "at" || f == "type" || f == "started_at" { time_column.to_string() } else { column_of(&f, &mapping) }, m))?;
+                record(state, &child, body, key, actor, now, dry_run, &mut report).await.map_err(|Reject(f, m)| {
+                    Reject(if f == "at" || f == "type" || f == "started_at" { time_column.to_string() } else { column_of(&f, &mapping) }, m)
+                })?;
             }
             Ok(())
         }
@@ -326,20 +349,28 @@ pub async fn placement_notice(state: &AppState, text: &str, caller: &Caller, dry
                     report.unchanged += 1;
                     Ok(())
                 }
-                "returned" if existing.is_none() && child.is_some() => Err(Reject(
-                    "went_missing_at".into(),
-                    "the child has no episode starting then and none open: send the missing notice first".into(),
-                )),
+                "returned" if existing.is_none() && child.is_some() => {
+                    Err(Reject("went_missing_at".into(), "the child has no episode starting then and none open: send the missing notice first".into()))
+                }
                 "missing" => {
                     let at = rows.get(r, "reported_to_police_at").map(|v| when(v, "reported_to_police_at")).transpose()?.unwrap_or_else(|| went.clone());
                     let mut body = json!({"at": at, "episode": episode, "type": "reported", "category": "missing", "started_at": went});
-                    if let Some(n) = note(&[("circumstances", "Circumstances"), ("intent", "Likely intent and where they may head"), ("contact", "Nominated contact")]) {
+                    if let Some(n) =
+                        note(&[("circumstances", "Circumstances"), ("intent", "Likely intent and where they may head"), ("contact", "Nominated contact")])
+                    {
                         body["note"] = json!(n);
                     }
                     let key = format!("placement-notice:{child_key}:{episode}:missing");
-                    record(state, child.as_deref().unwrap_or_default(), body, key, actor, now, dry_run, &mut report)
-                        .await
-                        .map_err(|Reject(f, m)| Reject(match f.as_str() { "started_at" => "went_missing_at".into(), "at" | "type" => "reported_to_police_at".into(), _ => f }, m))
+                    record(state, child.as_deref().unwrap_or_default(), body, key, actor, now, dry_run, &mut report).await.map_err(|Reject(f, m)| {
+                        Reject(
+                            match f.as_str() {
+                                "started_at" => "went_missing_at".into(),
+                                "at" | "type" => "reported_to_police_at".into(),
+                                _ => f,
+                            },
+                            m,
+                        )
+                    })
                 }
                 "returned" => {
                     let at = when(need(&rows, r, "returned_at")?, "returned_at")?;
@@ -351,9 +382,16 @@ pub async fn placement_notice(state: &AppState, text: &str, caller: &Caller, dry
                         body["note"] = json!(n);
                     }
                     let key = format!("placement-notice:{child_key}:{episode}:returned");
-                    record(state, child.as_deref().unwrap_or_default(), body, key, actor, now, dry_run, &mut report)
-                        .await
-                        .map_err(|Reject(f, m)| Reject(match f.as_str() { "at" | "type" => "returned_at".into(), "episode" => "went_missing_at".into(), _ => f }, m))
+                    record(state, child.as_deref().unwrap_or_default(), body, key, actor, now, dry_run, &mut report).await.map_err(|Reject(f, m)| {
+                        Reject(
+                            match f.as_str() {
+                                "at" | "type" => "returned_at".into(),
+                                "episode" => "went_missing_at".into(),
+                                _ => f,
+                            },
+                            m,
+                        )
+                    })
                 }
                 other => Err(Reject("notice".into(), format!("'{other}' is not missing or returned"))),
             }

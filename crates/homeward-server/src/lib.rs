@@ -90,11 +90,7 @@ impl AppState {
     /// Trusts the identity providers in `config` for logging in; their
     /// client secrets are read with `secret` (given the variable's name).
     #[cfg(feature = "oidc")]
-    pub fn with_sso(
-        mut self,
-        config: auth::sso::SsoConfig,
-        secret: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, auth::sso::SsoConfigError> {
+    pub fn with_sso(mut self, config: auth::sso::SsoConfig, secret: impl Fn(&str) -> Option<String>) -> Result<Self, auth::sso::SsoConfigError> {
         self.sso = Some(Arc::new(auth::oidc::Providers::new(config, secret)?));
         Ok(self)
     }

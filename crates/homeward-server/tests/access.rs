@@ -200,7 +200,8 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
             assert_eq!(ids(&r.body, "id"), want, "children list for {label}");
 
             let r = send(&state, "GET", "/api/v1/children/matches?family_name=theirs&date_of_birth=2011-05-01", &h, None).await;
-            let want: BTreeSet<String> = expect_read.iter().filter(|(c, f)| *c == world.theirs && allowed(f, Action::Read, classify::IDENTITY)).map(|(c, _)| c.clone()).collect();
+            let want: BTreeSet<String> =
+                expect_read.iter().filter(|(c, f)| *c == world.theirs && allowed(f, Action::Read, classify::IDENTITY)).map(|(c, _)| c.clone()).collect();
             assert_eq!(ids(&r.body, "id"), want, "matches for {label}");
 
             let r = send(&state, "GET", "/api/v1/missing", &h, None).await;
@@ -228,7 +229,11 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                 let known = allowed(f, Action::Read, classify::IDENTITY);
                 if known {
                     assert_eq!(r.status, StatusCode::OK, "{label}");
-                    assert_eq!(r.body["placement_address"].is_string(), allowed(f, Action::Read, classify::PLACEMENT_ADDRESS) && child == &world.ours, "address for {label}");
+                    assert_eq!(
+                        r.body["placement_address"].is_string(),
+                        allowed(f, Action::Read, classify::PLACEMENT_ADDRESS) && child == &world.ours,
+                        "address for {label}"
+                    );
                 } else {
                     assert_eq!((r.status, &r.body), (nothing.status, &nothing.body), "a hidden record looks like none: {label}");
                 }
@@ -245,7 +250,11 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                     let plan = events.iter().find(|e| e["type"] == "plan_updated");
                     assert_eq!(plan.is_some_and(|e| e["body"]["note"].is_string()), allowed(f, Action::Read, classify::SAFETY_PLAN), "safety plan for {label}");
                     let case_note = events.iter().any(|e| e["type"] == "returned" && e["body"]["note"].is_string());
-                    assert_eq!(case_note, allowed(f, Action::Read, classify::EPISODE) && allowed(f, Action::Read, classify::CASE_NOTES), "case notes for {label}");
+                    assert_eq!(
+                        case_note,
+                        allowed(f, Action::Read, classify::EPISODE) && allowed(f, Action::Read, classify::CASE_NOTES),
+                        "case notes for {label}"
+                    );
                     assert_eq!(r.body["duties"].as_array().unwrap().is_empty(), !allowed(f, Action::Read, classify::DUTIES), "duties for {label}");
                     let risk_shown = r.body["episodes"].as_array().unwrap().first().is_some_and(|e| e["risk"].is_string());
                     assert_eq!(risk_shown, allowed(f, Action::Read, classify::EPISODE), "episode details for {label}");
@@ -277,7 +286,10 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                 for (event, classes) in [
                     (json!({"at": at, "episode": "e2", "type": "meeting", "kind": "safeguarding"}), vec![classify::EPISODE]),
                     (json!({"at": at, "episode": "e1", "type": "return_interview", "outcome": "declined"}), vec![classify::RETURN_INTERVIEW]),
-                    (json!({"at": at, "episode": "e2", "type": "meeting", "kind": "mapping", "note": "seen near the station"}), vec![classify::EPISODE, classify::CASE_NOTES]),
+                    (
+                        json!({"at": at, "episode": "e2", "type": "meeting", "kind": "mapping", "note": "seen near the station"}),
+                        vec![classify::EPISODE, classify::CASE_NOTES],
+                    ),
                 ] {
                     let before = state.store.events(child).await.unwrap().len();
                     let r = send(&state, "POST", &format!("/api/v1/children/{child}/events"), &h, Some(event.clone())).await;
@@ -295,7 +307,9 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                     }
                 }
                 // Recording an involvement (who else may see the record).
-                let r = send(&state, "POST", &format!("/api/v1/children/{child}/involvements"), &h, Some(json!({"agency": "matrix-extra", "relation": "health"}))).await;
+                let r =
+                    send(&state, "POST", &format!("/api/v1/children/{child}/involvements"), &h, Some(json!({"agency": "matrix-extra", "relation": "health"})))
+                        .await;
                 let want = if allowed(f, Action::Write, classify::INVOLVEMENT) {
                     StatusCode::CREATED
                 } else if !known {
@@ -357,13 +371,24 @@ async fn the_sql_filter_and_the_decision_agree() {
             for n in 0..2 {
                 let id = format!("{kind}-{n}");
                 let serves: Vec<String> = authorities.iter().skip(n).step_by(2).map(|a| a.to_string()).collect();
-                store.create_agency(&homeward_store::NewAgency { id: id.clone(), name: id.clone(), kind: kind.clone(), authorities: serves }, now).await.unwrap();
+                store
+                    .create_agency(&homeward_store::NewAgency { id: id.clone(), name: id.clone(), kind: kind.clone(), authorities: serves }, now)
+                    .await
+                    .unwrap();
                 agencies.push((id, kind.clone()));
             }
         }
         let mut users = Vec::new();
         for n in 0..4 {
-            let new = homeward_store::NewUser { username: format!("u{n}"), display_name: "u".into(), email: None, agency_id: "police-0".into(), role: "police_mpc".into(), team: None, password_hash: None };
+            let new = homeward_store::NewUser {
+                username: format!("u{n}"),
+                display_name: "u".into(),
+                email: None,
+                agency_id: "police-0".into(),
+                role: "police_mpc".into(),
+                team: None,
+                password_hash: None,
+            };
             users.push(store.create_user(&new, now).await.unwrap().id);
         }
         let mut children = Vec::new();
@@ -395,7 +420,12 @@ async fn the_sql_filter_and_the_decision_agree() {
                 }
                 let relation = fitting[next() % fitting.len()];
                 let inv = store
-                    .add_involvement(&child.id, &NewInvolvement { agency_id: agency.clone(), relation: relation.as_str().into(), address: None, reason: None }, "t", now - 100)
+                    .add_involvement(
+                        &child.id,
+                        &NewInvolvement { agency_id: agency.clone(), relation: relation.as_str().into(), address: None, reason: None },
+                        "t",
+                        now - 100,
+                    )
                     .await
                     .unwrap();
                 if next() % 4 == 0 {
@@ -559,7 +589,11 @@ async fn api_tokens_are_scoped_and_stop_working_when_revoked() {
         assert_eq!(send(&state, "GET", "/api/v1/children", &t, None).await.status, StatusCode::OK);
         let child = json!({"given_name": "A", "family_name": "B", "date_of_birth": "2012-01-01", "status": "child_in_need", "responsible_authority": "bolton"});
         assert_eq!(send(&state, "POST", "/api/v1/children", &t, Some(child)).await.status, StatusCode::FORBIDDEN, "a read token cannot write");
-        assert_eq!(send(&state, "POST", "/api/v1/tokens", &t, Some(json!({"name": "x", "scopes": ["write"]}))).await.status, StatusCode::FORBIDDEN, "a token cannot mint tokens");
+        assert_eq!(
+            send(&state, "POST", "/api/v1/tokens", &t, Some(json!({"name": "x", "scopes": ["write"]}))).await.status,
+            StatusCode::FORBIDDEN,
+            "a token cannot mint tokens"
+        );
         let listed = send(&state, "GET", "/api/v1/tokens", &h, None).await;
         assert!(!listed.body.to_string().contains(&token), "the token itself is never shown again");
         assert_eq!(send(&state, "DELETE", &format!("/api/v1/tokens/{id}"), &h, None).await.status, StatusCode::NO_CONTENT);
@@ -601,7 +635,10 @@ async fn every_request_writes_one_audit_entry_and_the_chain_verifies() {
         for (method, uri, auth, body) in &requests {
             statuses.push(send(&state, method, uri, &[("authorization", auth)], body.clone()).await.status);
         }
-        assert_eq!(statuses, [StatusCode::OK, StatusCode::NOT_FOUND, StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::CREATED, StatusCode::OK, StatusCode::OK]);
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::NOT_FOUND, StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::CREATED, StatusCode::OK, StatusCode::OK]
+        );
         let entries = state.store.audit_entries(0, 100_000).await.unwrap();
         assert_eq!(entries.len() - before, requests.len() + 1, "one entry per request, failed ones included");
         let last: Vec<_> = entries.iter().rev().take(requests.len()).rev().collect();

@@ -62,7 +62,12 @@ impl Harness {
 
     async fn new_child(&self, family: &str, status: &str, authority: &str) -> String {
         let (code, body) = self
-            .call("POST", "/api/v1/children", Some(json!({"given_name": "Sam", "family_name": family, "date_of_birth": "2011-05-01", "status": status, "responsible_authority": authority})), &[])
+            .call(
+                "POST",
+                "/api/v1/children",
+                Some(json!({"given_name": "Sam", "family_name": family, "date_of_birth": "2011-05-01", "status": status, "responsible_authority": authority})),
+                &[],
+            )
             .await;
         assert_eq!(code, StatusCode::CREATED, "{body}");
         body["id"].as_str().unwrap().to_string()
@@ -131,7 +136,8 @@ async fn requests_must_say_who_is_asking() {
 async fn events_are_checked_against_the_whole_history_and_nothing_is_half_written() {
     each_database(|h| async move {
         let child = h.new_child("Ahmed", "looked_after", "newham").await;
-        let (code, body) = h.event(&child, json!({"at": "2026-03-02T21:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"})).await;
+        let (code, body) =
+            h.event(&child, json!({"at": "2026-03-02T21:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"})).await;
         assert_eq!(code, StatusCode::CREATED, "{body}");
         assert!(!body["duties"].as_array().unwrap().is_empty(), "a looked-after child missing in Newham has duties at once");
         // A bad risk grade: named, nothing written.
@@ -180,7 +186,12 @@ async fn a_correction_supersedes_an_event() {
         let (_, wrong) = h.event(&child, json!({"at": "2026-03-02T21:30:00Z", "episode": "e1", "type": "risk_graded", "risk": "low"})).await;
         let wrong_id = wrong["event"]["id"].as_str().unwrap();
         let (code, body) = h
-            .call("POST", &format!("/api/v1/children/{child}/events?supersedes={wrong_id}"), Some(json!({"at": "2026-03-02T21:30:00Z", "episode": "e1", "type": "risk_graded", "risk": "high"})), &[])
+            .call(
+                "POST",
+                &format!("/api/v1/children/{child}/events?supersedes={wrong_id}"),
+                Some(json!({"at": "2026-03-02T21:30:00Z", "episode": "e1", "type": "risk_graded", "risk": "high"})),
+                &[],
+            )
             .await;
         assert_eq!(code, StatusCode::CREATED, "{body}");
         // Both rows stay (append-only); the timeline shows the correction.
@@ -292,7 +303,15 @@ async fn the_openapi_document_lists_every_route() {
         let (code, doc) = h.call("GET", "/api/openapi.json", None, &[]).await;
         assert_eq!(code, StatusCode::OK);
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-        for path in ["/api/v1/children", "/api/v1/children/{id}", "/api/v1/children/{id}/events", "/api/v1/children/{id}/timeline", "/api/v1/duties", "/api/v1/missing", "/api/v1/children/matches"] {
+        for path in [
+            "/api/v1/children",
+            "/api/v1/children/{id}",
+            "/api/v1/children/{id}/events",
+            "/api/v1/children/{id}/timeline",
+            "/api/v1/duties",
+            "/api/v1/missing",
+            "/api/v1/children/matches",
+        ] {
             assert!(doc["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
         }
         let (code, _) = h.call("GET", "/readyz", None, &[]).await;
@@ -300,13 +319,18 @@ async fn the_openapi_document_lists_every_route() {
         let (code, metrics) = h.call("GET", "/metrics", None, &[]).await;
         assert_eq!(code, StatusCode::OK);
         let text = metrics.as_str().unwrap();
-        for name in ["homeward_http_requests_total{class=\"2xx\"}", "homeward_http_request_duration_seconds_count", "homeward_open_episodes", "homeward_overdue_duties", "homeward_timer_lag_seconds"] {
+        for name in [
+            "homeward_http_requests_total{class=\"2xx\"}",
+            "homeward_http_request_duration_seconds_count",
+            "homeward_open_episodes",
+            "homeward_overdue_duties",
+            "homeward_timer_lag_seconds",
+        ] {
             assert!(text.contains(name), "{name} missing from /metrics:\n{text}");
         }
     })
     .await;
 }
-
 
 /// The OpenAPI document is what clients are built from: any change to it
 /// (a path, a parameter, a field of a shape) shows in review as a change to
@@ -329,7 +353,9 @@ async fn the_openapi_document_matches_its_committed_snapshot() {
         let (old, new): (Vec<&str>, Vec<&str>) = (committed.lines().collect(), served.lines().collect());
         let first = old.iter().zip(&new).position(|(a, b)| a != b).unwrap_or(old.len().min(new.len()));
         let from = first.saturating_sub(3);
-        let show = |lines: &[&str]| lines.iter().enumerate().skip(from).take(first - from + 6).map(|(n, l)| format!("{:>6} {l}", n + 1)).collect::<Vec<_>>().join("\n");
+        let show = |lines: &[&str]| {
+            lines.iter().enumerate().skip(from).take(first - from + 6).map(|(n, l)| format!("{:>6} {l}", n + 1)).collect::<Vec<_>>().join("\n")
+        };
         panic!(
             "the OpenAPI document differs from {} from line {}:\n--- committed\n{}\n+++ served\n{}\n\nIf the change is intended, rewrite the snapshot with HOMEWARD_UPDATE_SNAPSHOTS=1 and commit it.",
             path.display(),
@@ -408,10 +434,16 @@ async fn the_police_list_imports_once_and_reports_each_rejected_row() {
 #[tokio::test]
 async fn a_file_without_a_required_column_imports_nothing() {
     each_database(|h| async move {
-        let (code, body) = h.csv("/api/v1/imports/police-list", "police_reference,given_name,family_name,authority,reported_at,category\nX,A,B,bolton,2026-03-02 20:00,missing\n").await;
+        let (code, body) = h
+            .csv(
+                "/api/v1/imports/police-list",
+                "police_reference,given_name,family_name,authority,reported_at,category\nX,A,B,bolton,2026-03-02 20:00,missing\n",
+            )
+            .await;
         assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["field"], "date_of_birth");
-        let (code, body) = h.csv("/api/v1/imports/police-list", "police_reference,given_name,family_name,date_of_birth,authority,reported_at,category,shoe_size\n").await;
+        let (code, body) =
+            h.csv("/api/v1/imports/police-list", "police_reference,given_name,family_name,date_of_birth,authority,reported_at,category,shoe_size\n").await;
         assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["field"], "shoe_size");
     })
@@ -424,7 +456,8 @@ async fn placement_notices_match_the_child_and_the_open_episode() {
         let child = h.new_child("Nolan", "looked_after", "bolton").await;
         // The police reported it first; the placement's notice joins the same episode.
         h.event(&child, json!({"at": "2026-03-02T20:30:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"})).await;
-        let notices = "notice,given_name,family_name,date_of_birth,authority,went_missing_at,reported_to_police_at,returned_at,where_found,circumstances,child_commentary
+        let notices =
+            "notice,given_name,family_name,date_of_birth,authority,went_missing_at,reported_to_police_at,returned_at,where_found,circumstances,child_commentary
 missing,Sam,Nolan,2011-05-01,bolton,2026-03-02 20:00,2026-03-02 20:30,,,Left after an argument at tea,
 returned,Sam,Nolan,2011-05-01,bolton,2026-03-02 20:00,,2026-03-03 01:10,Bus station,,Went to see a friend
 missing,Nobody,Known,2011-05-01,bolton,2026-03-02 20:00,,,,,
@@ -578,7 +611,15 @@ async fn notifying(url: &str, instance: &str, clock: Arc<ManualClock>, fail_hook
     notifying_with(url, instance, clock, sink, &smtp, hooks, &hook_url).await
 }
 
-async fn notifying_with(url: &str, instance: &str, clock: Arc<ManualClock>, sink: support::SmtpSink, smtp: &str, hooks: support::WebhookReceiver, hook_url: &str) -> Notifying {
+async fn notifying_with(
+    url: &str,
+    instance: &str,
+    clock: Arc<ManualClock>,
+    sink: support::SmtpSink,
+    smtp: &str,
+    hooks: support::WebhookReceiver,
+    hook_url: &str,
+) -> Notifying {
     let registry = test_registry();
     let directory = Arc::new(directory(&registry, hook_url));
     let db = Db::connect(url).await.unwrap();
@@ -596,7 +637,10 @@ impl Notifying {
 
     async fn report(&self, family: &str) -> String {
         let child = self.h.new_child(family, "looked_after", "testshire").await;
-        let (code, body) = self.h.event(&child, json!({"at": self.h.clock.now().to_string(), "episode": "e1", "type": "reported", "category": "missing", "risk": "high"})).await;
+        let (code, body) = self
+            .h
+            .event(&child, json!({"at": self.h.clock.now().to_string(), "episode": "e1", "type": "reported", "category": "missing", "risk": "high"}))
+            .await;
         assert_eq!(code, StatusCode::CREATED, "{body}");
         child
     }
@@ -627,10 +671,15 @@ async fn duties_are_told_by_email_and_signed_webhook_and_escalated_until_acknowl
         let all = n.notifications(&format!("child={child}")).await;
         let roles: std::collections::BTreeSet<(String, String)> =
             all.iter().map(|x| (x["duty"].as_str().unwrap().split('/').next().unwrap().to_string(), x["role"].as_str().unwrap().to_string())).collect();
-        let expected: std::collections::BTreeSet<(String, String)> = [("testshire.meeting", "social_worker"), ("testshire.meeting", "team_manager"), ("testshire.tell-sw", "police"), ("testshire.tell-sw", "social_worker")]
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+        let expected: std::collections::BTreeSet<(String, String)> = [
+            ("testshire.meeting", "social_worker"),
+            ("testshire.meeting", "team_manager"),
+            ("testshire.tell-sw", "police"),
+            ("testshire.tell-sw", "social_worker"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
         assert_eq!(roles, expected, "{url}");
 
         // Four emails go out; the webhook's first answer is a 500.
@@ -647,7 +696,10 @@ async fn duties_are_told_by_email_and_signed_webhook_and_escalated_until_acknowl
         let ics = calendar.get_body().unwrap();
         assert!(ics.contains("BEGIN:VEVENT") && ics.contains("SUMMARY:Strategy meeting"), "{ics}");
         let text = tm_mail.subparts.iter().find(|p| p.ctype.mimetype == "text/plain").unwrap().get_body().unwrap();
-        assert!(text.contains("Protocol: testshire §2") && text.contains(&child) && !text.contains("Hughes"), "the message names the paragraph and only the family initial:\n{text}");
+        assert!(
+            text.contains("Protocol: testshire §2") && text.contains(&child) && !text.contains("Hughes"),
+            "the message names the paragraph and only the family initial:\n{text}"
+        );
         let message_id = header(&tm_mail, "Message-ID");
         let tm_note = all.iter().find(|x| x["role"] == "team_manager").unwrap();
         let (_, detail) = n.h.call("GET", &format!("/api/v1/notifications/{}", tm_note["id"].as_str().unwrap()), None, &[]).await;
@@ -690,7 +742,8 @@ async fn duties_are_told_by_email_and_signed_webhook_and_escalated_until_acknowl
         let again = n.tick().await;
         assert_eq!((again.resent, again.escalated, again.sent), (0, 0, 0), "an escalation happens once");
         let meeting = n.notifications(&format!("child={child}&waiting=true")).await;
-        let escalated: Vec<(&str, i64)> = meeting.iter().filter(|x| x["level"] == 1).map(|x| (x["role"].as_str().unwrap(), x["level"].as_i64().unwrap())).collect();
+        let escalated: Vec<(&str, i64)> =
+            meeting.iter().filter(|x| x["level"] == 1).map(|x| (x["role"].as_str().unwrap(), x["level"].as_i64().unwrap())).collect();
         assert_eq!(escalated.len(), 2);
         assert!(escalated.contains(&("team_manager", 1)) && escalated.contains(&("head_of_service", 1)), "{escalated:?}");
         let to_hos = n.sink.messages().into_iter().filter(|m| m.to == ["hos@council.test"]).count();
@@ -731,10 +784,17 @@ async fn a_prompt_is_never_notified_as_overdue_nor_escalated() {
             worker::tick(&n.h.state, &config).await.unwrap();
             n.tick().await;
         }
-        let about_prompt: Vec<Value> =
-            n.notifications(&format!("child={child}")).await.into_iter().filter(|x| x["duty"].as_str().unwrap().starts_with("testshire.consider-media")).collect();
+        let about_prompt: Vec<Value> = n
+            .notifications(&format!("child={child}"))
+            .await
+            .into_iter()
+            .filter(|x| x["duty"].as_str().unwrap().starts_with("testshire.consider-media"))
+            .collect();
         assert!(about_prompt.is_empty(), "{url}: {about_prompt:?}");
-        assert!(n.sink.messages().iter().all(|m| !m.to.contains(&"hos@council.test".to_string()) || !String::from_utf8_lossy(&m.data).contains("media appeal")), "{url}");
+        assert!(
+            n.sink.messages().iter().all(|m| !m.to.contains(&"hos@council.test".to_string()) || !String::from_utf8_lossy(&m.data).contains("media appeal")),
+            "{url}"
+        );
         let (_, overdue) = n.h.call("GET", &format!("/api/v1/duties?child={child}&overdue=true"), None, &[]).await;
         assert!(overdue.as_array().unwrap().iter().all(|d| d["prompt"] != true), "{url}: {overdue}");
         let (_, all) = n.h.call("GET", &format!("/api/v1/duties?child={child}&include_closed=true"), None, &[]).await;
@@ -776,7 +836,13 @@ async fn a_done_duty_needs_no_acknowledgement_and_a_dead_webhook_is_given_up_and
         let (_, metrics) = n.h.call("GET", "/metrics", None, &[]).await;
         assert!(metrics.as_str().unwrap().contains("homeward_notification_failures 1"));
         // The meeting was never acknowledged: it went up the chain while the webhook was failing.
-        let meeting_levels: Vec<i64> = n.notifications(&format!("child={child}")).await.iter().filter(|x| x["duty"].as_str().unwrap().starts_with("testshire.meeting")).map(|x| x["level"].as_i64().unwrap()).collect();
+        let meeting_levels: Vec<i64> = n
+            .notifications(&format!("child={child}"))
+            .await
+            .iter()
+            .filter(|x| x["duty"].as_str().unwrap().starts_with("testshire.meeting"))
+            .map(|x| x["level"].as_i64().unwrap())
+            .collect();
         assert!(meeting_levels.contains(&2), "social worker → team manager → head of service: {meeting_levels:?}");
     }
 }

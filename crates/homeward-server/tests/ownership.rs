@@ -80,7 +80,14 @@ impl Harness {
     /// Every duty of a child with its state, done time and due time.
     async fn duty_states(&self, child: &str) -> Vec<(String, String, Value, String)> {
         let (_, body) = self.call("GET", &format!("/api/v1/children/{child}/timeline"), None).await;
-        body["duties"].as_array().unwrap().iter().map(|d| (d["id"].as_str().unwrap().to_string(), d["state"].as_str().unwrap().to_string(), d["done_at"].clone(), d["due"].as_str().unwrap().to_string())).collect()
+        body["duties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (d["id"].as_str().unwrap().to_string(), d["state"].as_str().unwrap().to_string(), d["done_at"].clone(), d["due"].as_str().unwrap().to_string())
+            })
+            .collect()
     }
 }
 

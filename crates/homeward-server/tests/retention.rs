@@ -74,7 +74,14 @@ impl Harness {
     /// Every duty of a child with its state, done time and due time.
     async fn duty_states(&self, child: &str) -> Vec<(String, String, Value, String)> {
         let (_, body) = self.call("GET", &format!("/api/v1/children/{child}/timeline"), None).await;
-        body["duties"].as_array().unwrap().iter().map(|d| (d["id"].as_str().unwrap().to_string(), d["state"].as_str().unwrap().to_string(), d["done_at"].clone(), d["due"].as_str().unwrap().to_string())).collect()
+        body["duties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (d["id"].as_str().unwrap().to_string(), d["state"].as_str().unwrap().to_string(), d["done_at"].clone(), d["due"].as_str().unwrap().to_string())
+            })
+            .collect()
     }
 }
 
@@ -114,7 +121,8 @@ async fn open_reviews(h: &Harness) -> Vec<Value> {
 async fn bolton_national_alerts_are_reviewed_after_three_months_and_only_the_coordinator_deletes_them() {
     each_database("2026-01-15T10:00:00Z", |h| async move {
         let child = h.child("Nolan", "bolton", Some("sw-dee"), Some("bolton-ifd")).await;
-        let (code, _) = h.event(&child, json!({"at": "2026-01-14T20:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "high"})).await;
+        let (code, _) =
+            h.event(&child, json!({"at": "2026-01-14T20:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "high"})).await;
         assert_eq!(code, StatusCode::CREATED);
         let first = record_alert(&h, alert("bolton", "2026-01-15T08:30:00Z", "Tia Nolan", Some(&child))).await;
         // Counted from when the record was made (10:00 GMT), in London time: 10:00 BST on 15 April.
@@ -142,7 +150,10 @@ async fn bolton_national_alerts_are_reviewed_after_three_months_and_only_the_coo
         assert_eq!(register(&h, "bolton").await, vec!["Kyle Ross", "Tia Nolan"], "the clock deletes nothing");
         let reviews = open_reviews(&h).await;
         assert_eq!(reviews.len(), 1);
-        assert_eq!((&reviews[0]["record_id"], &reviews[0]["review_by"], &reviews[0]["due_at"]), (&json!(first_id), &json!("coordinator"), &json!("2026-04-15T09:00:00Z")));
+        assert_eq!(
+            (&reviews[0]["record_id"], &reviews[0]["review_by"], &reviews[0]["due_at"]),
+            (&json!(first_id), &json!("coordinator"), &json!("2026-04-15T09:00:00Z"))
+        );
 
         // Keeping it needs a reason; then it is due again a period later.
         let decide = format!("/api/v1/national-alerts/{first_id}/retention-review");
@@ -150,13 +161,18 @@ async fn bolton_national_alerts_are_reviewed_after_three_months_and_only_the_coo
         assert_eq!((code, out["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{out}");
         let (code, out) = as_role(&h, "coordinator", "missing_coordinator", "POST", &decide, Some(json!({"decision": "archive"}))).await;
         assert_eq!((code, out["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("decision")), "{out}");
-        let (code, out) = as_role(&h, "coordinator", "missing_coordinator", "POST", &decide, Some(json!({"decision": "keep", "reason": "the child is still missing"}))).await;
+        let (code, out) =
+            as_role(&h, "coordinator", "missing_coordinator", "POST", &decide, Some(json!({"decision": "keep", "reason": "the child is still missing"}))).await;
         assert_eq!(code, StatusCode::OK, "{out}");
         assert_eq!((out["decision"].as_str(), out["decided_by"].as_str()), (Some("keep"), Some("coordinator")));
         assert!(open_reviews(&h).await.is_empty());
         h.clock.set(at("2026-07-15T08:59:59Z"));
         let opened = worker::retention(&h.state).await.unwrap();
-        assert_eq!(opened.iter().map(|r| r.record_id.as_str()).collect::<Vec<_>>(), vec![second["id"].as_str().unwrap()], "the second is due; the kept one not yet");
+        assert_eq!(
+            opened.iter().map(|r| r.record_id.as_str()).collect::<Vec<_>>(),
+            vec![second["id"].as_str().unwrap()],
+            "the second is due; the kept one not yet"
+        );
         h.clock.set(at("2026-07-15T09:00:00Z"));
         assert_eq!(worker::retention(&h.state).await.unwrap().len(), 1, "the kept record is due again three months after the decision");
 
@@ -229,10 +245,18 @@ async fn a_national_alert_is_checked_field_by_field() {
         }
         assert!(register(&h, "bolton").await.is_empty(), "nothing written");
         // A retry with the same key records it once.
-        let token = support::account(&h.state.store, "childrens-services", "childrens_services", support::ALL_AUTHORITIES, "mfh-coordinator", "missing_coordinator").await;
+        let token =
+            support::account(&h.state.store, "childrens-services", "childrens_services", support::ALL_AUTHORITIES, "mfh-coordinator", "missing_coordinator")
+                .await;
         for expected in [StatusCode::CREATED, StatusCode::OK] {
-            let req = Request::builder().method("POST").uri("/api/v1/national-alerts").header("authorization", format!("Bearer {token}"))
-                .header("idempotency-key", "alert-77").header("content-type", "application/json").body(Body::from(good.to_string())).unwrap();
+            let req = Request::builder()
+                .method("POST")
+                .uri("/api/v1/national-alerts")
+                .header("authorization", format!("Bearer {token}"))
+                .header("idempotency-key", "alert-77")
+                .header("content-type", "application/json")
+                .body(Body::from(good.to_string()))
+                .unwrap();
             let res = homeward_server::app(h.state.clone()).oneshot(req).await.unwrap();
             assert_eq!(res.status(), expected);
         }

@@ -86,7 +86,9 @@ async fn new_child(state: &AppState, token: &str, authority: &str) -> String {
         "POST",
         "/api/v1/children?allow_duplicate=true",
         &[("authorization", &bearer(token))],
-        json_body(json!({"given_name": "Kim", "family_name": "Rowe", "date_of_birth": "2011-05-01", "status": "looked_after", "responsible_authority": authority})),
+        json_body(
+            json!({"given_name": "Kim", "family_name": "Rowe", "date_of_birth": "2011-05-01", "status": "looked_after", "responsible_authority": authority}),
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -115,9 +117,7 @@ async fn finding_1_logins_hash_a_bounded_number_at_a_time_and_are_told_when_to_r
             let state = state.clone();
             // Unknown usernames go through the same pool (same cost, same queue).
             let username = if i % 2 == 0 { "ash" } else { "nobody" };
-            tokio::spawn(async move {
-                send(&state, "POST", "/api/v1/session", &[], json_body(json!({"username": username, "password": PASSWORD}))).await
-            })
+            tokio::spawn(async move { send(&state, "POST", "/api/v1/session", &[], json_body(json!({"username": username, "password": PASSWORD}))).await })
         })
         .collect();
     let mut busy = 0;
@@ -183,7 +183,14 @@ async fn finding_3_break_glass_notices_follow_the_access_log_class() {
         let child = new_child(&state, &worker, "bolton").await;
         place(&state, &child, "oak-house", "placement").await;
         place(&state, &child, "runa", "return_interview").await;
-        let glass = send(&state, "POST", &format!("/api/v1/children/{child}/break-glass"), &[("authorization", &bearer(&edt))], json_body(json!({"reason": "found at 3am, carer unreachable"}))).await;
+        let glass = send(
+            &state,
+            "POST",
+            &format!("/api/v1/children/{child}/break-glass"),
+            &[("authorization", &bearer(&edt))],
+            json_body(json!({"reason": "found at 3am, carer unreachable"})),
+        )
+        .await;
         assert_eq!(glass.status, StatusCode::CREATED, "{}", glass.text);
         // As long as the policy's break-glass rule says (`lasts = "4h"`).
         let at = |field: &str| glass.body[field].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()).expect(field);
@@ -263,7 +270,14 @@ async fn finding_6_a_mis_spelt_kind_is_refused_not_reclassified() {
         assert_eq!((odd.status, odd.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")), "{}", odd.text);
         let plain = send(&state, "POST", &uri, &[("authorization", &bearer(&home))], event("safety_plan")).await;
         assert_eq!(plain.status, StatusCode::FORBIDDEN, "a placement may not write a safety plan: {}", plain.text);
-        let unknown = send(&state, "POST", &uri, &[("authorization", &bearer(&worker))], json_body(json!({"at": start().to_string(), "type": "Returned", "episode": "e1"}))).await;
+        let unknown = send(
+            &state,
+            "POST",
+            &uri,
+            &[("authorization", &bearer(&worker))],
+            json_body(json!({"at": start().to_string(), "type": "Returned", "episode": "e1"})),
+        )
+        .await;
         assert_eq!((unknown.status, unknown.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("type")));
         assert!(state.store.events(&child).await.unwrap().is_empty(), "nothing written");
     })
@@ -278,7 +292,14 @@ async fn finding_7_an_involvement_fits_its_agency() {
         support::account(&state.store, "bolton-health", "health", &[], "nurse", "health_practitioner").await;
         let child = new_child(&state, &worker, "bolton").await;
         let uri = format!("/api/v1/children/{child}/involvements");
-        let r = send(&state, "POST", &uri, &[("authorization", &bearer(&worker))], json_body(json!({"agency": "bolton-health", "relation": "placement", "address": "x"}))).await;
+        let r = send(
+            &state,
+            "POST",
+            &uri,
+            &[("authorization", &bearer(&worker))],
+            json_body(json!({"agency": "bolton-health", "relation": "placement", "address": "x"})),
+        )
+        .await;
         assert_eq!((r.status, r.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("relation")), "{}", r.text);
         let c = send(&state, "GET", &format!("/api/v1/children/{child}"), &[("authorization", &bearer(&worker))], None).await;
         assert_eq!(c.body["placement_address"], Value::Null, "no address was recorded");
@@ -301,13 +322,29 @@ async fn finding_8_login_cannot_be_forced_from_another_site() {
         assert_eq!((plain.status, plain.body["field"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("Content-Type")));
         let cross = send(&state, "POST", "/api/v1/session", &[("sec-fetch-site", "cross-site")], Some(("application/json", login.clone()))).await;
         assert_eq!(cross.status, StatusCode::FORBIDDEN);
-        let foreign = send(&state, "POST", "/api/v1/session", &[("origin", "https://evil.example"), ("host", "homeward.test")], Some(("application/json", login.clone()))).await;
+        let foreign = send(
+            &state,
+            "POST",
+            "/api/v1/session",
+            &[("origin", "https://evil.example"), ("host", "homeward.test")],
+            Some(("application/json", login.clone())),
+        )
+        .await;
         assert_eq!(foreign.status, StatusCode::FORBIDDEN);
-        let own = send(&state, "POST", "/api/v1/session", &[("origin", "https://homeward.test"), ("host", "homeward.test"), ("sec-fetch-site", "same-origin")], Some(("application/json", login))).await;
+        let own = send(
+            &state,
+            "POST",
+            "/api/v1/session",
+            &[("origin", "https://homeward.test"), ("host", "homeward.test"), ("sec-fetch-site", "same-origin")],
+            Some(("application/json", login)),
+        )
+        .await;
         assert_eq!(own.status, StatusCode::CREATED, "{}", own.text);
 
         // The form: a matching pair the server did not make is refused…
-        let form = |token: &str| Some(("application/x-www-form-urlencoded", format!("username=ash&password={}&csrf_token={token}", PASSWORD.replace(' ', "+")).into_bytes()));
+        let form = |token: &str| {
+            Some(("application/x-www-form-urlencoded", format!("username=ash&password={}&csrf_token={token}", PASSWORD.replace(' ', "+")).into_bytes()))
+        };
         let made_up = "0123456789abcdef";
         let cookie = format!("homeward_login={made_up}");
         let r = send(&state, "POST", "/login", &[("cookie", &cookie)], form(made_up)).await;
@@ -341,7 +378,14 @@ async fn finding_9_break_glass_needs_a_reason_in_words() {
             let r = send(&state, "POST", &uri, &[("authorization", &bearer(&edt))], json_body(json!({"reason": reason}))).await;
             assert_eq!((r.status, r.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{reason:?}: {}", r.text);
         }
-        let r = send(&state, "POST", &uri, &[("authorization", &bearer(&edt))], json_body(json!({"reason": "Police found the child at 3am and need the placement address"}))).await;
+        let r = send(
+            &state,
+            "POST",
+            &uri,
+            &[("authorization", &bearer(&edt))],
+            json_body(json!({"reason": "Police found the child at 3am and need the placement address"})),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     })
     .await;
@@ -442,7 +486,14 @@ async fn finding_12_tokens_metrics_lookalike_refusals_and_json_errors() {
         assert_eq!((real.status, &real.body), (StatusCode::NOT_FOUND, &made_up.body), "an analyst cannot tell a real child id from a made-up one");
 
         let big = vec![b'x'; 9 * 1024 * 1024];
-        let r = send(&state, "POST", &format!("/api/v1/children/{child}/events"), &[("authorization", &bearer(&worker)), ("content-length", &big.len().to_string())], Some(("application/json", big))).await;
+        let r = send(
+            &state,
+            "POST",
+            &format!("/api/v1/children/{child}/events"),
+            &[("authorization", &bearer(&worker)), ("content-length", &big.len().to_string())],
+            Some(("application/json", big)),
+        )
+        .await;
         assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")), "{}", r.text);
         let r = send(&state, "GET", "/api/v1/children/%FF%FE", &[("authorization", &bearer(&worker))], None).await;
         assert!(r.status.is_client_error() && r.body["code"].is_string(), "{} {}", r.status, r.text);

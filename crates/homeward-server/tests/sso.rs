@@ -9,16 +9,16 @@
 mod support;
 
 use axum::http::{HeaderMap, StatusCode};
-use homeward_server::{Clock, ManualClock};
 use homeward_server::auth::oidc::openidconnect as oidc;
 use homeward_server::auth::sso::SsoConfig;
+use homeward_server::{Clock, ManualClock};
 use oidc::core::{
-    CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType,
-    CoreRsaPrivateSigningKey, CoreSubjectIdentifierType,
+    CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType, CoreRsaPrivateSigningKey,
+    CoreSubjectIdentifierType,
 };
 use oidc::{
-    Audience, AuthUrl, EmptyAdditionalClaims, EmptyAdditionalProviderMetadata, EndUserEmail, IssuerUrl, JsonWebKeyId, JsonWebKeySetUrl,
-    Nonce, PrivateSigningKey, ResponseTypes, StandardClaims, SubjectIdentifier, TokenUrl,
+    Audience, AuthUrl, EmptyAdditionalClaims, EmptyAdditionalProviderMetadata, EndUserEmail, IssuerUrl, JsonWebKeyId, JsonWebKeySetUrl, Nonce,
+    PrivateSigningKey, ResponseTypes, StandardClaims, SubjectIdentifier, TokenUrl,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

@@ -38,9 +38,8 @@ impl Page {
 }
 
 fn form_body(fields: &[(&str, &str)]) -> String {
-    let encode = |text: &str| -> String {
-        text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
-    };
+    let encode =
+        |text: &str| -> String { text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect() };
     fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
 }
 
@@ -340,27 +339,59 @@ async fn what_happened_is_recorded_with_forms_every_problem_named_and_nothing_ha
         // A date that does not exist and no category: both named at once, each linked to its field.
         let wrong = b.post(&uri, &[("csrf_token", &csrf), ("day", "30"), ("month", "2"), ("year", "2026"), ("hour", "01"), ("minute", "00")]).await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(wrong.html.contains("There is a problem") && wrong.html.contains("href=\"#day\"") && wrong.html.contains("href=\"#category\""), "{}", wrong.html);
+        assert!(
+            wrong.html.contains("There is a problem") && wrong.html.contains("href=\"#day\"") && wrong.html.contains("href=\"#category\""),
+            "{}",
+            wrong.html
+        );
         assert_eq!(w.state.store.events(&w.child).await.unwrap().len(), before, "nothing written");
 
         // The engine's own check (a report overlapping the last episode) is shown on the form too.
-        let overlap = b.post(&uri, &[("csrf_token", &csrf), ("day", "2"), ("month", "3"), ("year", "2026"), ("hour", "08"), ("minute", "00"), ("category", "missing")]).await;
+        let overlap = b
+            .post(&uri, &[("csrf_token", &csrf), ("day", "2"), ("month", "3"), ("year", "2026"), ("hour", "08"), ("minute", "00"), ("category", "missing")])
+            .await;
         assert_eq!(overlap.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", overlap.html);
         assert!(overlap.html.contains("There is a problem"));
         assert_eq!(w.state.store.events(&w.child).await.unwrap().len(), before, "nothing written");
 
         // Right: recorded, and the record shows it with the duties it brings.
-        let done = b.post(&uri, &[("csrf_token", &csrf), ("day", "3"), ("month", "3"), ("year", "2026"), ("hour", "05"), ("minute", "30"), ("category", "missing"), ("risk", "high"), ("note", "did not come home from school")]).await;
+        let done = b
+            .post(
+                &uri,
+                &[
+                    ("csrf_token", &csrf),
+                    ("day", "3"),
+                    ("month", "3"),
+                    ("year", "2026"),
+                    ("hour", "05"),
+                    ("minute", "30"),
+                    ("category", "missing"),
+                    ("risk", "high"),
+                    ("note", "did not come home from school"),
+                ],
+            )
+            .await;
         assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some(format!("/children/{}", w.child).as_str())), "{}", done.html);
         let events = w.state.store.events(&w.child).await.unwrap();
         assert_eq!(events.len(), before + 1);
         let last = events.last().unwrap();
         assert_eq!((last.event_type.as_str(), last.episode.as_deref(), last.recorded_by.as_str()), ("reported", Some("e2"), "sw"));
-        let missing = homeward_server::service::missing::list(&w.state, &homeward_server::auth::Caller::local(w.state.store.identity_by_username("sw").await.unwrap().unwrap(), "test"), None).await.unwrap();
+        let missing = homeward_server::service::missing::list(
+            &w.state,
+            &homeward_server::auth::Caller::local(w.state.store.identity_by_username("sw").await.unwrap().unwrap(), "test"),
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(missing.len(), 1, "the child is missing now");
 
         // A form with the wrong session token writes nothing.
-        let forged = b.post(&format!("/children/{}/record/returned", w.child), &[("csrf_token", "not-the-token"), ("day", "3"), ("month", "3"), ("year", "2026"), ("hour", "05"), ("minute", "45"), ("episode", "e2")]).await;
+        let forged = b
+            .post(
+                &format!("/children/{}/record/returned", w.child),
+                &[("csrf_token", "not-the-token"), ("day", "3"), ("month", "3"), ("year", "2026"), ("hour", "05"), ("minute", "45"), ("episode", "e2")],
+            )
+            .await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN);
         assert_eq!(w.state.store.events(&w.child).await.unwrap().len(), before + 1);
 
@@ -369,15 +400,49 @@ async fn what_happened_is_recorded_with_forms_every_problem_named_and_nothing_ha
         home.log_in("home", PASSWORD, "/").await;
         let back = format!("/children/{}/record/returned", w.child);
         let csrf = home.get(&back).await.csrf();
-        let returned = home.post(&back, &[("csrf_token", &csrf), ("day", "3"), ("month", "3"), ("year", "2026"), ("hour", "05"), ("minute", "50"), ("episode", "e2"), ("found_by", "carer")]).await;
+        let returned = home
+            .post(
+                &back,
+                &[
+                    ("csrf_token", &csrf),
+                    ("day", "3"),
+                    ("month", "3"),
+                    ("year", "2026"),
+                    ("hour", "05"),
+                    ("minute", "50"),
+                    ("episode", "e2"),
+                    ("found_by", "carer"),
+                ],
+            )
+            .await;
         assert_eq!(returned.status, StatusCode::SEE_OTHER, "{}", returned.html);
         let rhi = format!("/children/{}/record/return_interview", w.child);
-        let refused = home.post(&rhi, &[("csrf_token", &csrf), ("day", "3"), ("month", "3"), ("year", "2026"), ("hour", "05"), ("minute", "55"), ("episode", "e2"), ("outcome", "completed")]).await;
+        let refused = home
+            .post(
+                &rhi,
+                &[
+                    ("csrf_token", &csrf),
+                    ("day", "3"),
+                    ("month", "3"),
+                    ("year", "2026"),
+                    ("hour", "05"),
+                    ("minute", "55"),
+                    ("episode", "e2"),
+                    ("outcome", "completed"),
+                ],
+            )
+            .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
         assert_eq!(w.state.store.events(&w.child).await.unwrap().len(), before + 2);
 
         // What was recorded reads in words: a duty marked done is named by what it asks, not its id.
-        let duty = w.state.store.duties(&homeward_store::DutyFilter { child: Some(w.child.clone()), ..Default::default() }, w.state.clock.now()).await.unwrap().remove(0);
+        let duty = w
+            .state
+            .store
+            .duties(&homeward_store::DutyFilter { child: Some(w.child.clone()), ..Default::default() }, w.state.clock.now())
+            .await
+            .unwrap()
+            .remove(0);
         let sw = homeward_server::auth::Caller::local(w.state.store.identity_by_username("sw").await.unwrap().unwrap(), "test");
         let done = json!({"at": w.state.clock.now().to_string(), "type": "duty_done", "duty": duty.id});
         homeward_server::service::events::record(&w.state, &sw, &w.child, done, Default::default()).await.unwrap();
@@ -413,7 +478,16 @@ async fn reporting_a_child_finds_the_record_first_and_makes_a_new_one_only_when_
             assert!(wrong.html.contains(&format!("href=\"#{field}\"")), "{field} named: {}", wrong.html);
         }
         assert_eq!(children().await, before, "nothing written");
-        let fields = [("csrf_token", csrf.as_str()), ("given_name", "Ali"), ("family_name", "Nobody"), ("day", "2"), ("month", "2"), ("year", "2012"), ("status", "child_in_need"), ("authority", "bolton")];
+        let fields = [
+            ("csrf_token", csrf.as_str()),
+            ("given_name", "Ali"),
+            ("family_name", "Nobody"),
+            ("day", "2"),
+            ("month", "2"),
+            ("year", "2012"),
+            ("status", "child_in_need"),
+            ("authority", "bolton"),
+        ];
         let made = b.post("/report/new", &fields).await;
         assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
         assert!(made.location.as_deref().is_some_and(|l| l.ends_with("/record/reported")), "{:?}", made.location);
@@ -524,7 +598,8 @@ async fn home_groups_duties_by_child_and_episode_with_filters_counts_and_roles_b
         let registry = w.state.store.registry();
         for d in &open {
             let (protocol, role) = (d["protocol"].as_str().unwrap(), d["by"].as_str().unwrap());
-            let name = registry.versions(protocol).filter_map(|p| p.role(role)).map(|r| r.name.clone()).last().unwrap_or_else(|| panic!("{protocol} names {role}"));
+            let name =
+                registry.versions(protocol).filter_map(|p| p.role(role)).map(|r| r.name.clone()).last().unwrap_or_else(|| panic!("{protocol} names {role}"));
             assert!(home.html.contains(&format!("<td>{}</td>", escaped(&name))), "{role} shown as {name}: {}", home.html);
         }
         if open.iter().any(|d| d["due_set_by"] == "reading") {
@@ -578,8 +653,10 @@ async fn home_filters_the_duties_of_my_team() {
         let (child, token) = derby_child(&w).await;
         // The child's team is lac-2; a colleague in that team, not the allocated worker.
         let auth = format!("Bearer {token}");
-        let assigned = json!({"at": "2026-03-05T05:00:00Z", "episode": "e1", "type": "episode_assigned", "worker": "dsw", "team": "lac-2", "reason": "leave cover"});
-        let (status, body) = support::request(&w.state, "POST", &format!("/api/v1/children/{child}/events"), &[("authorization", auth.as_str())], Some(assigned)).await;
+        let assigned =
+            json!({"at": "2026-03-05T05:00:00Z", "episode": "e1", "type": "episode_assigned", "worker": "dsw", "team": "lac-2", "reason": "leave cover"});
+        let (status, body) =
+            support::request(&w.state, "POST", &format!("/api/v1/children/{child}/events"), &[("authorization", auth.as_str())], Some(assigned)).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let hash = homeward_server::auth::password::hash(PASSWORD.to_string()).await.unwrap();
         let colleague = homeward_store::NewUser {
@@ -653,7 +730,15 @@ async fn an_exception_needs_a_reason_and_who_authorised_it_and_a_blank_one_write
         assert!(kept.html.contains("value=\"A. Manager, team manager\"") && !kept.html.contains("#authorised_by\">"), "what was typed is kept: {}", kept.html);
 
         let done = b
-            .post(&target, &[("csrf_token", &form.csrf()), ("back", "/?when=overdue"), ("reason", "The child was found and is in hospital under police guard"), ("authorised_by", "A. Manager, team manager")])
+            .post(
+                &target,
+                &[
+                    ("csrf_token", &form.csrf()),
+                    ("back", "/?when=overdue"),
+                    ("reason", "The child was found and is in hospital under police guard"),
+                    ("authorised_by", "A. Manager, team manager"),
+                ],
+            )
             .await;
         assert_eq!((done.status, done.location.as_deref()), (StatusCode::SEE_OTHER, Some("/?when=overdue&done=exception")), "{}", done.html);
         let all = api_duties(&w.state, &token, &child, "&include_closed=true").await;
@@ -694,7 +779,11 @@ async fn every_home_page_and_duty_action_is_one_audit_entry() {
             ("POST", format!("/children/{child}/duties/{d0}/exception"), vec![("csrf_token", &csrf), ("reason", ""), ("authorised_by", "")]),
             ("POST", format!("/children/{child}/duties/{d0}/done"), vec![("csrf_token", &csrf)]),
             ("POST", format!("/children/{child}/duties/{p0}/considered"), vec![("csrf_token", &csrf), ("decision", "dismissed")]),
-            ("POST", format!("/children/{child}/duties/{d1}/exception"), vec![("csrf_token", &csrf), ("reason", "Agreed at the strategy meeting instead"), ("authorised_by", "A. Manager")]),
+            (
+                "POST",
+                format!("/children/{child}/duties/{d1}/exception"),
+                vec![("csrf_token", &csrf), ("reason", "Agreed at the strategy meeting instead"), ("authorised_by", "A. Manager")],
+            ),
         ];
         for (method, uri, fields) in steps {
             let page = if method == "GET" { b.get(&uri).await } else { b.post(&uri, &fields).await };
@@ -765,7 +854,11 @@ async fn the_inbox_lists_waiting_messages_and_acknowledging_on_the_page_settles_
         let inbox = sw.get("/notifications").await;
         assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.html);
         assert!(inbox.html.contains(&format!("<a href=\"/notifications/{}\">", n.id)), "{}", inbox.html);
-        assert!(inbox.html.contains("Allocated social worker (or duty team), bolton <span class=\"tag\">For you</span>"), "the role by the protocol's name: {}", inbox.html);
+        assert!(
+            inbox.html.contains("Allocated social worker (or duty team), bolton <span class=\"tag\">For you</span>"),
+            "the role by the protocol's name: {}",
+            inbox.html
+        );
         assert!(inbox.html.contains("Kim Ours") && inbox.html.contains("Waiting"), "{}", inbox.html);
         assert!(inbox.html.contains("<a href=\"/notifications\" aria-current=\"page\">"), "the filter in use is marked");
 
@@ -826,7 +919,12 @@ async fn a_break_glass_notice_is_not_shown_to_the_placement() {
         let mut edt = Browser::new(&w.state);
         edt.log_in("edt", PASSWORD, "/").await;
         let form = edt.get(&format!("/children/{}/break-glass", w.child)).await;
-        let granted = edt.post(&format!("/children/{}/break-glass", w.child), &[("csrf_token", &form.csrf()), ("reason", "Police found the child at 3am and need the placement address")]).await;
+        let granted = edt
+            .post(
+                &format!("/children/{}/break-glass", w.child),
+                &[("csrf_token", &form.csrf()), ("reason", "Police found the child at 3am and need the placement address")],
+            )
+            .await;
         assert_eq!(granted.status, StatusCode::SEE_OTHER, "{}", granted.html);
         let filter = homeward_store::NotificationFilter { child: Some(w.child.clone()), ..Default::default() };
         let notice = w.state.store.notifications(&filter).await.unwrap().into_iter().find(|n| n.stage == "break_glass").expect("a break-glass notice");
@@ -930,14 +1028,20 @@ async fn every_notifications_page_is_one_audit_entry() {
         let entries = count().await;
         assert_eq!(entries.len(), before + 2);
         let e = &entries.last().unwrap().entry;
-        assert_eq!((e.operation.as_str(), e.record_type.as_deref(), e.record_id.as_deref()), ("GET /notifications/{id}", Some("notification"), Some(n.id.as_str())));
+        assert_eq!(
+            (e.operation.as_str(), e.record_type.as_deref(), e.record_id.as_deref()),
+            ("GET /notifications/{id}", Some("notification"), Some(n.id.as_str()))
+        );
         let done = b.post(&format!("/notifications/{}/acknowledge", n.id), &[("csrf_token", &one.csrf())]).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
         let entries = count().await;
         assert_eq!(entries.len(), before + 3);
         let e = &entries.last().unwrap().entry;
         // Acknowledging writes to the child's record: the entry names it.
-        assert_eq!((e.operation.as_str(), e.record_type.as_deref(), e.record_id.as_deref()), ("POST /notifications/{id}/acknowledge", Some("child"), Some(w.child.as_str())));
+        assert_eq!(
+            (e.operation.as_str(), e.record_type.as_deref(), e.record_id.as_deref()),
+            ("POST /notifications/{id}/acknowledge", Some("child"), Some(w.child.as_str()))
+        );
         assert!(w.state.store.audit_verify().await.unwrap().broken.is_none());
     }
 }
@@ -1187,7 +1291,6 @@ async fn in_chromium_the_link_in_a_message_leads_to_its_page_and_the_button_ackn
     assert_eq!(w.state.store.notification(&n.id).await.unwrap().unwrap().settled.as_deref(), Some("acknowledged"));
     c.close().await.unwrap();
 }
-
 
 // ------------------------------------------------------------------ the protocol pages
 

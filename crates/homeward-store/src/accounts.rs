@@ -99,8 +99,7 @@ impl TokenRow {
     }
 }
 
-const USER_COLUMNS: &str =
-    "u.id, u.username, u.display_name, u.email, u.agency_id, u.role, u.team, u.password_hash, u.disabled, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.agency_id, u.role, u.team, u.password_hash, u.disabled, u.created_at";
 
 /// A user's and their agency's columns, as `identity_from` reads them.
 pub(crate) const IDENTITY_COLUMNS: &str = "u.id, u.username, u.display_name, u.email, u.agency_id, u.role, u.team, u.password_hash, u.disabled, u.created_at, \

@@ -283,7 +283,11 @@ impl Walk {
             return Err(broken(format!("entry {seq} is still present, but the prune anchor says entries up to seq {} were removed", self.anchor_seq)));
         }
         if seq > self.next_seq {
-            let missing = if seq - 1 == self.next_seq { format!("entry {} is missing", self.next_seq) } else { format!("entries {} to {} are missing", self.next_seq, seq - 1) };
+            let missing = if seq - 1 == self.next_seq {
+                format!("entry {} is missing", self.next_seq)
+            } else {
+                format!("entries {} to {} are missing", self.next_seq, seq - 1)
+            };
             return Err(broken(format!("{missing}: the chain jumps from seq {} to {seq}", self.next_seq - 1)));
         }
         let stored = stored.map_err(|e| broken(format!("the entry cannot be read ({e}): it was altered")))?;
@@ -293,10 +297,7 @@ impl Walk {
         }
         if r.prev_hash != self.prev_hash {
             let reason = if self.last.is_some() {
-                format!(
-                    "prev_hash is not the hash of entry {}: that entry was altered and its hash recomputed, or entries were removed or reordered",
-                    seq - 1
-                )
+                format!("prev_hash is not the hash of entry {}: that entry was altered and its hash recomputed, or entries were removed or reordered", seq - 1)
             } else if self.anchor_seq == 0 {
                 "prev_hash is not the genesis value: the first entry was altered or replaced".to_string()
             } else {
@@ -336,7 +337,10 @@ impl Walk {
             });
         }
         if head_hash != self.prev_hash {
-            return Err(BrokenLink { seq: last, reason: "the hash differs from the one the head recorded when it was appended: the entry was rewritten".into() });
+            return Err(BrokenLink {
+                seq: last,
+                reason: "the hash differs from the one the head recorded when it was appended: the entry was rewritten".into(),
+            });
         }
         if self.anchor_seq > 0 {
             let expected = self.anchor_seq.to_string();
@@ -650,7 +654,17 @@ mod tests {
     fn the_encoding_is_the_documented_one() {
         // An independent spelling of the documented byte string, for one
         // small entry: if the code and the comment drift apart, this fails.
-        let e = AuditEntry { at: 5, action: "read".into(), operation: "op".into(), fields: vec!["f".into()], outcome: "allowed".into(), status: 200, break_glass: true, rule: Some("r".into()), ..AuditEntry::default() };
+        let e = AuditEntry {
+            at: 5,
+            action: "read".into(),
+            operation: "op".into(),
+            fields: vec!["f".into()],
+            outcome: "allowed".into(),
+            status: 200,
+            break_glass: true,
+            rule: Some("r".into()),
+            ..AuditEntry::default()
+        };
         let mut bytes = Vec::new();
         let s = |b: &mut Vec<u8>, v: &str| {
             b.extend_from_slice(&(v.len() as i64).to_be_bytes());
@@ -679,11 +693,9 @@ mod tests {
     #[test]
     fn an_entry_needs_action_operation_and_outcome() {
         assert!(entry().check().is_ok());
-        for e in [
-            AuditEntry { action: String::new(), ..entry() },
-            AuditEntry { operation: " ".into(), ..entry() },
-            AuditEntry { outcome: String::new(), ..entry() },
-        ] {
+        for e in
+            [AuditEntry { action: String::new(), ..entry() }, AuditEntry { operation: " ".into(), ..entry() }, AuditEntry { outcome: String::new(), ..entry() }]
+        {
             assert!(matches!(e.check(), Err(StoreError::Invalid { .. })));
         }
     }

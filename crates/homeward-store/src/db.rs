@@ -72,11 +72,7 @@ impl Db {
     /// Connects to `sqlite://PATH` or `postgres://…`. SQLite files are created if missing.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
-                .await?;
+            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
             Ok(Db::Pg(pool))
         } else {
             let options = SqliteConnectOptions::from_str(url)?

@@ -16,8 +16,8 @@ mod error;
 mod model;
 mod notifications;
 mod retention;
-mod sso;
 pub mod sql;
+mod sso;
 mod timers;
 
 pub use access::{AccessGrant, Involvement, NewInvolvement, Visibility};
@@ -26,12 +26,12 @@ pub use audit::{AUDIT_GENESIS, AuditEntry, AuditRecord, AuditVerification, Broke
 pub use db::Db;
 pub use error::StoreError;
 pub use model::*;
-pub use queries::EpisodeFacts;
 pub use notifications::{
     Delivery, DeliveryRecord, Escalated, MAX_ATTEMPTS, NewNotification, NotificationFilter, NotificationRecord, Notifier, Silent, Target, ack_due, backoff,
 };
-pub use sso::{PendingSsoLogin, SsoLink};
+pub use queries::EpisodeFacts;
 pub use retention::{Deletion, DeletionFilter, NationalAlert, NewNationalAlert, RetentionDecision, RetentionReview, ReviewFilter};
+pub use sso::{PendingSsoLogin, SsoLink};
 pub use timers::{Claimed, Gauges};
 
 use homeward_core::engine::Replay;
@@ -112,10 +112,11 @@ impl Store {
         if new.family_name.trim().is_empty() {
             return Err(StoreError::invalid("family_name", "is required"));
         }
-        for (field, value, max) in [("given_name", Some(&new.given_name), 100), ("family_name", Some(&new.family_name), 100)]
-            .into_iter()
-            .chain([("allocated_worker", new.allocated_worker.as_ref(), 200), ("team", new.team.as_ref(), 200), ("photo_ref", new.photo_ref.as_ref(), 500)])
-        {
+        for (field, value, max) in [("given_name", Some(&new.given_name), 100), ("family_name", Some(&new.family_name), 100)].into_iter().chain([
+            ("allocated_worker", new.allocated_worker.as_ref(), 200),
+            ("team", new.team.as_ref(), 200),
+            ("photo_ref", new.photo_ref.as_ref(), 500),
+        ]) {
             if let Some(value) = value {
                 homeward_core::text::one_line(value, max).map_err(|m| StoreError::invalid(field, m))?;
             }
@@ -123,7 +124,12 @@ impl Store {
         let living_in = new.living_in.as_deref().unwrap_or(&new.responsible_authority);
         for (field, authority) in [("responsible_authority", new.responsible_authority.as_str()), ("living_in", living_in)] {
             if !self.registry.knows_authority(authority) {
-                return Err(StoreError::invalid(field, format!("'{authority}' is not a local authority of England or Wales (ids are names in lower case with hyphens: 'bath-and-north-east-somerset')")));
+                return Err(StoreError::invalid(
+                    field,
+                    format!(
+                        "'{authority}' is not a local authority of England or Wales (ids are names in lower case with hyphens: 'bath-and-north-east-somerset')"
+                    ),
+                ));
             }
         }
         check_date_of_birth(&new.date_of_birth, now)?;
@@ -141,9 +147,7 @@ impl Store {
             StoreError::invalid(&field, &e.message)
         })?;
         if !allow_duplicate {
-            let matches = self
-                .find_matches(&new.family_name, &new.date_of_birth, Some(&new.responsible_authority), visible)
-                .await?;
+            let matches = self.find_matches(&new.family_name, &new.date_of_birth, Some(&new.responsible_authority), visible).await?;
             if !matches.is_empty() {
                 return Err(StoreError::Duplicate(matches.into_iter().map(|c| c.id).collect()));
             }
@@ -517,16 +521,8 @@ fn shift_error(e: StoreError, offset: usize) -> StoreError {
 
 /// The events that count: superseded ones (and the one `replacing` is about to supersede) left out.
 fn effective_bodies(history: &[EventRecord], replacing: Option<&str>) -> Vec<Value> {
-    let superseded: std::collections::HashSet<&str> = history
-        .iter()
-        .filter_map(|e| e.supersedes.as_deref())
-        .chain(replacing)
-        .collect();
-    history
-        .iter()
-        .filter(|e| !superseded.contains(e.id.as_str()) && e.event_type != "retraction")
-        .filter_map(|e| serde_json::from_str(&e.body).ok())
-        .collect()
+    let superseded: std::collections::HashSet<&str> = history.iter().filter_map(|e| e.supersedes.as_deref()).chain(replacing).collect();
+    history.iter().filter(|e| !superseded.contains(e.id.as_str()) && e.event_type != "retraction").filter_map(|e| serde_json::from_str(&e.body).ok()).collect()
 }
 
 fn map_error(e: &scenario::ScenarioError, new_index: usize, history: &[EventRecord]) -> StoreError {
@@ -536,17 +532,10 @@ fn map_error(e: &scenario::ScenarioError, new_index: usize, history: &[EventReco
     }
     // The new event made a recorded one invalid (e.g. a return before a
     // recorded regrade): name the recorded event.
-    let other = e
-        .path
-        .strip_prefix("events[")
-        .and_then(|r| r.split(']').next())
-        .and_then(|n| n.parse::<usize>().ok());
+    let other = e.path.strip_prefix("events[").and_then(|r| r.split(']').next()).and_then(|n| n.parse::<usize>().ok());
     let effective: Vec<&EventRecord> = history.iter().collect();
     match other.and_then(|i| effective.get(i)) {
-        Some(rec) => StoreError::invalid(
-            "at",
-            format!("conflicts with recorded event {} ({} at {}): {}", rec.id, rec.event_type, instant(rec.at), e.message),
-        ),
+        Some(rec) => StoreError::invalid("at", format!("conflicts with recorded event {} ({} at {}): {}", rec.id, rec.event_type, instant(rec.at), e.message)),
         None => StoreError::invalid(&e.path, &e.message),
     }
 }
@@ -561,10 +550,8 @@ macro_rules! lock_child {
         if matches!($store.db, $crate::Db::Pg(_)) {
             sqlx::query(LOCK_CHILD_PG).bind(child_id).execute(&mut *$tx).await?;
         }
-        let child: Option<$crate::Child> = sqlx::query_as(concat!("SELECT ", $crate::child_columns!(), " FROM children WHERE id = $1"))
-            .bind(child_id)
-            .fetch_optional(&mut *$tx)
-            .await?;
+        let child: Option<$crate::Child> =
+            sqlx::query_as(concat!("SELECT ", $crate::child_columns!(), " FROM children WHERE id = $1")).bind(child_id).fetch_optional(&mut *$tx).await?;
         child
     }};
 }
@@ -713,7 +700,6 @@ macro_rules! store_projection {
         }
     }};
 }
-
 
 /// The engine's result for one child, with its episodes for the projection.
 pub struct Evaluated {

@@ -1,7 +1,7 @@
 //! Read-side queries over the projections.
 
-use crate::model::{DutyFilter, DutyRecord, EpisodeRow, MissingChild};
 use crate::access::Visibility;
+use crate::model::{DutyFilter, DutyRecord, EpisodeRow, MissingChild};
 use crate::sql::{Param, Sql};
 use crate::{Store, StoreError, secs, with_db};
 use jiff::Timestamp;

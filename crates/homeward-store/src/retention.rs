@@ -148,8 +148,7 @@ pub struct DeletionFilter {
     pub limit: Option<i64>,
 }
 
-const ALERT_COLUMNS: &str =
-    "id, authority, from_authority, received_at, subject, date_of_birth, details, child_id, recorded_by, agency, recorded_at";
+const ALERT_COLUMNS: &str = "id, authority, from_authority, received_at, subject, date_of_birth, details, child_id, recorded_by, agency, recorded_at";
 const DELETION_COLUMNS: &str =
     "record_kind, record_id, authority, child_id, made_at, kept_until, protocol, protocol_version, rule, cite, deleted_at, deleted_by";
 const REVIEW_COLUMNS: &str = "record_kind, record_id, authority, due_at, review_by, protocol, protocol_version, rule, cite, opened_at, opened_by, \
@@ -245,9 +244,7 @@ impl Store {
 
     /// The register of national alerts received, newest first, of one authority if given.
     pub async fn national_alerts(&self, authority: Option<&str>) -> Result<Vec<NationalAlert>, StoreError> {
-        let sql = format!(
-            "SELECT {ALERT_COLUMNS} FROM national_alerts WHERE (CAST($1 AS TEXT) IS NULL OR authority = $1) ORDER BY received_at DESC, id"
-        );
+        let sql = format!("SELECT {ALERT_COLUMNS} FROM national_alerts WHERE (CAST($1 AS TEXT) IS NULL OR authority = $1) ORDER BY received_at DESC, id");
         let rows = with_db!(self.db(), p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(authority).fetch_all(p).await)?;
         Ok(rows)
     }
@@ -296,14 +293,7 @@ impl Store {
         }
         // Nothing made after `cutoff` can be due under any rule: a lower bound
         // in SQL, then each candidate is checked exactly.
-        let shortest = self
-            .registry()
-            .all()
-            .iter()
-            .filter_map(|p| p.retention_for(kind))
-            .map(|r| r.keep.at_least())
-            .min()
-            .unwrap_or_default();
+        let shortest = self.registry().all().iter().filter_map(|p| p.retention_for(kind)).map(|r| r.keep.at_least()).min().unwrap_or_default();
         let cutoff = secs(now.checked_sub(shortest).unwrap_or(now));
         let n = params.len();
         let lock = if matches!(self.db(), crate::Db::Pg(_)) { " FOR UPDATE SKIP LOCKED" } else { "" };

@@ -78,12 +78,7 @@ impl Store {
     }
 
     /// Remembers a login sent to a provider, and forgets any that expired.
-    pub async fn begin_sso_login(
-        &self,
-        state_hash: &str,
-        login: &PendingSsoLogin,
-        now: i64,
-    ) -> Result<(), StoreError> {
+    pub async fn begin_sso_login(&self, state_hash: &str, login: &PendingSsoLogin, now: i64) -> Result<(), StoreError> {
         with_db!(self.db(), p => {
             sqlx::query("DELETE FROM sso_logins WHERE expires_at < $1").bind(now).execute(p).await?;
             sqlx::query(

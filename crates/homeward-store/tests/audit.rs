@@ -66,12 +66,7 @@ async fn drop_guards(store: &Store) {
     let statements: &[&str] = if is_pg(store) {
         &["DROP TRIGGER audit_log_guard ON audit_log", "DROP TRIGGER audit_anchor_guard ON audit_anchor", "DROP TRIGGER audit_head_guard ON audit_head"]
     } else {
-        &[
-            "DROP TRIGGER audit_log_no_update",
-            "DROP TRIGGER audit_log_no_delete",
-            "DROP TRIGGER audit_anchor_no_update",
-            "DROP TRIGGER audit_head_forward",
-        ]
+        &["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete", "DROP TRIGGER audit_anchor_no_update", "DROP TRIGGER audit_head_forward"]
     };
     for s in statements {
         exec(store, s).await.unwrap_or_else(|e| panic!("{s}: {e}"));
@@ -395,8 +390,7 @@ async fn pruning_removes_old_entries_and_the_rest_still_verifies() {
         let backend = store.db().backend();
         // seq 1..=20 at 100..=119, except seq 15, stamped early (another
         // instance's clock): entries are removed only as a prefix of the chain.
-        let entries: Vec<AuditEntry> =
-            (1..=20).map(|i| AuditEntry { at: if i == 15 { 50 } else { 99 + i }, ..entry(i, "c1") }).collect();
+        let entries: Vec<AuditEntry> = (1..=20).map(|i| AuditEntry { at: if i == 15 { 50 } else { 99 + i }, ..entry(i, "c1") }).collect();
         store.audit_append_many(&entries).await.unwrap();
         let head = record(&store, 20).await;
 

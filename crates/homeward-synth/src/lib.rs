@@ -27,16 +27,8 @@ use serde::Serialize;
 use std::io::Write;
 
 /// The eight authorities of the five partnerships.
-pub const AUTHORITIES: &[&str] = &[
-    "bath-and-north-east-somerset",
-    "blackburn-with-darwen",
-    "blackpool",
-    "lancashire",
-    "newham",
-    "derby",
-    "derbyshire",
-    "bolton",
-];
+pub const AUTHORITIES: &[&str] =
+    &["bath-and-north-east-somerset", "blackburn-with-darwen", "blackpool", "lancashire", "newham", "derby", "derbyshire", "bolton"];
 
 /// Relative numbers of missing children (population and rate combined).
 const AUTHORITY_WEIGHTS: &[(&str, f64)] = &[
@@ -144,9 +136,7 @@ pub fn generate(config: &Config) -> Result<Scenario, GenerateError> {
         }
     }
     let now = config.now.unwrap_or_else(|| Timestamp::from_second(1_767_225_600).expect("2026-01-01"));
-    let begin = now
-        .checked_sub(SignedDuration::from_hours(i64::from(config.days) * 24))
-        .map_err(|_| GenerateError::Days)?;
+    let begin = now.checked_sub(SignedDuration::from_hours(i64::from(config.days) * 24)).map_err(|_| GenerateError::Days)?;
     let mut rng = Rng::new(config.seed);
     let weights: Vec<(String, f64)> = config
         .authorities
@@ -189,30 +179,13 @@ fn hours(h: f64) -> SignedDuration {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn child_history(
-    rng: &mut Rng,
-    n: u32,
-    weights: &[(String, f64)],
-    authorities: &[String],
-    begin: Timestamp,
-    now: Timestamp,
-    days: u32,
-) -> (Child, Vec<Event>) {
+fn child_history(rng: &mut Rng, n: u32, weights: &[(String, f64)], authorities: &[String], begin: Timestamp, now: Timestamp, days: u32) -> (Child, Vec<Event>) {
     let id = format!("c{:06}", n + 1);
-    let status = *pick(rng, &[
-        ("looked_after", 22.0),
-        ("child_protection", 8.0),
-        ("child_in_need", 12.0),
-        ("early_help", 10.0),
-        ("not_known", 48.0),
-    ]);
+    let status = *pick(rng, &[("looked_after", 22.0), ("child_protection", 8.0), ("child_in_need", 12.0), ("early_help", 10.0), ("not_known", 48.0)]);
     let lac = status == "looked_after";
     let age: i32 = *pick(rng, &[(8, 1.0), (9, 1.0), (10, 2.0), (11, 3.0), (12, 5.0), (13, 9.0), (14, 15.0), (15, 20.0), (16, 22.0), (17, 14.0)]);
     let start_day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let dob = start_day
-        .checked_sub(age.years())
-        .and_then(|d| d.checked_sub((rng.below(365) as i32).days()))
-        .unwrap_or(start_day);
+    let dob = start_day.checked_sub(age.years()).and_then(|d| d.checked_sub((rng.below(365) as i32).days())).unwrap_or(start_day);
     let responsible = pick(rng, weights).clone();
     let living_in = if lac && rng.chance(0.30) {
         if rng.chance(0.6) && authorities.len() > 1 {
@@ -246,9 +219,7 @@ fn child_history(
     let lambda = mean_per_year * personal * f64::from(days) / 365.0;
     let count = rng.poisson(lambda).clamp(1, 400);
     let span = now.duration_since(begin).as_secs_f64();
-    let mut starts: Vec<Timestamp> = (0..count)
-        .map(|_| begin.checked_add(SignedDuration::from_secs_f64(rng.f64() * span)).unwrap_or(begin))
-        .collect();
+    let mut starts: Vec<Timestamp> = (0..count).map(|_| begin.checked_add(SignedDuration::from_secs_f64(rng.f64() * span)).unwrap_or(begin)).collect();
     starts.sort();
 
     let mut events = Vec::new();
@@ -277,13 +248,7 @@ fn child_history(
         }
         .clamp(0.25, 24.0 * 60.0);
         let end = start.checked_add(hours(duration_h)).unwrap_or(now);
-        let ev = |at: Timestamp, kind: &'static str| Event {
-            at,
-            child: id.clone(),
-            episode: Some(episode.clone()),
-            kind,
-            ..Event::default()
-        };
+        let ev = |at: Timestamp, kind: &'static str| Event { at, child: id.clone(), episode: Some(episode.clone()), kind, ..Event::default() };
         events.push(Event { category: Some(category), risk: Some(risk), ..ev(start, "reported") });
         if category == "absent" && duration_h > 24.0 && rng.chance(0.6) {
             let at = start.checked_add(hours(24.0)).unwrap_or(start);
@@ -312,14 +277,7 @@ fn child_history(
             break; // still missing at `now`
         }
     }
-    let child = Child {
-        id,
-        date_of_birth: dob.to_string(),
-        status,
-        responsible_authority: responsible,
-        living_in,
-        flags,
-    };
+    let child = Child { id, date_of_birth: dob.to_string(), status, responsible_authority: responsible, living_in, flags };
     (child, events)
 }
 
@@ -345,8 +303,7 @@ fn follow_up(rng: &mut Rng, scenario: &mut Scenario) -> Result<(), GenerateError
     let mut json = Vec::new();
     write_json(scenario, &mut json).map_err(|e| GenerateError::Invalid(e.to_string()))?;
     let text = String::from_utf8(json).map_err(|e| GenerateError::Invalid(e.to_string()))?;
-    let result = homeward_core::replay(&registry, &text, homeward_core::Options::default())
-        .map_err(|e| GenerateError::Invalid(e.to_string()))?;
+    let result = homeward_core::replay(&registry, &text, homeward_core::Options::default()).map_err(|e| GenerateError::Invalid(e.to_string()))?;
     let now = scenario.now;
     let mut extra = Vec::new();
     for duty in &result.duties {
@@ -356,10 +313,7 @@ fn follow_up(rng: &mut Rng, scenario: &mut Scenario) -> Result<(), GenerateError
         if duty.occurrence > 1 {
             continue;
         }
-        let rule = registry
-            .versions(&duty.protocol)
-            .flat_map(|p| p.rules.iter())
-            .find(|r| r.id == duty.rule);
+        let rule = registry.versions(&duty.protocol).flat_map(|p| p.rules.iter()).find(|r| r.id == duty.rule);
         let Some(rule) = rule else { continue };
         let (on_time, late) = match duty.kind.as_str() {
             "interview" => (0.63, 0.25),
@@ -385,7 +339,12 @@ fn follow_up(rng: &mut Rng, scenario: &mut Scenario) -> Result<(), GenerateError
         let matcher = rule.satisfied_by.first();
         let event = match matcher {
             None if rule.satisfied_by_default => Event { kind: "notified", to: duty.to.clone(), ..base },
-            Some(m) if !matches!(m.event, EventType::Reported | EventType::Recategorised | EventType::RiskGraded | EventType::Returned | EventType::DutyDone | EventType::Exception) => {
+            Some(m)
+                if !matches!(
+                    m.event,
+                    EventType::Reported | EventType::Recategorised | EventType::RiskGraded | EventType::Returned | EventType::DutyDone | EventType::Exception
+                ) =>
+            {
                 let value = |f: MatchField| m.fields.iter().find(|(n, _)| *n == f).and_then(|(_, v)| v.first().cloned());
                 let mut e = Event { kind: m.event.as_str(), ..base };
                 match m.event {

@@ -134,8 +134,13 @@ pub fn run(registry: homeward_core::Registry, cmd: AccountsCommand) -> Result<Ex
                 let Some(found) = store.agency(&agency).await? else { bail!("--agency: no agency '{agency}'") };
                 let policy = policies.at(jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
                 match policy.role(&role) {
-                    None => bail!("--role: '{role}' is not a role of the access policy ({})", policy.roles.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")),
-                    Some(r) if !r.agencies.contains(&found.kind) => bail!("--role: {role} is a role of {} agencies, and {agency} is {}", r.agencies.join(", "), found.kind),
+                    None => bail!(
+                        "--role: '{role}' is not a role of the access policy ({})",
+                        policy.roles.iter().map(|r| r.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                    Some(r) if !r.agencies.contains(&found.kind) => {
+                        bail!("--role: {role} is a role of {} agencies, and {agency} is {}", r.agencies.join(", "), found.kind)
+                    }
                     Some(_) => {}
                 }
                 let secret = if password_stdin { Some(read_password()?) } else { std::env::var("HOMEWARD_PASSWORD").ok() };
@@ -143,9 +148,7 @@ pub fn run(registry: homeward_core::Registry, cmd: AccountsCommand) -> Result<Ex
                     Some(p) => Some(password::hash(p).await?),
                     None => None,
                 };
-                let user = store
-                    .create_user(&NewUser { username, display_name: name, email, agency_id: agency, role, team, password_hash }, now())
-                    .await?;
+                let user = store.create_user(&NewUser { username, display_name: name, email, agency_id: agency, role, team, password_hash }, now()).await?;
                 println!("user {} ({}, {})", user.username, user.role, user.agency_id);
             }
             AccountsCommand::SetPassword { database, username } => {

@@ -169,7 +169,12 @@ pub async fn import(registry: Arc<Registry>, n: usize, url: Option<&str>) -> Res
     let clock = Arc::new(ManualClock::new("2026-03-01T08:00:00Z".parse()?));
     let state = AppState::new(Store::new(db.clone(), registry), clock, "bench-import").map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = state.clock.now().as_second();
-    let agency = homeward_store::NewAgency { id: "lancashire-police".into(), name: "Lancashire Constabulary".into(), kind: "police".into(), authorities: vec!["lancashire".into()] };
+    let agency = homeward_store::NewAgency {
+        id: "lancashire-police".into(),
+        name: "Lancashire Constabulary".into(),
+        kind: "police".into(),
+        authorities: vec!["lancashire".into()],
+    };
     state.store.create_agency(&agency, now).await?;
     let user = homeward_store::NewUser {
         username: "bench".into(),
@@ -206,10 +211,7 @@ pub async fn import(registry: Arc<Registry>, n: usize, url: Option<&str>) -> Res
     let again = again.elapsed().as_secs_f64();
     writeln!(out, "same file again {again:>7.2} s  {}  ({} created, {} already imported)", rate(n, again), second.events_created, second.unchanged)?;
     let bare = dir.join("bare.sqlite3");
-    let sqlite3 = std::process::Command::new("sqlite3")
-        .arg(&bare)
-        .arg(format!(".import --csv {} police_list", file.display()))
-        .output();
+    let sqlite3 = std::process::Command::new("sqlite3").arg(&bare).arg(format!(".import --csv {} police_list", file.display())).output();
     match sqlite3 {
         Ok(o) if o.status.success() => {
             let start = Instant::now();

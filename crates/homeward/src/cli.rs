@@ -1,12 +1,12 @@
 //! Command-line parsing and the subcommands. Each subcommand reads its input,
 //! calls the library, and writes the result; no logic of its own.
 
+use crate::serve::runtime;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use homeward_core::{Options, Registry};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use crate::serve::runtime;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -197,7 +197,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 for p in r.all() {
                     println!(
                         "ok  {:<18} {:<10} from {}  {} rules, {} flags, {} warnings, {} readings  ({})",
-                        p.id, p.version, p.effective_from, p.rules.len(), p.flags.len(), p.warnings.len(), p.readings.len(), p.source
+                        p.id,
+                        p.version,
+                        p.effective_from,
+                        p.rules.len(),
+                        p.flags.len(),
+                        p.warnings.len(),
+                        p.readings.len(),
+                        p.source
                     );
                 }
                 Ok(ExitCode::SUCCESS)
@@ -242,9 +249,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate { children, days, seed, authorities, now, output } => {
-            let now = now
-                .map(|n| n.parse::<jiff::Timestamp>().context("--now: not an RFC 3339 time"))
-                .transpose()?;
+            let now = now.map(|n| n.parse::<jiff::Timestamp>().context("--now: not an RFC 3339 time")).transpose()?;
             let config = homeward_synth::Config {
                 children,
                 days,

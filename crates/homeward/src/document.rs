@@ -9,22 +9,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn check(registry: &Registry, path: &Path, protocol: Option<&str>) -> Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let id = match protocol {
         Some(id) => id.to_string(),
         None => match document::identify(registry.all(), &text) {
             Ok(id) => id.to_string(),
             Err(scores) => {
-                let seen: Vec<String> = scores
-                    .iter()
-                    .map(|(id, found, total)| format!("{id} {found}/{total}"))
-                    .collect();
-                bail!(
-                    "cannot tell which protocol {} is (quotes found: {}): give --protocol ID",
-                    path.display(),
-                    seen.join(", ")
-                );
+                let seen: Vec<String> = scores.iter().map(|(id, found, total)| format!("{id} {found}/{total}")).collect();
+                bail!("cannot tell which protocol {} is (quotes found: {}): give --protocol ID", path.display(), seen.join(", "));
             }
         },
     };
@@ -37,12 +29,7 @@ pub fn check(registry: &Registry, path: &Path, protocol: Option<&str>) -> Result
     // the local protocols that restate its guidance: check those quotes that
     // restate the protocol this document is.
     let restating = if versions.iter().any(|p| p.is_baseline()) {
-        let locals: Vec<_> = registry
-            .all()
-            .iter()
-            .filter(|p| !p.is_baseline())
-            .cloned()
-            .collect();
+        let locals: Vec<_> = registry.all().iter().filter(|p| !p.is_baseline()).cloned().collect();
         let Ok(local) = document::identify(&locals, &text) else {
             bail!(
                 "'{id}' has no document of its own: its quotes restate the local protocols' documents, \
@@ -50,11 +37,7 @@ pub fn check(registry: &Registry, path: &Path, protocol: Option<&str>) -> Result
                 path.display()
             );
         };
-        writeln!(
-            out,
-            "'{id}' has no document of its own: its quotes that restate '{local}' are checked against {}",
-            path.display()
-        )?;
+        writeln!(out, "'{id}' has no document of its own: its quotes that restate '{local}' are checked against {}", path.display())?;
         Some(local.to_string())
     } else {
         None
@@ -92,9 +75,6 @@ pub fn check(registry: &Registry, path: &Path, protocol: Option<&str>) -> Result
         eprintln!("{failures} quote or cite failure(s)");
         return Ok(ExitCode::from(1));
     }
-    writeln!(
-        out,
-        "\nok: every quote and cite of '{id}' is borne out by the document"
-    )?;
+    writeln!(out, "\nok: every quote and cite of '{id}' is borne out by the document")?;
     Ok(ExitCode::SUCCESS)
 }

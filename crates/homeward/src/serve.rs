@@ -120,10 +120,7 @@ fn with_sso(state: AppState, path: Option<&std::path::Path>) -> Result<AppState>
 #[cfg(not(feature = "oidc"))]
 fn with_sso(state: AppState, path: Option<&std::path::Path>) -> Result<AppState> {
     match path {
-        Some(path) => anyhow::bail!(
-            "--sso-config {}: this build has no single sign-on; build with `cargo build --release --features oidc`",
-            path.display()
-        ),
+        Some(path) => anyhow::bail!("--sso-config {}: this build has no single sign-on; build with `cargo build --release --features oidc`", path.display()),
         None => Ok(state),
     }
 }
@@ -316,7 +313,11 @@ pub fn import(registry: Registry, cmd: ImportCommand) -> Result<ExitCode> {
         let verb = if report.dry_run { "would create" } else { "created" };
         println!(
             "{} rows: {verb} {} children and {} events; {} already imported; {} rejected",
-            report.rows, report.children_created, report.events_created, report.unchanged, report.rejected.len()
+            report.rows,
+            report.children_created,
+            report.events_created,
+            report.unchanged,
+            report.rejected.len()
         );
         for r in &report.rejected {
             println!("  line {}{}: {}", r.line, r.column.as_deref().map(|c| format!(", {c}")).unwrap_or_default(), r.reason);

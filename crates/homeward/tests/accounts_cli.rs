@@ -42,7 +42,18 @@ async fn an_account_is_linked_to_a_provider_subject_once_and_unlinked() {
     for url in support::databases(&dir.join("homeward.sqlite3")).await {
         let run = |args: &[&str]| homeward(&url, &dir, args);
         ok(run(&["migrate"]));
-        ok(run(&["accounts", "add-agency", "--id", "bolton-cs", "--name", "Bolton Children's Services", "--kind", "childrens_services", "--authority", "bolton"]));
+        ok(run(&[
+            "accounts",
+            "add-agency",
+            "--id",
+            "bolton-cs",
+            "--name",
+            "Bolton Children's Services",
+            "--kind",
+            "childrens_services",
+            "--authority",
+            "bolton",
+        ]));
         ok(run(&["accounts", "add-user", "--username", "sw.one", "--name", "S. One", "--agency", "bolton-cs", "--role", "social_worker"]));
         ok(run(&["accounts", "add-user", "--username", "sw.two", "--name", "S. Two", "--agency", "bolton-cs", "--role", "social_worker"]));
 

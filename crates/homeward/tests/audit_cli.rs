@@ -96,10 +96,7 @@ async fn verify_passes_on_an_intact_chain_and_names_an_edited_row() {
         assert!(lines[1].contains("chidi") && lines[2].contains("asha"), "{backend}: {stdout}");
         assert!(!stdout.contains("ben"), "{backend}: {stdout}");
         let json = audit(&url, &dir, &["show", "--record-type", "child", "--record-id", "c2", "--json"]);
-        let seqs: Vec<i64> = text(&json.stdout)
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_i64().unwrap())
-            .collect();
+        let seqs: Vec<i64> = text(&json.stdout).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_i64().unwrap()).collect();
         assert_eq!(seqs, vec![3, 2], "{backend}");
 
         // The database refuses the edit; with its guard dropped, verify finds it.

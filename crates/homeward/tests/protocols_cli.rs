@@ -27,19 +27,12 @@ fn documents() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     files.sort();
-    assert!(
-        !files.is_empty(),
-        "no .txt documents in {}",
-        seeds_dir().display()
-    );
+    assert!(!files.is_empty(), "no .txt documents in {}", seeds_dir().display());
     files
 }
 
 fn homeward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_homeward"))
-        .args(args)
-        .output()
-        .expect("run homeward")
+    Command::new(env!("CARGO_BIN_EXE_homeward")).args(args).output().expect("run homeward")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -47,10 +40,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn scratch(name: &str, contents: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "homeward-protocols-cli-{}-{name}",
-        std::process::id()
-    ));
+    let path = std::env::temp_dir().join(format!("homeward-protocols-cli-{}-{name}", std::process::id()));
     std::fs::write(&path, contents).expect("write scratch document");
     path
 }
@@ -58,150 +48,62 @@ fn scratch(name: &str, contents: &str) -> PathBuf {
 #[test]
 fn every_document_is_recognised_and_bears_out_its_protocol() {
     for doc in documents() {
-        let out = homeward(&[
-            "protocols",
-            "check",
-            "--document",
-            doc.to_str().expect("utf-8 path"),
-        ]);
+        let out = homeward(&["protocols", "check", "--document", doc.to_str().expect("utf-8 path")]);
         let stdout = text(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{}:\n{stdout}\n{}",
-            doc.display(),
-            text(&out.stderr)
-        );
+        assert!(out.status.success(), "{}:\n{stdout}\n{}", doc.display(), text(&out.stderr));
         assert!(stdout.contains("ok: every quote and cite of '"), "{stdout}");
-        assert!(
-            stdout.contains("Checked: each quote"),
-            "the output says what is checked: {stdout}"
-        );
+        assert!(stdout.contains("Checked: each quote"), "the output says what is checked: {stdout}");
     }
 }
 
 #[test]
 fn a_changed_quote_is_named_with_its_rule_and_field() {
-    let original = std::fs::read_to_string(
-        documents()
-            .into_iter()
-            .find(|d| homeward_recognises(d, "newham"))
-            .expect("the newham document"),
-    )
-    .expect("read the newham document");
-    let changed = original.replace(
-        "The social worker must notify their Head of Service",
-        "The social worker may tell their Head of Service",
-    );
+    let original = std::fs::read_to_string(documents().into_iter().find(|d| homeward_recognises(d, "newham")).expect("the newham document"))
+        .expect("read the newham document");
+    let changed = original.replace("The social worker must notify their Head of Service", "The social worker may tell their Head of Service");
     assert_ne!(changed, original, "the phrase to change is in the document");
     let path = scratch("newham.txt", &changed);
-    let out = homeward(&[
-        "protocols",
-        "check",
-        "--document",
-        path.to_str().expect("utf-8 path"),
-        "--protocol",
-        "newham",
-    ]);
+    let out = homeward(&["protocols", "check", "--document", path.to_str().expect("utf-8 path"), "--protocol", "newham"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains("FAIL rule 9-2.notify-hos: quote: not in the document"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("FAIL rule 9-2.notify-hos: quote: not in the document"), "{stdout}");
     assert!(text(&out.stderr).contains("quote or cite failure(s)"));
     let _ = std::fs::remove_file(path);
 }
 
 #[test]
 fn a_document_of_another_protocol_fails_its_cites_and_quotes() {
-    let bnes = documents()
-        .into_iter()
-        .find(|d| homeward_recognises(d, "bnes"))
-        .expect("the bnes document");
-    let out = homeward(&[
-        "protocols",
-        "check",
-        "--document",
-        bnes.to_str().expect("utf-8 path"),
-        "--protocol",
-        "newham",
-    ]);
+    let bnes = documents().into_iter().find(|d| homeward_recognises(d, "bnes")).expect("the bnes document");
+    let out = homeward(&["protocols", "check", "--document", bnes.to_str().expect("utf-8 path"), "--protocol", "newham"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("FAIL "));
 }
 
 #[test]
 fn an_unrecognised_document_needs_protocol() {
-    let path = scratch(
-        "unknown.txt",
-        "1.1 Nothing in this document is quoted by any protocol.\n",
-    );
-    let out = homeward(&[
-        "protocols",
-        "check",
-        "--document",
-        path.to_str().expect("utf-8 path"),
-    ]);
+    let path = scratch("unknown.txt", "1.1 Nothing in this document is quoted by any protocol.\n");
+    let out = homeward(&["protocols", "check", "--document", path.to_str().expect("utf-8 path")]);
     assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("give --protocol ID"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("give --protocol ID"), "{}", text(&out.stderr));
     let _ = std::fs::remove_file(path);
 }
 
 fn homeward_recognises(doc: &std::path::Path, id: &str) -> bool {
-    let out = homeward(&[
-        "protocols",
-        "check",
-        "--document",
-        doc.to_str().expect("utf-8 path"),
-    ]);
+    let out = homeward(&["protocols", "check", "--document", doc.to_str().expect("utf-8 path")]);
     text(&out.stdout).contains(&format!("of '{id}'"))
 }
 
 #[test]
 fn the_national_baseline_is_checked_through_the_documents_that_restate_it() {
-    let bnes = documents()
-        .into_iter()
-        .find(|d| homeward_recognises(d, "bnes"))
-        .expect("the bnes document");
-    let out = homeward(&[
-        "protocols",
-        "check",
-        "--document",
-        bnes.to_str().expect("utf-8 path"),
-        "--protocol",
-        "national",
-    ]);
+    let bnes = documents().into_iter().find(|d| homeward_recognises(d, "bnes")).expect("the bnes document");
+    let out = homeward(&["protocols", "check", "--document", bnes.to_str().expect("utf-8 path"), "--protocol", "national"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    assert!(
-        stdout.contains("'national' has no document of its own"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("restates pan-lancashire"),
-        "quotes of other documents are listed: {stdout}"
-    );
-    let path = scratch(
-        "national.txt",
-        "1.1 Nothing in this document is quoted by any protocol.\n",
-    );
-    let out = homeward(&[
-        "protocols",
-        "check",
-        "--document",
-        path.to_str().expect("utf-8 path"),
-        "--protocol",
-        "national",
-    ]);
+    assert!(stdout.contains("'national' has no document of its own"), "{stdout}");
+    assert!(stdout.contains("restates pan-lancashire"), "quotes of other documents are listed: {stdout}");
+    let path = scratch("national.txt", "1.1 Nothing in this document is quoted by any protocol.\n");
+    let out = homeward(&["protocols", "check", "--document", path.to_str().expect("utf-8 path"), "--protocol", "national"]);
     assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("has no document of its own"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("has no document of its own"), "{}", text(&out.stderr));
     let _ = std::fs::remove_file(path);
 }

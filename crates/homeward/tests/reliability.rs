@@ -231,8 +231,12 @@ async fn timers_due_at_once_fire_once_across_two_instances_even_when_one_is_kill
         // they were seeded; the timers are the safe and well checks.
         let overdue = count(&store, "SELECT COUNT(*) FROM duty_alerts WHERE stage = 'overdue' AND duty_id LIKE 'national.safe-and-well/%'").await;
         assert_eq!(overdue as usize, n, "{backend}: each child's check went overdue exactly once");
-        let by_a = count(&store, "SELECT COUNT(*) FROM duty_alerts WHERE stage = 'overdue' AND duty_id LIKE 'national.safe-and-well/%' AND fired_by = 'instance-a'").await;
-        let by_b = count(&store, "SELECT COUNT(*) FROM duty_alerts WHERE stage = 'overdue' AND duty_id LIKE 'national.safe-and-well/%' AND fired_by = 'instance-b'").await;
+        let by_a =
+            count(&store, "SELECT COUNT(*) FROM duty_alerts WHERE stage = 'overdue' AND duty_id LIKE 'national.safe-and-well/%' AND fired_by = 'instance-a'")
+                .await;
+        let by_b =
+            count(&store, "SELECT COUNT(*) FROM duty_alerts WHERE stage = 'overdue' AND duty_id LIKE 'national.safe-and-well/%' AND fired_by = 'instance-b'")
+                .await;
         assert!(by_a > 0 && by_b > 0, "{backend}: both instances took part ({by_a}, {by_b})");
         let notifications = count(&store, "SELECT COUNT(*) FROM notifications").await;
         assert_eq!(notifications as usize, n, "{backend}: one message per overdue duty");

@@ -100,12 +100,7 @@ fn duty_ids_are_stable_and_duty_done_marks_one_done() {
     let first: Value = serde_json::from_slice(&replay(&example()).stdout).unwrap();
     let second: Value = serde_json::from_slice(&replay(&example()).stdout).unwrap();
     assert_eq!(first, second);
-    let open = first["duties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["state"] == "overdue")
-        .expect("the example has an overdue duty");
+    let open = first["duties"].as_array().unwrap().iter().find(|d| d["state"] == "overdue").expect("the example has an overdue duty");
     let id = open["id"].as_str().unwrap();
     let mut later = example();
     later["events"].as_array_mut().unwrap().push(json!({"at": "2026-03-05T11:00:00Z", "child": "c1", "type": "duty_done", "duty": id}));
@@ -118,11 +113,14 @@ fn duty_ids_are_stable_and_duty_done_marks_one_done() {
 #[test]
 fn a_prompt_is_to_consider_until_someone_confirms_or_dismisses_it() {
     let first: Value = serde_json::from_slice(&replay(&example()).stdout).unwrap();
-    let prompt = first["duties"].as_array().unwrap().iter().find(|d| d["prompt"] == true && d["state"] == "to_consider").expect("the example has a prompt to consider");
+    let prompt =
+        first["duties"].as_array().unwrap().iter().find(|d| d["prompt"] == true && d["state"] == "to_consider").expect("the example has a prompt to consider");
     let id = prompt["id"].as_str().unwrap().to_string();
     for (decision, state) in [("dismissed", "dismissed"), ("confirmed", "done")] {
         let mut later = example();
-        later["events"].as_array_mut().unwrap().push(json!({"at": "2026-03-05T11:00:00Z", "child": "c1", "type": "prompt_considered", "duty": id, "decision": decision, "by": "Team manager J. Smith"}));
+        later["events"].as_array_mut().unwrap().push(
+            json!({"at": "2026-03-05T11:00:00Z", "child": "c1", "type": "prompt_considered", "duty": id, "decision": decision, "by": "Team manager J. Smith"}),
+        );
         let after: Value = serde_json::from_slice(&replay(&later).stdout).unwrap();
         let same = after["duties"].as_array().unwrap().iter().find(|d| d["id"] == id).unwrap();
         assert_eq!(same["state"], state);
@@ -243,7 +241,10 @@ fn an_unknown_field_is_rejected() {
 #[test]
 fn a_second_report_while_an_episode_is_open_is_rejected() {
     let mut s = example();
-    s["events"].as_array_mut().unwrap().insert(1, json!({"at": "2026-03-03T01:00:00Z", "child": "c1", "episode": "e2", "type": "reported", "category": "missing"}));
+    s["events"]
+        .as_array_mut()
+        .unwrap()
+        .insert(1, json!({"at": "2026-03-03T01:00:00Z", "child": "c1", "episode": "e2", "type": "reported", "category": "missing"}));
     let line = rejected(&s);
     assert!(line.starts_with("events[1].type: child 'c1' already has an open episode 'e1'"), "{line}");
 }
@@ -395,7 +396,9 @@ fn an_existing_scenario_replays_byte_for_byte_as_before_and_assignments_change_n
     let events = scenario["events"].as_array_mut().unwrap();
     for (at, child, episode) in reported {
         events.push(json!({"at": at, "child": child, "episode": episode, "type": "episode_assigned", "worker": "sw-1", "team": "team-a"}));
-        events.push(json!({"at": "2026-03-05T11:00:00Z", "child": child, "episode": episode, "type": "episode_assigned", "team": "team-b", "reason": "re-allocated"}));
+        events.push(
+            json!({"at": "2026-03-05T11:00:00Z", "child": child, "episode": episode, "type": "episode_assigned", "team": "team-b", "reason": "re-allocated"}),
+        );
     }
     let out = homeward(&["replay", "--all", "-"], Some(&scenario.to_string()));
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -405,6 +408,9 @@ fn an_existing_scenario_replays_byte_for_byte_as_before_and_assignments_change_n
 #[test]
 fn a_bad_assignment_exits_2_naming_the_field() {
     let mut scenario = example();
-    scenario["events"].as_array_mut().unwrap().push(json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "worker": "sw-1"}));
+    scenario["events"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"at": "2026-03-03T09:00:00Z", "child": "c1", "episode": "e1", "type": "episode_assigned", "worker": "sw-1"}));
     assert_eq!(rejected(&scenario), "events[4].team: is required");
 }

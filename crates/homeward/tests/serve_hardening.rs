@@ -60,6 +60,9 @@ fn serve_keeps_its_files_private_and_logs_every_request() {
     let _ = process.wait();
     let text = std::fs::read_to_string(&log).unwrap();
     let request_lines: Vec<&str> = text.lines().filter(|l| l.contains("\"homeward::request\"")).collect();
-    assert!(request_lines.iter().any(|l| l.contains("\"/api/v1/missing\"") && l.contains("\"status\":401")), "one line per request at the default level:\n{text}");
+    assert!(
+        request_lines.iter().any(|l| l.contains("\"/api/v1/missing\"") && l.contains("\"status\":401")),
+        "one line per request at the default level:\n{text}"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -34,14 +34,7 @@ impl<'a> Context<'a> {
         start_day: Date,
         previous_return_interview: Option<Outcome>,
     ) -> Self {
-        Context {
-            scenario,
-            child,
-            episodes,
-            position,
-            age: child.age_on(start_day),
-            previous_return_interview,
-        }
+        Context { scenario, child, episodes, position, age: child.age_on(start_day), previous_return_interview }
     }
 
     fn episode(&self) -> &'a Episode {
@@ -77,8 +70,7 @@ pub(super) fn child_holds(c: &Conditions, child: &Child, age: i16) -> bool {
         && (c.flags_any.is_empty() || c.flags_any.iter().any(|f| child.has_flag(f)))
         && c.flags_all.iter().all(|f| child.has_flag(f))
         && !c.flags_none.iter().any(|f| child.has_flag(f))
-        && c.out_of_area
-            .is_none_or(|want| want == (child.responsible_authority != child.living_in))
+        && c.out_of_area.is_none_or(|want| want == (child.responsible_authority != child.living_in))
         && (c.responsible_authorities.is_empty() || c.responsible_authorities.contains(&child.responsible_authority))
         && (c.host_authorities.is_empty() || c.host_authorities.contains(&child.living_in))
 }
@@ -120,9 +112,7 @@ pub(super) fn static_holds(c: &Conditions, ctx: &Context) -> bool {
 /// How many of `episodes` (indices, in start order) that match the window's
 /// categories started in the window ending at `end`, both ends included.
 fn count_in_window(w: &Window, scenario: &Scenario, episodes: &[usize], end: Timestamp) -> usize {
-    let from = w
-        .days
-        .map(|d| end.checked_sub(SignedDuration::from_hours(i64::from(d) * 24)).unwrap_or(Timestamp::MIN));
+    let from = w.days.map(|d| end.checked_sub(SignedDuration::from_hours(i64::from(d) * 24)).unwrap_or(Timestamp::MIN));
     episodes
         .iter()
         .rev()
@@ -133,8 +123,7 @@ fn count_in_window(w: &Window, scenario: &Scenario, episodes: &[usize], end: Tim
 }
 
 pub(super) fn dynamic_holds(c: &Conditions, ep: &Episode, t: Timestamp) -> bool {
-    (c.categories.is_empty() || c.categories.contains(&ep.category_at(t)))
-        && (c.risks.is_empty() || c.risks.contains(&ep.risk_at(t)))
+    (c.categories.is_empty() || c.categories.contains(&ep.category_at(t))) && (c.risks.is_empty() || c.risks.contains(&ep.risk_at(t)))
 }
 
 /// Since when a flag has held, if it holds at `now`.
@@ -154,12 +143,8 @@ pub(super) fn flag_since(c: &Conditions, scenario: &Scenario, child: usize) -> O
         since = Some(last.start);
     }
     if let Some(w) = &c.episodes_in_window {
-        let starts: Vec<Timestamp> = episodes
-            .iter()
-            .map(|&i| &scenario.episodes[i])
-            .filter(|e| w.categories.is_empty() || e.ever_category(&w.categories))
-            .map(|e| e.start)
-            .collect();
+        let starts: Vec<Timestamp> =
+            episodes.iter().map(|&i| &scenario.episodes[i]).filter(|e| w.categories.is_empty() || e.ever_category(&w.categories)).map(|e| e.start).collect();
         if starts.len() < w.count {
             return None;
         }
@@ -171,9 +156,7 @@ pub(super) fn flag_since(c: &Conditions, scenario: &Scenario, child: usize) -> O
         for i in (w.count - 1)..starts.len() {
             let begins = starts[i];
             let ends = match w.days {
-                Some(d) => starts[i + 1 - w.count]
-                    .checked_add(SignedDuration::from_hours(i64::from(d) * 24))
-                    .unwrap_or(Timestamp::MAX),
+                Some(d) => starts[i + 1 - w.count].checked_add(SignedDuration::from_hours(i64::from(d) * 24)).unwrap_or(Timestamp::MAX),
                 None => Timestamp::MAX,
             };
             if ends < begins {

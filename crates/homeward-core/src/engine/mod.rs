@@ -36,37 +36,14 @@ pub fn evaluate(registry: &Registry, scenario: &Scenario, options: Options) -> R
     let mut index = EventIndex::new();
     let mut scratch = Scratch::default();
     for child in 0..scenario.children.len() {
-        evaluate_child(
-            registry,
-            scenario,
-            child,
-            options,
-            &mut index,
-            &mut scratch,
-            &mut duties,
-            &mut flags,
-            &mut warnings,
-            &mut used,
-        );
+        evaluate_child(registry, scenario, child, options, &mut index, &mut scratch, &mut duties, &mut flags, &mut warnings, &mut used);
     }
     sort_duties(&mut duties);
     flags.sort_by(|a: &Flag, b: &Flag| (&a.child, &a.flag, &a.authority).cmp(&(&b.child, &b.flag, &b.authority)));
     warnings.sort_by(|a: &Warning, b: &Warning| (a.at, &a.child, &a.id).cmp(&(b.at, &b.child, &b.id)));
-    let used: BTreeSet<ProtocolRef> = used
-        .into_iter()
-        .map(|p| ProtocolRef {
-            id: p.id.clone(),
-            version: p.version.clone(),
-            effective_from: p.effective_from,
-        })
-        .collect();
-    Replay {
-        now: scenario.now,
-        protocols: used.into_iter().collect(),
-        duties,
-        flags,
-        warnings,
-    }
+    let used: BTreeSet<ProtocolRef> =
+        used.into_iter().map(|p| ProtocolRef { id: p.id.clone(), version: p.version.clone(), effective_from: p.effective_from }).collect();
+    Replay { now: scenario.now, protocols: used.into_iter().collect(), duties, flags, warnings }
 }
 
 /// Sorts duties by due time, then id (ids are unique; equal ones would keep
@@ -90,12 +67,7 @@ fn sort_duties(duties: &mut [Duty]) {
             let mut id = [0u8; INLINE];
             let n = d.id.len().min(INLINE);
             id[..n].copy_from_slice(&d.id.as_bytes()[..n]);
-            Key {
-                second: d.due.as_second(),
-                nanosecond: d.due.subsec_nanosecond(),
-                index: i as u32,
-                id,
-            }
+            Key { second: d.due.as_second(), nanosecond: d.due.subsec_nanosecond(), index: i as u32, id }
         })
         .collect();
     {
@@ -155,22 +127,11 @@ impl<'a> Applied<'a> {
 /// when the return says the child was found in an authority whose protocol
 /// is neither of those, that protocol's duties to a child of another
 /// authority found in its area.
-fn applied<'a>(
-    registry: &'a Registry,
-    host: &'a str,
-    responsible: &'a str,
-    found_in: Option<&'a str>,
-    day: jiff::civil::Date,
-) -> Vec<Applied<'a>> {
+fn applied<'a>(registry: &'a Registry, host: &'a str, responsible: &'a str, found_in: Option<&'a str>, day: jiff::civil::Date) -> Vec<Applied<'a>> {
     let ph = registry.in_force(host, day);
     let pr = registry.in_force(responsible, day);
     let mut out: Vec<Applied<'a>> = match (ph, pr) {
-        (Some(h), Some(r)) if h.id == r.id => vec![Applied {
-            protocol: h,
-            host: Some(host),
-            responsible: Some(responsible),
-            found_in: None,
-        }],
+        (Some(h), Some(r)) if h.id == r.id => vec![Applied { protocol: h, host: Some(host), responsible: Some(responsible), found_in: None }],
         (h, r) => h
             .map(|p| Applied { protocol: p, host: Some(host), responsible: None, found_in: None })
             .into_iter()
@@ -190,10 +151,7 @@ fn applied<'a>(
 /// Whose child this is, and where it was found, as the protocol `a` sees it.
 fn place(registry: &Registry, a: &Applied, responsible: &str, found_in: Option<&str>) -> Place {
     let id = a.protocol.id.as_str();
-    Place {
-        responsible_here: registry.protocol_id_for(responsible) == id,
-        found_here: found_in.map(|f| registry.protocol_id_for(f) == id),
-    }
+    Place { responsible_here: registry.protocol_id_for(responsible) == id, found_here: found_in.map(|f| registry.protocol_id_for(f) == id) }
 }
 
 /// Is the duty for one of the authorities the rule names (`duty_authorities`)?
@@ -308,10 +266,7 @@ struct EventIndex {
 
 impl EventIndex {
     fn new() -> Self {
-        EventIndex {
-            by_type: (0..EVENT_TYPES).map(|_| Vec::new()).collect(),
-            by_episode: (0..EVENT_TYPES).map(|_| Vec::new()).collect(),
-        }
+        EventIndex { by_type: (0..EVENT_TYPES).map(|_| Vec::new()).collect(), by_episode: (0..EVENT_TYPES).map(|_| Vec::new()).collect() }
     }
 
     fn rebuild(&mut self, events: &[&Event], event_episode: &[Option<usize>]) {
@@ -435,11 +390,7 @@ fn evaluate_child<'r>(
     done_by_id.clear();
     exception_by_id.clear();
     considered_by_id.clear();
-    for i in index
-        .of_type(EventType::DutyDone)
-        .chain(index.of_type(EventType::Exception))
-        .chain(index.of_type(EventType::PromptConsidered))
-    {
+    for i in index.of_type(EventType::DutyDone).chain(index.of_type(EventType::Exception)).chain(index.of_type(EventType::PromptConsidered)) {
         let e = events[i];
         match &e.data {
             EventData::DutyDone { duty } => {
@@ -453,11 +404,7 @@ fn evaluate_child<'r>(
                 });
             }
             EventData::PromptConsidered { duty, decision, by } => {
-                considered_by_id.entry(duty.as_str()).or_insert_with(|| ConsideredNote {
-                    at: e.at,
-                    decision: decision.clone(),
-                    by: by.clone(),
-                });
+                considered_by_id.entry(duty.as_str()).or_insert_with(|| ConsideredNote { at: e.at, decision: decision.clone(), by: by.clone() });
             }
             _ => {}
         }
@@ -551,10 +498,7 @@ fn evaluate_child<'r>(
             let key: *const Rule = f.rule;
             superseded[fi] = later.get(&key).copied();
             if !f.lapsed {
-                later
-                    .entry(key)
-                    .and_modify(|t| *t = (*t).min(f.triggered_at))
-                    .or_insert(f.triggered_at);
+                later.entry(key).and_modify(|t| *t = (*t).min(f.triggered_at)).or_insert(f.triggered_at);
             }
         }
     }
@@ -578,9 +522,20 @@ fn evaluate_child<'r>(
         if first.lapsed {
             if options.include_lapsed {
                 duties.push(make_duty(
-                    base_id, 1, c.id.as_str(), ep, first.authority, protocol, rule,
-                    rule.to.clone(), first.triggered_at, due_at(first.triggered_at),
-                    DutyState::Lapsed, None, None, None,
+                    base_id,
+                    1,
+                    c.id.as_str(),
+                    ep,
+                    first.authority,
+                    protocol,
+                    rule,
+                    rule.to.clone(),
+                    first.triggered_at,
+                    due_at(first.triggered_at),
+                    DutyState::Lapsed,
+                    None,
+                    None,
+                    None,
                 ));
             }
             continue;
@@ -609,10 +564,7 @@ fn evaluate_child<'r>(
             } else {
                 Satisfiers::Matchers(&rule.satisfied_by)
             };
-            let by_event = first_satisfying(
-                &satisfiers, events, index, window_start, consumed,
-                (!rule.satisfied_in_child).then_some(first.episode),
-            );
+            let by_event = first_satisfying(&satisfiers, events, index, window_start, consumed, (!rule.satisfied_in_child).then_some(first.episode));
             let mut done_at = by_event.map(|i| events[i].at);
             if let Some(i) = by_event {
                 consumed.push(i);
@@ -622,18 +574,10 @@ fn evaluate_child<'r>(
                     done_at = Some(done_at.map_or(t, |d| d.min(t)));
                 }
             }
-            let exception = if exception_by_id.is_empty() {
-                None
-            } else {
-                exception_by_id.get(id.as_str()).cloned()
-            };
+            let exception = if exception_by_id.is_empty() { None } else { exception_by_id.get(id.as_str()).cloned() };
             // Only a prompt is considered; on a firm duty the event is kept
             // out of the result (duty_done or exception close those).
-            let considered = if !rule.prompt || considered_by_id.is_empty() {
-                None
-            } else {
-                considered_by_id.get(id.as_str()).cloned()
-            };
+            let considered = if !rule.prompt || considered_by_id.is_empty() { None } else { considered_by_id.get(id.as_str()).cloned() };
             let dismissed_at = considered.as_ref().filter(|c| c.decision == "dismissed").map(|c| c.at);
             if let Some(c) = considered.as_ref().filter(|c| c.decision == "confirmed") {
                 done_at = Some(done_at.map_or(c.at, |d| d.min(c.at)));
@@ -644,15 +588,24 @@ fn evaluate_child<'r>(
                 RepeatUntil::Return => ep.returned_at,
                 RepeatUntil::Superseded => superseded_at,
             };
-            let lapsed = occurrence > 1
-                && done_at.is_none()
-                && dismissed_at.is_none()
-                && ended_at.is_some_and(|end| end < due);
+            let lapsed = occurrence > 1 && done_at.is_none() && dismissed_at.is_none() && ended_at.is_some_and(|end| end < due);
             if lapsed {
                 if options.include_lapsed {
                     duties.push(make_duty(
-                        id, occurrence, c.id.as_str(), ep, first.authority, protocol, rule, to,
-                        triggered_at, due, DutyState::Lapsed, None, None, None,
+                        id,
+                        occurrence,
+                        c.id.as_str(),
+                        ep,
+                        first.authority,
+                        protocol,
+                        rule,
+                        to,
+                        triggered_at,
+                        due,
+                        DutyState::Lapsed,
+                        None,
+                        None,
+                        None,
                     ));
                 }
                 break;
@@ -675,8 +628,20 @@ fn evaluate_child<'r>(
                 DutyState::Due
             };
             duties.push(make_duty(
-                id, occurrence, c.id.as_str(), ep, first.authority, protocol, rule, to,
-                triggered_at, due, state, done_at, exception, considered,
+                id,
+                occurrence,
+                c.id.as_str(),
+                ep,
+                first.authority,
+                protocol,
+                rule,
+                to,
+                triggered_at,
+                due,
+                state,
+                done_at,
+                exception,
+                considered,
             ));
 
             let Some(repeat) = rule.repeat else { break };
@@ -723,20 +688,12 @@ fn first_satisfying(
             None => {
                 let list = &index.by_type[t as usize];
                 let from = list.partition_point(|&i| events[i as usize].at < window_start);
-                list[from..]
-                    .iter()
-                    .map(|&i| i as usize)
-                    .take_while(|&i| best.is_none_or(|b| i < b))
-                    .find(|&i| ok(i))
+                list[from..].iter().map(|&i| i as usize).take_while(|&i| best.is_none_or(|b| i < b)).find(|&i| ok(i))
             }
             Some(ep) => {
                 let list = index.of_type_in(t, ep);
                 let from = list.partition_point(|&(_, i)| events[i as usize].at < window_start);
-                list[from..]
-                    .iter()
-                    .map(|&(_, i)| i as usize)
-                    .take_while(|&i| best.is_none_or(|b| i < b))
-                    .find(|&i| ok(i))
+                list[from..].iter().map(|&(_, i)| i as usize).take_while(|&i| best.is_none_or(|b| i < b)).find(|&i| ok(i))
             }
         };
         if let Some(i) = found {
@@ -802,10 +759,7 @@ fn addressee(protocol: &Protocol, rule: &Rule, at: Timestamp) -> Option<String> 
 }
 
 pub(crate) fn matches(m: &Matcher, data: &EventData) -> bool {
-    data.event_type() == m.event
-        && m.fields.iter().all(|(field, values)| {
-            data.field(*field).is_some_and(|v| values.iter().any(|w| w == v))
-        })
+    data.event_type() == m.event && m.fields.iter().all(|(field, values)| data.field(*field).is_some_and(|v| values.iter().any(|w| w == v)))
 }
 
 /// When a rule or warning triggers for an episode.
@@ -824,13 +778,7 @@ struct EpisodeFacts<'a> {
     change_times: &'a [Timestamp],
 }
 
-fn trigger_moment(
-    trigger: &Trigger,
-    when: &crate::protocol::Conditions,
-    facts: &EpisodeFacts,
-    events: &[&Event],
-    index: &EventIndex,
-) -> Option<Moment> {
+fn trigger_moment(trigger: &Trigger, when: &crate::protocol::Conditions, facts: &EpisodeFacts, events: &[&Event], index: &EventIndex) -> Option<Moment> {
     let ep = facts.ep;
     let ep_index = facts.index;
     let anchor = match trigger.anchor {
@@ -839,12 +787,7 @@ fn trigger_moment(
         Anchor::Event => {
             let m = trigger.event.as_ref()?;
             // The first event recorded against the episode itself that matches.
-            index
-                .of_type_in(m.event, ep_index)
-                .iter()
-                .map(|&(_, i)| events[i as usize])
-                .find(|e| e.episode == Some(ep_index) && matches(m, &e.data))?
-                .at
+            index.of_type_in(m.event, ep_index).iter().map(|&(_, i)| events[i as usize]).find(|e| e.episode == Some(ep_index) && matches(m, &e.data))?.at
         }
     };
     let mut t0 = trigger.after.after(anchor);
@@ -872,13 +815,7 @@ fn trigger_moment(
     None
 }
 
-fn child_flags<'r>(
-    registry: &'r Registry,
-    scenario: &'r Scenario,
-    child: usize,
-    flags: &mut Vec<Flag>,
-    used: &mut Vec<&'r Protocol>,
-) {
+fn child_flags<'r>(registry: &'r Registry, scenario: &'r Scenario, child: usize, flags: &mut Vec<Flag>, used: &mut Vec<&'r Protocol>) {
     let c = &scenario.children[child];
     let episodes = &scenario.child_episodes[child];
     let Some(&last) = episodes.last() else { return };

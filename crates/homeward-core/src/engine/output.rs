@@ -53,10 +53,7 @@ impl DutyState {
 
     /// Has the duty triggered (whatever became of it since)?
     pub fn has_triggered(&self) -> bool {
-        matches!(
-            self,
-            DutyState::Done | DutyState::Excepted | DutyState::Overdue | DutyState::Due | DutyState::ToConsider | DutyState::Dismissed
-        )
+        matches!(self, DutyState::Done | DutyState::Excepted | DutyState::Overdue | DutyState::Due | DutyState::ToConsider | DutyState::Dismissed)
     }
 }
 

@@ -59,11 +59,7 @@ pub fn conditions_words(p: &Protocol, c: &Conditions) -> Vec<String> {
         None => {}
     }
     if let Some(w) = &c.episodes_in_window {
-        let cats = if w.categories.is_empty() {
-            "episodes".to_string()
-        } else {
-            format!("{} episodes", list(&w.categories, "or"))
-        };
+        let cats = if w.categories.is_empty() { "episodes".to_string() } else { format!("{} episodes", list(&w.categories, "or")) };
         parts.push(match w.days {
             Some(d) => format!("this is at least the {}th of the child's {cats} in {d} days", w.count)
                 .replace("1th", "1st")
@@ -76,10 +72,7 @@ pub fn conditions_words(p: &Protocol, c: &Conditions) -> Vec<String> {
         parts.push(format!("the child has gone missing at least {} time(s) before", c.earlier_episodes));
     }
     if !c.previous_return_interview.is_empty() {
-        parts.push(format!(
-            "the previous return interview was {}",
-            list(&c.previous_return_interview, "or")
-        ));
+        parts.push(format!("the previous return interview was {}", list(&c.previous_return_interview, "or")));
     }
     if !c.found_by_none.is_empty() {
         parts.push(format!("the child was not found by {}", list(&c.found_by_none, "or")));
@@ -90,11 +83,7 @@ pub fn conditions_words(p: &Protocol, c: &Conditions) -> Vec<String> {
     if let Some(h) = &c.hours {
         let side = if h.open { "inside" } else { "outside" };
         let hours: Vec<&str> = p.role(&h.role).map(|r| r.office_hours.iter().map(|o| o.text.as_str()).collect()).unwrap_or_default();
-        parts.push(format!(
-            "it applies {side} the office hours of {} ({}, Europe/London; bank holidays closed)",
-            role_name(p, &h.role),
-            hours.join(", ")
-        ));
+        parts.push(format!("it applies {side} the office hours of {} ({}, Europe/London; bank holidays closed)", role_name(p, &h.role), hours.join(", ")));
     }
     match c.responsible_in_partnership {
         Some(true) => parts.push("the child's responsible authority is one of this partnership's".into()),
@@ -128,16 +117,8 @@ pub fn trigger_words(t: &Trigger, still_missing: bool) -> String {
         Anchor::Return if t.after.is_zero() => "when the child returns".to_string(),
         Anchor::Return => format!("{more}{} after the child returns", t.after.describe()),
         Anchor::Event => {
-            let what = t
-                .event
-                .as_ref()
-                .map(describe_matcher)
-                .unwrap_or_default();
-            if t.after.is_zero() {
-                format!("when {what} is recorded")
-            } else {
-                format!("{more}{} after {what} is recorded", t.after.describe())
-            }
+            let what = t.event.as_ref().map(describe_matcher).unwrap_or_default();
+            if t.after.is_zero() { format!("when {what} is recorded") } else { format!("{more}{} after {what} is recorded", t.after.describe()) }
         }
     }
 }
@@ -257,11 +238,7 @@ pub fn describe(p: &Protocol) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} — {}", p.id, p.title);
     let _ = writeln!(out, "Version {}, in force from {}. Document: {}.", p.version, p.effective_from, p.document);
-    let covers = if p.is_baseline() {
-        "every authority without a local protocol".to_string()
-    } else {
-        p.authorities.join(", ")
-    };
+    let covers = if p.is_baseline() { "every authority without a local protocol".to_string() } else { p.authorities.join(", ") };
     let _ = writeln!(out, "Covers: {covers}.");
     let _ = writeln!(out, "File: {}", p.source);
 
@@ -270,12 +247,7 @@ pub fn describe(p: &Protocol) -> String {
         let _ = write!(out, "  {} ({}, {})", r.name, r.id, r.agency.as_str().replace('_', " "));
         if !r.office_hours.is_empty() {
             let hours: Vec<&str> = r.office_hours.iter().map(|h| h.text.as_str()).collect();
-            let _ = write!(
-                out,
-                "; open {}, otherwise {}",
-                hours.join(", "),
-                r.out_of_hours.as_deref().map(|o| role_name(p, o)).unwrap_or_default()
-            );
+            let _ = write!(out, "; open {}, otherwise {}", hours.join(", "), r.out_of_hours.as_deref().map(|o| role_name(p, o)).unwrap_or_default());
         }
         let _ = writeln!(out);
     }

@@ -54,7 +54,8 @@ fn items(p: &Protocol, section: &str) -> Vec<Item> {
             .flags
             .iter()
             .map(|f| {
-                let fields = vec![("What", f.what.clone()), ("When", conditions_words(p, &f.when).join("; ")), ("Cite", f.cite.clone()), ("Quote", f.quote.clone())];
+                let fields =
+                    vec![("What", f.what.clone()), ("When", conditions_words(p, &f.when).join("; ")), ("Cite", f.cite.clone()), ("Quote", f.quote.clone())];
                 (f.id.clone(), f.what.clone(), p.cite(&f.cite), fields)
             })
             .collect(),
@@ -94,13 +95,12 @@ fn other_changes(from: &Protocol, to: &Protocol) -> Vec<OtherChange> {
             let change = match before.iter().find(|b| &b.0 == id) {
                 None => Change::Added,
                 Some(b) => {
-                    let changed: Vec<FieldChange> = b
-                        .3
-                        .iter()
-                        .zip(fields)
-                        .filter(|(x, y)| x.1 != y.1)
-                        .map(|(x, y)| FieldChange { field: x.0, before: x.1.clone(), after: y.1.clone() })
-                        .collect();
+                    let changed: Vec<FieldChange> =
+                        b.3.iter()
+                            .zip(fields)
+                            .filter(|(x, y)| x.1 != y.1)
+                            .map(|(x, y)| FieldChange { field: x.0, before: x.1.clone(), after: y.1.clone() })
+                            .collect();
                     if changed.is_empty() {
                         continue;
                     }
@@ -190,13 +190,7 @@ fn exact(d: Duration) -> String {
 
 /// The key under which a duty whose id changed is recognised.
 fn counterpart_key(p: &Protocol, r: &Rule) -> (String, &'static str, String, Option<String>, String) {
-    (
-        r.cite.clone(),
-        r.kind.as_str(),
-        role_name(p, &r.by),
-        r.to.as_deref().map(|t| role_name(p, t)),
-        format!("{:?}", r.applies),
-    )
+    (r.cite.clone(), r.kind.as_str(), role_name(p, &r.by), r.to.as_deref().map(|t| role_name(p, t)), format!("{:?}", r.applies))
 }
 
 /// What changed from `from` to `to` (two versions of one protocol, or any two).
@@ -215,11 +209,7 @@ pub fn diff<'a>(from: &'a Protocol, to: &'a Protocol) -> Changes<'a> {
     for r in removed {
         let key = counterpart_key(from, r);
         let candidates: Vec<usize> = added.iter().enumerate().filter(|(_, a)| counterpart_key(to, a) == key).map(|(i, _)| i).collect();
-        let rivals = from
-            .rules
-            .iter()
-            .filter(|o| !to.rules.iter().any(|x| x.id == o.id) && counterpart_key(from, o) == key)
-            .count();
+        let rivals = from.rules.iter().filter(|o| !to.rules.iter().any(|x| x.id == o.id) && counterpart_key(from, o) == key).count();
         if let ([i], 1) = (candidates.as_slice(), rivals) {
             pairs.push((r, added.remove(*i)));
         } else {

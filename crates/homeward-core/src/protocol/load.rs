@@ -37,12 +37,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn err(&self, field: &str, message: impl Into<String>) -> ProtocolError {
-        ProtocolError {
-            file: self.file.to_string(),
-            item: self.item.clone(),
-            field: field.to_string(),
-            message: message.into(),
-        }
+        ProtocolError { file: self.file.to_string(), item: self.item.clone(), field: field.to_string(), message: message.into() }
     }
 }
 
@@ -207,27 +202,17 @@ const TOP_LEVEL: &[&str] = &["protocol", "role", "reading", "rule", "flag", "war
 
 /// Parses and validates one protocol file. `file` names it in errors.
 pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
-    let top = Ctx {
-        file,
-        item: "file".into(),
-    };
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| top.err("", format!("not valid TOML: {}", e.message())))?;
+    let top = Ctx { file, item: "file".into() };
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| top.err("", format!("not valid TOML: {}", e.message())))?;
     if let Some(key) = table.keys().find(|k| !TOP_LEVEL.contains(&k.as_str())) {
         return Err(top.err(key, format!("unknown section (expected one of: {})", TOP_LEVEL.join(", "))));
     }
 
     let header_ctx = Ctx { file, item: "protocol".into() };
-    let header_value = table
-        .get("protocol")
-        .ok_or_else(|| header_ctx.err("", "the [protocol] section is missing"))?;
+    let header_value = table.get("protocol").ok_or_else(|| header_ctx.err("", "the [protocol] section is missing"))?;
     let header: HeaderDef = de(header_value, &header_ctx)?;
     vocab::check_id(&header.id, "protocol id").map_err(|m| header_ctx.err("id", m))?;
-    let effective_from: Date = header
-        .effective_from
-        .parse()
-        .map_err(|_| header_ctx.err("effective_from", "not a date (YYYY-MM-DD)"))?;
+    let effective_from: Date = header.effective_from.parse().map_err(|_| header_ctx.err("effective_from", "not a date (YYYY-MM-DD)"))?;
     if header.authorities.is_empty() {
         return Err(header_ctx.err("authorities", "must name at least one authority"));
     }
@@ -239,10 +224,7 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
     nonempty(&header.title, "title", &header_ctx)?;
     nonempty(&header.version, "version", &header_ctx)?;
 
-    let roles = array::<RoleDef>(&table, "role", file)?
-        .into_iter()
-        .map(|(ctx, def)| role(def, &ctx))
-        .collect::<Result<Vec<_>, _>>()?;
+    let roles = array::<RoleDef>(&table, "role", file)?.into_iter().map(|(ctx, def)| role(def, &ctx)).collect::<Result<Vec<_>, _>>()?;
     unique(roles.iter().map(|r| r.id.as_str()), "role", file)?;
     for r in &roles {
         let ctx = Ctx { file, item: format!("role {}", r.id) };
@@ -266,11 +248,7 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
     unique(readings.iter().map(|r| r.id.as_str()), "reading", file)?;
 
     let known_role = |ctx: &Ctx, field: &str, id: &str| -> Result<(), ProtocolError> {
-        if roles.iter().any(|r| r.id == id) {
-            Ok(())
-        } else {
-            Err(ctx.err(field, format!("unknown role '{id}' (declare it in a [[role]])")))
-        }
+        if roles.iter().any(|r| r.id == id) { Ok(()) } else { Err(ctx.err(field, format!("unknown role '{id}' (declare it in a [[role]])"))) }
     };
 
     let mut rules = Vec::new();
@@ -311,13 +289,7 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
             vocab::check_id(&def.id, "flag id").map_err(|m| ctx.err("id", m))?;
             let when = conditions(def.when, &ctx)?;
             place(&when, None, &roles, &header.authorities, &ctx)?;
-            Ok(FlagRule {
-                cite: cite(def.cite, &ctx)?,
-                quote: quote(def.quote, &ctx)?,
-                what: def.what,
-                when,
-                id: def.id,
-            })
+            Ok(FlagRule { cite: cite(def.cite, &ctx)?, quote: quote(def.quote, &ctx)?, what: def.what, when, id: def.id })
         })
         .collect::<Result<Vec<_>, ProtocolError>>()?;
     unique(flags.iter().map(|r| r.id.as_str()), "flag", file)?;
@@ -333,15 +305,7 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
             let trigger = trigger(def.trigger.as_deref(), def.after.as_deref(), def.strictly_after, def.trigger_event, &ctx)?;
             let when = conditions(def.when, &ctx)?;
             place(&when, Some((&trigger, applies)), &roles, &header.authorities, &ctx)?;
-            Ok(WarningRule {
-                cite: cite(def.cite, &ctx)?,
-                quote: quote(def.quote, &ctx)?,
-                what: def.what,
-                applies,
-                trigger,
-                when,
-                id: def.id,
-            })
+            Ok(WarningRule { cite: cite(def.cite, &ctx)?, quote: quote(def.quote, &ctx)?, what: def.what, applies, trigger, when, id: def.id })
         })
         .collect::<Result<Vec<_>, ProtocolError>>()?;
     unique(warnings.iter().map(|r| r.id.as_str()), "warning", file)?;
@@ -363,19 +327,13 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
             }
         }
         // Nothing is deleted by the clock alone: a person in this role decides.
-        let review_by = def.review_by.ok_or_else(|| ctx.err("review_by", "name the role that reviews a record once its period is over (records are never deleted unreviewed)"))?;
+        let review_by = def
+            .review_by
+            .ok_or_else(|| ctx.err("review_by", "name the role that reviews a record once its period is over (records are never deleted unreviewed)"))?;
         if !roles.iter().any(|r| r.id == review_by) {
             return Err(ctx.err("review_by", format!("unknown role '{review_by}'")));
         }
-        retention.push(Retention {
-            review_by,
-            cite: cite(def.cite, &ctx)?,
-            quote: quote(def.quote, &ctx)?,
-            id: def.id,
-            record,
-            keep,
-            reading: def.reading,
-        });
+        retention.push(Retention { review_by, cite: cite(def.cite, &ctx)?, quote: quote(def.quote, &ctx)?, id: def.id, record, keep, reading: def.reading });
     }
     unique(retention.iter().map(|r| r.id.as_str()), "retention", file)?;
 
@@ -400,35 +358,20 @@ fn de<T: for<'de> Deserialize<'de>>(value: &toml::Value, ctx: &Ctx) -> Result<T,
     T::deserialize(value.clone()).map_err(|e| {
         let text = e.message().to_string();
         // serde names the field in its message ("missing field `cite`"); lift it out.
-        let field = text
-            .split('`')
-            .nth(1)
-            .filter(|_| text.contains("field"))
-            .unwrap_or("")
-            .to_string();
+        let field = text.split('`').nth(1).filter(|_| text.contains("field")).unwrap_or("").to_string();
         ctx.err(&field, text)
     })
 }
 
 /// Each element of an array of tables, with a context naming it by its id.
-fn array<'a, T: for<'de> Deserialize<'de>>(
-    table: &'a toml::Table,
-    key: &str,
-    file: &'a str,
-) -> Result<Vec<(Ctx<'a>, T)>, ProtocolError> {
+fn array<'a, T: for<'de> Deserialize<'de>>(table: &'a toml::Table, key: &str, file: &'a str) -> Result<Vec<(Ctx<'a>, T)>, ProtocolError> {
     let Some(value) = table.get(key) else {
         return Ok(Vec::new());
     };
-    let items = value.as_array().ok_or_else(|| {
-        Ctx { file, item: key.into() }.err("", format!("must be an array of tables: write [[{key}]]"))
-    })?;
+    let items = value.as_array().ok_or_else(|| Ctx { file, item: key.into() }.err("", format!("must be an array of tables: write [[{key}]]")))?;
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let id = item
-            .get("id")
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("#{}", i + 1));
+        let id = item.get("id").and_then(|v| v.as_str()).map(str::to_string).unwrap_or_else(|| format!("#{}", i + 1));
         let ctx = Ctx { file, item: format!("{key} {id}") };
         if item.get("id").is_none() {
             return Err(ctx.err("id", "is required"));
@@ -450,11 +393,7 @@ fn unique<'a>(ids: impl Iterator<Item = &'a str>, what: &str, file: &str) -> Res
 }
 
 fn nonempty(text: &str, field: &str, ctx: &Ctx) -> Result<(), ProtocolError> {
-    if text.trim().is_empty() {
-        Err(ctx.err(field, "must not be empty"))
-    } else {
-        Ok(())
-    }
+    if text.trim().is_empty() { Err(ctx.err(field, "must not be empty")) } else { Ok(()) }
 }
 
 fn cite(cite: Option<String>, ctx: &Ctx) -> Result<String, ProtocolError> {
@@ -475,16 +414,8 @@ fn duration(text: &str, field: &str, ctx: &Ctx) -> Result<Duration, ProtocolErro
     Duration::parse(text).map_err(|m| ctx.err(field, format!("bad duration: {m}")))
 }
 
-fn parse_list<T>(
-    items: &[String],
-    field: &str,
-    ctx: &Ctx,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<Vec<T>, ProtocolError> {
-    items
-        .iter()
-        .map(|s| parse(s).map_err(|m| ctx.err(field, m)))
-        .collect()
+fn parse_list<T>(items: &[String], field: &str, ctx: &Ctx, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, ProtocolError> {
+    items.iter().map(|s| parse(s).map_err(|m| ctx.err(field, m))).collect()
 }
 
 fn role(def: RoleDef, ctx: &Ctx) -> Result<Role, ProtocolError> {
@@ -492,22 +423,11 @@ fn role(def: RoleDef, ctx: &Ctx) -> Result<Role, ProtocolError> {
     vocab::check_id(&def.id, "role id").map_err(|m| ctx.err("id", m))?;
     nonempty(&def.name, "name", &ctx)?;
     let agency = Agency::parse(&def.agency).map_err(|m| ctx.err("agency", m))?;
-    let office_hours = def
-        .office_hours
-        .iter()
-        .map(|h| office_hours(h).map_err(|m| ctx.err("office_hours", m)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let office_hours = def.office_hours.iter().map(|h| office_hours(h).map_err(|m| ctx.err("office_hours", m))).collect::<Result<Vec<_>, _>>()?;
     if !office_hours.is_empty() && def.out_of_hours.is_none() {
         return Err(ctx.err("out_of_hours", "is required when office_hours is given"));
     }
-    Ok(Role {
-        id: def.id,
-        name: def.name,
-        agency,
-        office_hours,
-        out_of_hours: def.out_of_hours,
-        manager: def.manager,
-    })
+    Ok(Role { id: def.id, name: def.name, agency, office_hours, out_of_hours: def.out_of_hours, manager: def.manager })
 }
 
 fn weekday(text: &str) -> Result<Weekday, String> {
@@ -525,9 +445,7 @@ fn weekday(text: &str) -> Result<Weekday, String> {
 
 /// `"mon-fri 09:00-17:00"`, `"sat 08:30-16:00"`.
 fn office_hours(text: &str) -> Result<OfficeHours, String> {
-    let (days, hours) = text
-        .split_once(' ')
-        .ok_or_else(|| format!("'{text}' should look like \"mon-fri 09:00-17:00\""))?;
+    let (days, hours) = text.split_once(' ').ok_or_else(|| format!("'{text}' should look like \"mon-fri 09:00-17:00\""))?;
     let days = match days.split_once('-') {
         Some((a, b)) => {
             let (a, b) = (weekday(a)?, weekday(b)?);
@@ -541,13 +459,8 @@ fn office_hours(text: &str) -> Result<OfficeHours, String> {
         }
         None => vec![weekday(days)?],
     };
-    let (opens, closes) = hours
-        .trim()
-        .split_once('-')
-        .ok_or_else(|| format!("'{text}': hours should look like 09:00-17:00"))?;
-    let time = |t: &str| -> Result<Time, String> {
-        Time::strptime("%H:%M", t).map_err(|_| format!("'{t}' is not a time (HH:MM)"))
-    };
+    let (opens, closes) = hours.trim().split_once('-').ok_or_else(|| format!("'{text}': hours should look like 09:00-17:00"))?;
+    let time = |t: &str| -> Result<Time, String> { Time::strptime("%H:%M", t).map_err(|_| format!("'{t}' is not a time (HH:MM)")) };
     let (opens, closes) = (time(opens)?, time(closes)?);
     if closes <= opens {
         return Err(format!("'{text}': closing time is not after opening time"));
@@ -565,13 +478,7 @@ fn applies(text: Option<&str>, ctx: &Ctx) -> Result<Applies, ProtocolError> {
     }
 }
 
-fn trigger(
-    anchor: Option<&str>,
-    after: Option<&str>,
-    strictly_after: bool,
-    event: Option<toml::Table>,
-    ctx: &Ctx,
-) -> Result<Trigger, ProtocolError> {
+fn trigger(anchor: Option<&str>, after: Option<&str>, strictly_after: bool, event: Option<toml::Table>, ctx: &Ctx) -> Result<Trigger, ProtocolError> {
     let anchor = match anchor.unwrap_or("start") {
         "start" => Anchor::Start,
         "return" => Anchor::Return,
@@ -598,10 +505,7 @@ fn trigger(
 }
 
 fn matcher(table: &toml::Table, field: &str, ctx: &Ctx) -> Result<Matcher, ProtocolError> {
-    let event = table
-        .get("type")
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| ctx.err(field, "each matcher needs a `type` (an event type)"))?;
+    let event = table.get("type").and_then(|v| v.as_str()).ok_or_else(|| ctx.err(field, "each matcher needs a `type` (an event type)"))?;
     let event = EventType::parse(event).map_err(|m| ctx.err(&format!("{field}.type"), m))?;
     let mut fields = Vec::new();
     for (key, value) in table {
@@ -609,9 +513,7 @@ fn matcher(table: &toml::Table, field: &str, ctx: &Ctx) -> Result<Matcher, Proto
             continue;
         }
         let path = format!("{field}.{key}");
-        let name = MatchField::parse(key).ok_or_else(|| {
-            ctx.err(&path, "unknown matcher field (category, risk, outcome, kind, to, by, independent)")
-        })?;
+        let name = MatchField::parse(key).ok_or_else(|| ctx.err(&path, "unknown matcher field (category, risk, outcome, kind, to, by, independent)"))?;
         if !name.carried_by().contains(&event) {
             return Err(ctx.err(&path, format!("a '{event}' event has no field '{key}'")));
         }
@@ -634,7 +536,11 @@ fn matcher(table: &toml::Table, field: &str, ctx: &Ctx) -> Result<Matcher, Proto
                 MatchField::Risk => Risk::parse(v).map(|_| ()),
                 MatchField::Outcome => Outcome::parse(v).map(|_| ()),
                 MatchField::Independent => {
-                    if v == "true" || v == "false" { Ok(()) } else { Err(format!("'{v}' is not true or false")) }
+                    if v == "true" || v == "false" {
+                        Ok(())
+                    } else {
+                        Err(format!("'{v}' is not true or false"))
+                    }
                 }
                 MatchField::By => {
                     let allowed: &[&str] = if event == EventType::Returned { vocab::FOUND_BY } else { vocab::CHECK_BY };
@@ -654,13 +560,7 @@ fn matcher(table: &toml::Table, field: &str, ctx: &Ctx) -> Result<Matcher, Proto
 /// must be one a child can belong to. `rule` is the trigger and `applies` of
 /// a rule or warning; `None` for a flag, which has no moment to judge hours
 /// at and no episode to judge a place by.
-fn place(
-    c: &Conditions,
-    rule: Option<(&Trigger, Applies)>,
-    roles: &[Role],
-    authorities: &[String],
-    ctx: &Ctx,
-) -> Result<(), ProtocolError> {
+fn place(c: &Conditions, rule: Option<(&Trigger, Applies)>, roles: &[Role], authorities: &[String], ctx: &Ctx) -> Result<(), ProtocolError> {
     if let Some(h) = &c.hours {
         let field = if h.open { "when.in_hours_of" } else { "when.out_of_hours_of" };
         if rule.is_none() {
@@ -747,11 +647,7 @@ fn conditions(def: WhenDef, ctx: &Ctx) -> Result<Conditions, ProtocolError> {
             if w.days == Some(0) {
                 return Err(ctx.err("when.episodes_in_window.days", "must be at least 1"));
             }
-            Some(Window {
-                count: w.count,
-                days: w.days,
-                categories: parse_list(&w.categories, "when.episodes_in_window.categories", ctx, Category::parse)?,
-            })
+            Some(Window { count: w.count, days: w.days, categories: parse_list(&w.categories, "when.episodes_in_window.categories", ctx, Category::parse)? })
         }
         None => None,
     };
@@ -837,17 +733,10 @@ fn rule(def: RuleDef, ctx: &Ctx) -> Result<Rule, ProtocolError> {
     }
     let satisfied_by_default = def.satisfied_by.is_none();
     let satisfied_by = match def.satisfied_by {
-        Some(list) => list
-            .iter()
-            .enumerate()
-            .map(|(i, t)| matcher(t, &format!("satisfied_by[{i}]"), ctx))
-            .collect::<Result<Vec<_>, _>>()?,
+        Some(list) => list.iter().enumerate().map(|(i, t)| matcher(t, &format!("satisfied_by[{i}]"), ctx)).collect::<Result<Vec<_>, _>>()?,
         None if kind == DutyKind::Notify => Vec::new(),
         None => {
-            return Err(ctx.err(
-                "satisfied_by",
-                "is required (list the events that discharge this duty, or [] if only duty_done can)",
-            ));
+            return Err(ctx.err("satisfied_by", "is required (list the events that discharge this duty, or [] if only duty_done can)"));
         }
     };
     let satisfied_in_child = match def.satisfied_in.as_deref() {

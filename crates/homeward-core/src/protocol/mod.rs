@@ -40,9 +40,7 @@ impl Registry {
     }
 
     /// Loads and validates a set of files; every error is returned, not just the first.
-    pub fn from_sources(
-        files: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Registry, Vec<ProtocolError>> {
+    pub fn from_sources(files: impl IntoIterator<Item = (String, String)>) -> Result<Registry, Vec<ProtocolError>> {
         let mut protocols = Vec::new();
         let mut errors = Vec::new();
         for (name, text) in files {
@@ -158,20 +156,14 @@ impl Registry {
         for ev in &scenario.events {
             if let EventData::Returned { found_in: Some(f), .. } = &ev.data {
                 if !self.knows_authority(f) {
-                    return Err(ScenarioError::new(
-                        format!("events[{}].found_in", ev.index),
-                        format!("'{f}' is not an authority of England or Wales"),
-                    ));
+                    return Err(ScenarioError::new(format!("events[{}].found_in", ev.index), format!("'{f}' is not an authority of England or Wales")));
                 }
             }
         }
         for ev in &scenario.events {
             if let EventData::Notified { to } = &ev.data {
                 let child = &scenario.children[ev.child];
-                let mut ids = vec![
-                    self.protocol_id_for(&child.responsible_authority),
-                    self.protocol_id_for(&child.living_in),
-                ];
+                let mut ids = vec![self.protocol_id_for(&child.responsible_authority), self.protocol_id_for(&child.living_in)];
                 for &e in &scenario.child_episodes[ev.child] {
                     if let Some(f) = &scenario.episodes[e].found_in {
                         let id = self.protocol_id_for(f);
@@ -180,16 +172,11 @@ impl Registry {
                         }
                     }
                 }
-                let known = ids
-                    .iter()
-                    .any(|id| self.versions(id).any(|p| p.role(to).is_some()));
+                let known = ids.iter().any(|id| self.versions(id).any(|p| p.role(to).is_some()));
                 if !known {
                     let mut names: Vec<&str> = ids.to_vec();
                     names.dedup();
-                    return Err(ScenarioError::new(
-                        format!("events[{}].to", ev.index),
-                        format!("'{to}' is not a role of the {} protocol", names.join(" or ")),
-                    ));
+                    return Err(ScenarioError::new(format!("events[{}].to", ev.index), format!("'{to}' is not a role of the {} protocol", names.join(" or "))));
                 }
             }
         }
@@ -220,12 +207,7 @@ pub struct RetainingAuthorities {
 /// Checks that only make sense across files.
 fn check_set(protocols: &[Protocol]) -> Vec<ProtocolError> {
     let mut errors = Vec::new();
-    let err = |p: &Protocol, field: &str, message: String| ProtocolError {
-        file: p.source.clone(),
-        item: "protocol".into(),
-        field: field.into(),
-        message,
-    };
+    let err = |p: &Protocol, field: &str, message: String| ProtocolError { file: p.source.clone(), item: "protocol".into(), field: field.into(), message };
     for (i, a) in protocols.iter().enumerate() {
         for b in &protocols[..i] {
             if a.id == b.id && a.effective_from == b.effective_from {

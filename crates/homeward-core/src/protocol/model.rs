@@ -67,11 +67,7 @@ impl Role {
         if self.office_hours.is_empty() {
             return true;
         }
-        !bank_holiday
-            && self
-                .office_hours
-                .iter()
-                .any(|h| h.days.contains(&weekday) && time >= h.opens && time < h.closes)
+        !bank_holiday && self.office_hours.iter().any(|h| h.days.contains(&weekday) && time >= h.opens && time < h.closes)
     }
 }
 

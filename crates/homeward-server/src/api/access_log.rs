@@ -24,7 +24,12 @@ pub struct AccessLogQuery {
 #[utoipa::path(get, path = "/api/v1/children/{id}/access-log", tag = "access",
     params(("id" = String, Path), AccessLogQuery),
     responses((status = 200, body = Vec<AccessLogOut>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn access_log(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, query: Query<AccessLogQuery>) -> Result<Json<Vec<AccessLogOut>>, ApiError> {
+pub(crate) async fn access_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: Query<AccessLogQuery>,
+) -> Result<Json<Vec<AccessLogOut>>, ApiError> {
     let limit = http::int("limit", &query.params.limit, 1, 10_000)?;
     Ok(Json(crate::service::access_log::list(&state, &caller, &id, limit).await?))
 }

@@ -26,7 +26,12 @@ pub struct BreakGlassIn {
 #[utoipa::path(post, path = "/api/v1/children/{id}/break-glass", tag = "access",
     params(("id" = String, Path)), request_body = BreakGlassIn,
     responses((status = 201, body = BreakGlassOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn break_glass(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, bytes: Bytes) -> Result<(StatusCode, Json<BreakGlassOut>), ApiError> {
+pub(crate) async fn break_glass(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<BreakGlassOut>), ApiError> {
     // Audited as break-glass even when the body cannot be read.
     crate::service::break_glass::audit_as_break_glass(&caller, &id);
     let input: BreakGlassIn = body(&bytes)?;

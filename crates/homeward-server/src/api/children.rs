@@ -6,11 +6,11 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::http::shapes::{ChildOut, TimelineOut};
 use crate::http::{self, Query, body};
+use crate::service::children;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use crate::service::children;
 use homeward_store::NewChild;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -87,7 +87,12 @@ pub(crate) async fn list_children(State(state): State<AppState>, caller: Caller,
 #[utoipa::path(post, path = "/api/v1/children", tag = "children", request_body = NewChildIn,
     params(NewChildQuery),
     responses((status = 201, body = ChildOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn create_child(State(state): State<AppState>, caller: Caller, query: Query<NewChildQuery>, bytes: Bytes) -> Result<(StatusCode, Json<ChildOut>), ApiError> {
+pub(crate) async fn create_child(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Query<NewChildQuery>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<ChildOut>), ApiError> {
     let input: NewChildIn = body(&bytes)?;
     let allow_duplicate = http::flag("allow_duplicate", &query.params.allow_duplicate)?;
     Ok((StatusCode::CREATED, Json(children::create(&state, &caller, input.into(), allow_duplicate).await?)))

@@ -3,8 +3,8 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::http::{self, Query};
 use crate::http::shapes::DutyOut;
+use crate::http::{self, Query};
 use crate::service::duties::Duties;
 use axum::Json;
 use axum::extract::State;

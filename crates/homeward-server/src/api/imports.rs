@@ -35,7 +35,12 @@ pub struct ImportQuery {
     params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = crate::import::ImportReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn import_police_list(State(state): State<AppState>, caller: Caller, query: Query<ImportQuery>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
+pub(crate) async fn import_police_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Query<ImportQuery>,
+    bytes: Bytes,
+) -> Result<Json<crate::import::ImportReport>, ApiError> {
     // Refused before the file is read, as the service would.
     imports::may_import(&state, &caller, "police-list")?;
     Ok(Json(imports::police_list(&state, &caller, csv_text(&bytes)?, http::flag("dry_run", &query.params.dry_run)?).await?))
@@ -51,7 +56,12 @@ pub(crate) async fn import_police_list(State(state): State<AppState>, caller: Ca
     params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = crate::import::ImportReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn import_placement_notice(State(state): State<AppState>, caller: Caller, query: Query<ImportQuery>, bytes: Bytes) -> Result<Json<crate::import::ImportReport>, ApiError> {
+pub(crate) async fn import_placement_notice(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Query<ImportQuery>,
+    bytes: Bytes,
+) -> Result<Json<crate::import::ImportReport>, ApiError> {
     // Refused before the file is read, as the service would.
     imports::may_import(&state, &caller, "placement-notice")?;
     Ok(Json(imports::placement_notice(&state, &caller, csv_text(&bytes)?, http::flag("dry_run", &query.params.dry_run)?).await?))

@@ -43,7 +43,12 @@ pub(crate) async fn list_involvements(State(state): State<AppState>, caller: Cal
 #[utoipa::path(post, path = "/api/v1/children/{id}/involvements", tag = "access",
     params(("id" = String, Path)), request_body = NewInvolvementIn,
     responses((status = 201, body = InvolvementOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn add_involvement(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, bytes: Bytes) -> Result<(StatusCode, Json<InvolvementOut>), ApiError> {
+pub(crate) async fn add_involvement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<InvolvementOut>), ApiError> {
     let input: NewInvolvementIn = body(&bytes)?;
     let new = NewInvolvement { agency_id: input.agency, relation: input.relation, address: input.address, reason: input.reason };
     Ok((StatusCode::CREATED, Json(involvements::add(&state, &caller, &id, new).await?)))
@@ -53,6 +58,10 @@ pub(crate) async fn add_involvement(State(state): State<AppState>, caller: Calle
 #[utoipa::path(post, path = "/api/v1/children/{id}/involvements/{involvement}/end", tag = "access",
     params(("id" = String, Path), ("involvement" = String, Path)),
     responses((status = 200, body = InvolvementOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub(crate) async fn end_involvement(State(state): State<AppState>, caller: Caller, Path((id, involvement)): Path<(String, String)>) -> Result<Json<InvolvementOut>, ApiError> {
+pub(crate) async fn end_involvement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, involvement)): Path<(String, String)>,
+) -> Result<Json<InvolvementOut>, ApiError> {
     Ok(Json(involvements::end(&state, &caller, &id, &involvement).await?))
 }

@@ -3,8 +3,8 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::http::{self, Query};
 use crate::http::shapes::MissingOut;
+use crate::http::{self, Query};
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;

@@ -79,6 +79,10 @@ pub struct NationalAlertQuery {
 #[utoipa::path(get, path = "/api/v1/national-alerts", tag = "national alerts",
     params(NationalAlertQuery),
     responses((status = 200, body = Vec<NationalAlertOut>), (status = 422, body = ErrorBody)))]
-pub(crate) async fn list_national_alerts(State(state): State<AppState>, caller: Caller, query: Query<NationalAlertQuery>) -> Result<Json<Vec<NationalAlertOut>>, ApiError> {
+pub(crate) async fn list_national_alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Query<NationalAlertQuery>,
+) -> Result<Json<Vec<NationalAlertOut>>, ApiError> {
     Ok(Json(national_alerts::list(&state, &caller, http::text(&query.params.authority)).await?))
 }

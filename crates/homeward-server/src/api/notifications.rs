@@ -32,7 +32,11 @@ pub struct NotificationQuery {
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
     params(NotificationQuery),
     responses((status = 200, body = Vec<NotificationOut>), (status = 422, body = ErrorBody)))]
-pub(crate) async fn list_notifications(State(state): State<AppState>, caller: Caller, query: Query<NotificationQuery>) -> Result<Json<Vec<NotificationOut>>, ApiError> {
+pub(crate) async fn list_notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Query<NotificationQuery>,
+) -> Result<Json<Vec<NotificationOut>>, ApiError> {
     caller.audit.set_record("notifications", &query.describe());
     let q = &query.params;
     let filter = Notifications {
@@ -74,5 +78,6 @@ pub(crate) async fn acknowledge_notification(State(state): State<AppState>, call
 pub(crate) async fn notification_calendar(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let ics = notifications::calendar(&state, &caller, &id).await?;
-    Ok(([("content-type", "text/calendar; charset=utf-8; method=PUBLISH"), ("content-disposition", "attachment; filename=\"meeting.ics\"")], ics).into_response())
+    Ok(([("content-type", "text/calendar; charset=utf-8; method=PUBLISH"), ("content-disposition", "attachment; filename=\"meeting.ics\"")], ics)
+        .into_response())
 }

@@ -29,7 +29,11 @@ pub struct ReportQuery {
 #[utoipa::path(get, path = "/api/v1/reports/episodes", tag = "reports",
     params(ReportQuery),
     responses((status = 200, body = Vec<PseudonymousEpisodeOut>), (status = 422, body = ErrorBody)))]
-pub(crate) async fn report_episodes(State(state): State<AppState>, caller: Caller, query: Query<ReportQuery>) -> Result<Json<Vec<PseudonymousEpisodeOut>>, ApiError> {
+pub(crate) async fn report_episodes(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Query<ReportQuery>,
+) -> Result<Json<Vec<PseudonymousEpisodeOut>>, ApiError> {
     let q = &query.params;
     caller.audit.set_action("export");
     caller.audit.set_record("report", &query.describe());

@@ -53,7 +53,11 @@ pub struct ReviewQuery {
 #[utoipa::path(get, path = "/api/v1/retention/reviews", tag = "national alerts",
     params(ReviewQuery),
     responses((status = 200, body = Vec<RetentionReviewOut>), (status = 422, body = ErrorBody)))]
-pub(crate) async fn list_retention_reviews(State(state): State<AppState>, caller: Caller, query: Query<ReviewQuery>) -> Result<Json<Vec<RetentionReviewOut>>, ApiError> {
+pub(crate) async fn list_retention_reviews(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Query<ReviewQuery>,
+) -> Result<Json<Vec<RetentionReviewOut>>, ApiError> {
     let q = &query.params;
     let open = match http::text(&q.open) {
         None => true,
@@ -81,7 +85,12 @@ pub struct RetentionDecisionIn {
 #[utoipa::path(post, path = "/api/v1/national-alerts/{id}/retention-review", tag = "national alerts",
     params(("id" = String, Path)), request_body = RetentionDecisionIn,
     responses((status = 200, body = RetentionReviewOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub(crate) async fn decide_retention_review(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, bytes: Bytes) -> Result<Json<RetentionReviewOut>, ApiError> {
+pub(crate) async fn decide_retention_review(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<RetentionReviewOut>, ApiError> {
     let input: RetentionDecisionIn = http::body(&bytes)?;
     Ok(Json(crate::service::national_alerts::decide_review(&state, &caller, &id, &input.decision, input.reason.as_deref()).await?))
 }

@@ -28,11 +28,7 @@ pub struct LoginIn {
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = LoginIn,
     responses((status = 201, body = SessionOut), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 503, body = ErrorBody, description = "too many logins at once; retry after the seconds in Retry-After")))]
-pub async fn login(
-    State(state): State<AppState>,
-    Extension(audit): Extension<AuditSlot>,
-    bytes: axum::body::Bytes,
-) -> Result<Response, ApiError> {
+pub async fn login(State(state): State<AppState>, Extension(audit): Extension<AuditSlot>, bytes: axum::body::Bytes) -> Result<Response, ApiError> {
     // Audited as a login even when the body cannot be read.
     audit.set_action("login");
     let input: LoginIn = crate::http::body(&bytes)?;

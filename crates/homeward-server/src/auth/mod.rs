@@ -55,7 +55,15 @@ pub struct AuthConfig {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        AuthConfig { idle_timeout: 30 * 60, absolute_timeout: 12 * 3600, secure_cookie: true, lock_after: 5, lock_window: 15 * 60, throttle_after: 50, hashing: password::Hashing::shared() }
+        AuthConfig {
+            idle_timeout: 30 * 60,
+            absolute_timeout: 12 * 3600,
+            secure_cookie: true,
+            lock_after: 5,
+            lock_window: 15 * 60,
+            throttle_after: 50,
+            hashing: password::Hashing::shared(),
+        }
     }
 }
 
@@ -92,8 +100,15 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// How the caller proved who they are.
 #[derive(Debug, Clone)]
 pub enum Via {
-    Session { token_hash: String, csrf_token: String, expires_at: i64 },
-    Token { id: String, scopes: Vec<String> },
+    Session {
+        token_hash: String,
+        csrf_token: String,
+        expires_at: i64,
+    },
+    Token {
+        id: String,
+        scopes: Vec<String>,
+    },
     /// On the server itself (the command line).
     Local,
 }
@@ -154,12 +169,8 @@ impl FromRequestParts<AppState> for Caller {
         let now = state.clock.now().as_second();
         let slot = parts.extensions.get::<AuditSlot>().cloned();
         let audit = slot.clone().unwrap_or_default();
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|v| v.trim().to_string());
+        let bearer =
+            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(|v| v.trim().to_string());
         let caller = if let Some(token) = bearer {
             let Some((row, identity)) = state.store.token(&token_hash(&token)).await? else {
                 return Err(unauthenticated("the API token is not valid or was revoked"));

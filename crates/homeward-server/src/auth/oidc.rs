@@ -26,13 +26,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use homeward_store::{Identity, PendingSsoLogin};
+use openidconnect::AsyncHttpClient;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpRequest, HttpResponse, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpRequest, HttpResponse, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
 };
 use serde::Deserialize;
-use openidconnect::AsyncHttpClient;
 
 /// For tests that play the identity provider.
 #[doc(hidden)]
@@ -70,13 +69,7 @@ impl<'c> AsyncHttpClient<'c> for Http {
 
 async fn send(http: &reqwest::Client, request: HttpRequest) -> Result<HttpResponse, HttpError> {
     let (parts, body) = request.into_parts();
-    let response = http
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| HttpError(e.to_string()))?;
+    let response = http.request(parts.method, parts.uri.to_string()).headers(parts.headers).body(body).send().await.map_err(|e| HttpError(e.to_string()))?;
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.bytes().await.map_err(|e| HttpError(e.to_string()))?;
@@ -193,20 +186,12 @@ type MetadataClient = openidconnect::Client<
 
 fn client(provider: &Provider, metadata: CoreProviderMetadata) -> Result<MetadataClient, ApiError> {
     let redirect = RedirectUrl::new(provider.config.redirect_url.clone()).map_err(|e| unavailable(&provider.config, e))?;
-    Ok(CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(provider.config.client_id.clone()),
-        Some(ClientSecret::new(provider.secret.clone())),
-    )
-    .set_redirect_uri(redirect))
+    Ok(CoreClient::from_provider_metadata(metadata, ClientId::new(provider.config.client_id.clone()), Some(ClientSecret::new(provider.secret.clone())))
+        .set_redirect_uri(redirect))
 }
 
 /// Step 1: send the browser to the provider.
-pub async fn login(
-    State(state): State<AppState>,
-    Extension(audit): Extension<AuditSlot>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn login(State(state): State<AppState>, Extension(audit): Extension<AuditSlot>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let (all, index) = provider_for(&state, &audit, &id)?;
     let provider = &all.list[index];
     let now = state.clock.now().as_second();
@@ -216,7 +201,6 @@ pub async fn login(
     let state_value = random_token();
     let nonce = random_token();
     let mut request = client
-        
         .authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
             {
@@ -237,12 +221,7 @@ pub async fn login(
         request = request.add_scope(Scope::new(scope));
     }
     let (url, _, _) = request.url();
-    let pending = PendingSsoLogin {
-        provider: id.clone(),
-        nonce,
-        pkce_verifier: verifier.secret().clone(),
-        expires_at: now + LOGIN_WINDOW,
-    };
+    let pending = PendingSsoLogin { provider: id.clone(), nonce, pkce_verifier: verifier.secret().clone(), expires_at: now + LOGIN_WINDOW };
     state.store.begin_sso_login(&token_hash(&state_value), &pending, now).await?;
     redirect(url.as_str())
 }
@@ -290,7 +269,6 @@ pub async fn callback(
     let metadata = all.metadata(provider, now, false).await?;
     let oidc = client(provider, metadata)?;
     let tokens = oidc
-        
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|e| unavailable(&provider.config, e))?
         .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
@@ -365,7 +343,5 @@ fn may_use(provider: &ProviderConfig, identity: &Identity) -> Result<(), ApiErro
 
 /// The routes, when single sign-on is configured.
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/auth/sso/{provider}/login", axum::routing::get(login))
-        .route("/auth/sso/{provider}/callback", axum::routing::get(callback))
+    axum::Router::new().route("/auth/sso/{provider}/login", axum::routing::get(login)).route("/auth/sso/{provider}/callback", axum::routing::get(callback))
 }

@@ -9,8 +9,8 @@
 //! reused by its next hash rather than spread over hundreds of threads.
 
 use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::PasswordHasher;
+use argon2::password_hash::phc::PasswordHash;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -158,9 +158,7 @@ impl Hashing {
         DECOY
             .get_or_init(|| async {
                 let random = super::random_token();
-                self.run(None, move || Argon2::default().hash_password(random.as_bytes()).map(|h| h.to_string()).unwrap_or_default())
-                    .await
-                    .unwrap_or_default()
+                self.run(None, move || Argon2::default().hash_password(random.as_bytes()).map(|h| h.to_string()).unwrap_or_default()).await.unwrap_or_default()
             })
             .await
             .clone()
@@ -205,8 +203,7 @@ fn verify_in_place(password: &[u8], phc: &str) -> bool {
         if blocks.len() < count {
             blocks.resize(count, argon2::Block::default());
         }
-        argon.hash_password_into_with_memory(password, salt.as_ref(), &mut out, &mut blocks[..count]).is_ok()
-            && super::same_bytes(&out, expected.as_bytes())
+        argon.hash_password_into_with_memory(password, salt.as_ref(), &mut out, &mut blocks[..count]).is_ok() && super::same_bytes(&out, expected.as_bytes())
     })
 }
 

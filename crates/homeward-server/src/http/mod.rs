@@ -32,10 +32,23 @@ pub(crate) fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, Api
             .nth(1)
             .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"))
             // An unknown field's path already ends with it; a missing one's is the enclosing object.
-            .map(|f| if path == "." { f.to_string() } else if path == f || path.ends_with(&format!(".{f}")) { path.clone() } else { format!("{path}.{f}") });
+            .map(|f| {
+                if path == "." {
+                    f.to_string()
+                } else if path == f || path.ends_with(&format!(".{f}")) {
+                    path.clone()
+                } else {
+                    format!("{path}.{f}")
+                }
+            });
         let path = named.unwrap_or(path);
         let field = if path == "." { "" } else { path.as_str() };
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", if field.is_empty() { message.clone() } else { format!("{field}: {message}") }, Some(field).filter(|f| !f.is_empty()))
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            if field.is_empty() { message.clone() } else { format!("{field}: {message}") },
+            Some(field).filter(|f| !f.is_empty()),
+        )
     })
 }
 
@@ -52,9 +65,11 @@ pub struct Query<T> {
 impl<T: DeserializeOwned> Query<T> {
     /// Reads a query string (without its `?`).
     pub fn parse(query: &str) -> Result<Self, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("the query string: {e}"), None))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("the query string: {e}"), None))?;
         let given: HashMap<String, String> = pairs.into_iter().collect();
-        let once = serde_urlencoded::to_string(&given).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("the query string: {e}"), None))?;
+        let once = serde_urlencoded::to_string(&given)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("the query string: {e}"), None))?;
         let params = serde_urlencoded::from_str(&once).map_err(|e| {
             let message = e.to_string();
             let mut names = message.split('`').skip(1).step_by(2);

@@ -29,17 +29,14 @@ pub fn answers_for(state: &AppState, caller: &Caller, protocol: &str, authority:
     let registry = state.store.registry();
     // The newest version's definition of a role; a role only the directory
     // names (an `escalate_to`) belongs to the addressed role's agency.
-    let agency_of = |role: &str| {
-        registry.versions(protocol).filter_map(|p| p.roles.iter().find(|r| r.id == role)).last().map(|r| r.agency.as_str().to_string())
-    };
+    let agency_of =
+        |role: &str| registry.versions(protocol).filter_map(|p| p.roles.iter().find(|r| r.id == role)).last().map(|r| r.agency.as_str().to_string());
     let addressed_agency = agency_of(role);
-    std::iter::once(role.to_string())
-        .chain(state.store.notifier().managers_above(authority, protocol, role))
-        .any(|role| {
-            agency_of(&role)
-                .or_else(|| addressed_agency.clone())
-                .is_some_and(|agency| policy.answers_for(&caller.principal.role, &caller.principal.agency_kind, &role, &agency))
-        })
+    std::iter::once(role.to_string()).chain(state.store.notifier().managers_above(authority, protocol, role)).any(|role| {
+        agency_of(&role)
+            .or_else(|| addressed_agency.clone())
+            .is_some_and(|agency| policy.answers_for(&caller.principal.role, &caller.principal.agency_kind, &role, &agency))
+    })
 }
 
 /// Refuses, naming [`ADDRESSEE`] in the refusal and the audit entry, unless

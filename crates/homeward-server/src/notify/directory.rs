@@ -122,8 +122,12 @@ impl Directory {
     /// Reads and validates a directory file against the protocols.
     pub fn load(path: &Path, registry: &Registry, env: &dyn Fn(&str) -> Option<String>) -> Result<Directory, DirectoryError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| DirectoryError { file: file.clone(), entry: "file".into(), field: "-".into(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| DirectoryError {
+            file: file.clone(),
+            entry: "file".into(),
+            field: "-".into(),
+            message: e.to_string(),
+        })?;
         Directory::parse(&file, &text, registry, env)
     }
 
@@ -168,7 +172,9 @@ impl Directory {
                 }
                 let secret = match (&w.secret, &w.secret_env) {
                     (Some(s), None) => s.clone(),
-                    (None, Some(var)) => env(var).ok_or_else(|| err(entry.clone(), "webhooks.secret_env", format!("the environment variable {var} is not set")))?,
+                    (None, Some(var)) => {
+                        env(var).ok_or_else(|| err(entry.clone(), "webhooks.secret_env", format!("the environment variable {var} is not set")))?
+                    }
                     _ => return Err(err(entry, "webhooks.secret", "give exactly one of secret or secret_env".into())),
                 };
                 if secret.len() < 16 {
@@ -281,31 +287,55 @@ mod tests {
     #[test]
     fn errors_name_the_entry_and_field() {
         let cases = [
-            (r#"[[inbox]]
+            (
+                r#"[[inbox]]
 authority = "bath-and-north-east-somerset"
 role = "nobody"
-email = ["a@b.example"]"#, "inbox 1 (bath-and-north-east-somerset nobody)", "role"),
-            (r#"[[inbox]]
+email = ["a@b.example"]"#,
+                "inbox 1 (bath-and-north-east-somerset nobody)",
+                "role",
+            ),
+            (
+                r#"[[inbox]]
 authority = "bath-and-north-east-somerset"
 role = "police_mpc"
-email = ["not an address"]"#, "inbox 1 (bath-and-north-east-somerset police_mpc)", "email"),
-            (r#"[[inbox]]
+email = ["not an address"]"#,
+                "inbox 1 (bath-and-north-east-somerset police_mpc)",
+                "email",
+            ),
+            (
+                r#"[[inbox]]
 authority = "bath-and-north-east-somerset"
 role = "police_mpc"
-webhooks = [{ url = "https://h.example", secret_env = "UNSET_SECRET" }]"#, "inbox 1 (bath-and-north-east-somerset police_mpc)", "webhooks.secret_env"),
-            (r#"[[inbox]]
+webhooks = [{ url = "https://h.example", secret_env = "UNSET_SECRET" }]"#,
+                "inbox 1 (bath-and-north-east-somerset police_mpc)",
+                "webhooks.secret_env",
+            ),
+            (
+                r#"[[inbox]]
 authority = "bath-and-north-east-somerset"
 role = "police_mpc"
 email = ["a@b.example"]
-acknowledge_within = "3d""#, "inbox 1 (bath-and-north-east-somerset police_mpc)", "acknowledge_within"),
-            (r#"[[inbox]]
+acknowledge_within = "3d""#,
+                "inbox 1 (bath-and-north-east-somerset police_mpc)",
+                "acknowledge_within",
+            ),
+            (
+                r#"[[inbox]]
 authority = "bath-and-north-east-somerset"
-role = "police_mpc""#, "inbox 1 (bath-and-north-east-somerset police_mpc)", "email"),
-            (r#"[[inbox]]
+role = "police_mpc""#,
+                "inbox 1 (bath-and-north-east-somerset police_mpc)",
+                "email",
+            ),
+            (
+                r#"[[inbox]]
 authority = "bath-and-north-east-somerset"
 role = "police_mpc"
 email = ["a@b.example"]
-escalate_to = "chief_constable""#, "inbox 1 (bath-and-north-east-somerset police_mpc)", "escalate_to"),
+escalate_to = "chief_constable""#,
+                "inbox 1 (bath-and-north-east-somerset police_mpc)",
+                "escalate_to",
+            ),
         ];
         for (text, entry, field) in cases {
             let e = Directory::parse("d.toml", text, &registry(), &no_env).unwrap_err();

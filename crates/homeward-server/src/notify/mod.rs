@@ -7,11 +7,11 @@
 //! sends it ([`email`], [`webhook`]) from a loop that any number of
 //! instances may run at once.
 
+pub mod addressee;
+pub mod break_glass;
 pub mod directory;
 pub mod email;
 pub mod ics;
-pub mod addressee;
-pub mod break_glass;
 pub mod plan;
 pub mod webhook;
 

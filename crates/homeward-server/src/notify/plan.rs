@@ -137,7 +137,13 @@ impl Notifier for Planner {
                     self.link(&id)
                 ));
                 let calendar = (a.kind == "meeting" && a.stage == "triggered").then(|| {
-                    ics::meeting(&format!("{}@homeward", a.duty_id), a.triggered_at, a.due, &format!("{} — {name}", a.what), &format!("{} (Homeward reference {})", a.cite, child.id))
+                    ics::meeting(
+                        &format!("{}@homeward", a.duty_id),
+                        a.triggered_at,
+                        a.due,
+                        &format!("{} — {name}", a.what),
+                        &format!("{} (Homeward reference {})", a.cite, child.id),
+                    )
                 });
                 NewNotification {
                     id,

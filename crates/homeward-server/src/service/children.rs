@@ -48,7 +48,13 @@ pub async fn matches(state: &AppState, caller: &Caller, family_name: &str, date_
 /// Children with this family name (and date of birth, authority when
 /// given) among those the caller may see: a search before reporting a
 /// child, so that the record found is used rather than a second one made.
-pub async fn search(state: &AppState, caller: &Caller, family_name: &str, date_of_birth: Option<&str>, authority: Option<&str>) -> Result<Vec<ChildOut>, ApiError> {
+pub async fn search(
+    state: &AppState,
+    caller: &Caller,
+    family_name: &str,
+    date_of_birth: Option<&str>,
+    authority: Option<&str>,
+) -> Result<Vec<ChildOut>, ApiError> {
     let visible = visibility(state, caller, Action::Read, classify::IDENTITY);
     let rows = state.store.search_children(family_name, date_of_birth, authority, Some(&visible)).await?;
     Ok(rows.into_iter().map(ChildOut::from).collect())
@@ -121,9 +127,5 @@ async fn placement_address(state: &AppState, caller: &Caller, child_id: &str, fa
     }
     let now = state.clock.now().as_second();
     let involvements = state.store.involvements(child_id).await?;
-    Ok(involvements
-        .into_iter()
-        .rev()
-        .find(|i| i.relation == "placement" && i.ended_at.is_none_or(|e| e > now) && i.address.is_some())
-        .and_then(|i| i.address))
+    Ok(involvements.into_iter().rev().find(|i| i.relation == "placement" && i.ended_at.is_none_or(|e| e > now) && i.address.is_some()).and_then(|i| i.address))
 }

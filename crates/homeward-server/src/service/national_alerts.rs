@@ -66,11 +66,8 @@ pub async fn decide_review(state: &AppState, caller: &Caller, id: &str, decision
     let alert = state.store.national_alert(id).await?.ok_or_else(|| ApiError::not_found("national alert"))?;
     allow(state, caller, Action::Write, &alert.authority)?;
     caller.audit.set_record("national_alert", id);
-    let review = state
-        .store
-        .open_retention_review(kind, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("open retention review (the record is not yet due for one)"))?;
+    let review =
+        state.store.open_retention_review(kind, id).await?.ok_or_else(|| ApiError::not_found("open retention review (the record is not yet due for one)"))?;
     crate::notify::addressee::require(state, caller, &review.protocol, &review.authority, &review.review_by, classify::NATIONAL_ALERTS, "decide it")?;
     let decided = state.store.decide_retention_review(kind, id, decision, reason, &caller.actor(), state.clock.now()).await?;
     Ok(decided.into())

@@ -130,7 +130,18 @@ fn fields(kind: &str) -> &'static [&'static str] {
 
 /// Whether an event of this type belongs to one episode (else it may be about the child).
 fn episode_required(kind: &str) -> bool {
-    matches!(kind, "reported" | "returned" | "risk_graded" | "recategorised" | "safe_and_well_check" | "significant_harm" | "return_interview" | "strategy_meeting" | "notified")
+    matches!(
+        kind,
+        "reported"
+            | "returned"
+            | "risk_graded"
+            | "recategorised"
+            | "safe_and_well_check"
+            | "significant_harm"
+            | "return_interview"
+            | "strategy_meeting"
+            | "notified"
+    )
 }
 
 /// The page listing what can be recorded about a child.
@@ -157,7 +168,15 @@ pub async fn form(State(state): State<AppState>, viewer: Viewer, Path((id, kind)
     render(&state, &viewer, &id, &kind, values, Vec::new(), StatusCode::OK).await
 }
 
-async fn render(state: &AppState, viewer: &Viewer, id: &str, kind: &str, values: HashMap<String, String>, problems: Vec<Problem>, status: StatusCode) -> Response {
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    kind: &str,
+    values: HashMap<String, String>,
+    problems: Vec<Problem>,
+    status: StatusCode,
+) -> Response {
     let Some(title) = label_of(kind) else {
         return error_page(ApiError::not_found("form"), viewer.who());
     };
@@ -391,7 +410,8 @@ mod tests {
     #[test]
     fn every_problem_is_named_at_once() {
         let now: Timestamp = "2026-12-07T12:00:00Z".parse().unwrap();
-        let problems = event_of("returned", &form(&[("day", "31"), ("month", "2"), ("year", "2026"), ("hour", "10"), ("minute", "00")]), now, &["e1".into()]).unwrap_err();
+        let problems =
+            event_of("returned", &form(&[("day", "31"), ("month", "2"), ("year", "2026"), ("hour", "10"), ("minute", "00")]), now, &["e1".into()]).unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, vec!["day", "episode"], "a date that does not exist, and no episode chosen");
     }

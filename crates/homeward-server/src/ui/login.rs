@@ -90,10 +90,7 @@ async fn login_page(state: &AppState, status: StatusCode, next: String, username
         Err(e) => return super::error_page(e, None),
     };
     let csrf_token = login_token(&key, state.clock.now().as_second());
-    let mut response = page(
-        &LoginPage { who: None, csrf_token: csrf_token.clone(), next, username, error, ended, providers: state.sso_providers() },
-        status,
-    );
+    let mut response = page(&LoginPage { who: None, csrf_token: csrf_token.clone(), next, username, error, ended, providers: state.sso_providers() }, status);
     let secure = if state.auth.secure_cookie { "; Secure" } else { "" };
     let set = format!("{LOGIN_COOKIE}={csrf_token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={LOGIN_FORM_SECONDS}{secure}");
     if let Ok(v) = HeaderValue::from_str(&set) {

@@ -56,10 +56,7 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 async fn stylesheet() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../../static/homeward.css"),
-    )
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../../static/homeward.css"))
         .into_response()
 }
 
@@ -157,7 +154,10 @@ impl FromRequestParts<AppState> for Viewer {
         let wanted = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".to_string());
         match Caller::from_request_parts(parts, state).await {
             Ok(caller) if matches!(caller.via, Via::Session { .. }) => Ok(Viewer(caller)),
-            Ok(_) => Err(error_page(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "the pages are for people logged in with a session; API tokens are for the API", None), None)),
+            Ok(_) => Err(error_page(
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "the pages are for people logged in with a session; API tokens are for the API", None),
+                None,
+            )),
             Err(e) if e.status == StatusCode::UNAUTHORIZED => {
                 let next = if parts.method == axum::http::Method::GET { wanted } else { "/".to_string() };
                 Err(see_other(&format!("/login?next={}", login::encode(&next))))

@@ -50,14 +50,7 @@ struct NoticeRow {
 /// The protocol's name for `role` ("Team manager"); a role only the
 /// directory names (an `escalate_to`) in words.
 fn role_name(state: &AppState, protocol: &str, role: &str) -> String {
-    state
-        .store
-        .registry()
-        .versions(protocol)
-        .filter_map(|p| p.role(role))
-        .last()
-        .map(|r| r.name.clone())
-        .unwrap_or_else(|| words(role))
+    state.store.registry().versions(protocol).filter_map(|p| p.role(role)).last().map(|r| r.name.clone()).unwrap_or_else(|| words(role))
 }
 
 fn state_words(settled: Option<&str>) -> String {
@@ -278,12 +271,10 @@ pub async fn acknowledge(State(state): State<AppState>, Path(id): Path<String>, 
     match service::notifications::acknowledge(&state, &viewer.0, &id).await {
         Ok(_) => see_other(&format!("/notifications/{id}")),
         // Not the addressee: the page again, saying why, with nothing settled.
-        Err(e) if e.body.rule.as_deref() == Some(ADDRESSEE) => {
-            match notice_page(&state, &viewer, &id, true).await {
-                Ok(p) => page(&p, StatusCode::FORBIDDEN),
-                Err(e) => error_page(e, viewer.who()),
-            }
-        }
+        Err(e) if e.body.rule.as_deref() == Some(ADDRESSEE) => match notice_page(&state, &viewer, &id, true).await {
+            Ok(p) => page(&p, StatusCode::FORBIDDEN),
+            Err(e) => error_page(e, viewer.who()),
+        },
         Err(e) => error_page(e, viewer.who()),
     }
 }

@@ -5,17 +5,17 @@
 //! (break-glass) access.
 
 use super::view::{DutyRow, EpisodeRow, EventRow, MissingRow, local, sentence, words};
-use crate::service::notifications::Notifications;
 use super::{Submitted, Viewer, Who, error_page, page, see_other};
 use crate::AppState;
 use crate::access::{policy_at, visibility};
-use crate::service;
-use crate::service::duties::Duties;
+use crate::error::ApiError;
 use crate::http::shapes::DutyOut;
 use crate::http::shapes::SessionOut;
+use crate::service;
 use crate::service::break_glass::may_use as may_break_glass;
+use crate::service::duties::Duties;
+use crate::service::notifications::Notifications;
 use crate::service::sessions::session_out;
-use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -300,7 +300,13 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
     let to_consider = service::duties::list(
         state,
         caller,
-        Duties { to_consider: true, limit, owner: (whose == Whose::Mine).then(|| "me".to_string()), team: (whose == Whose::Team).then(|| team.clone()).flatten(), ..Duties::default() },
+        Duties {
+            to_consider: true,
+            limit,
+            owner: (whose == Whose::Mine).then(|| "me".to_string()),
+            team: (whose == Whose::Team).then(|| team.clone()).flatten(),
+            ..Duties::default()
+        },
     )
     .await?;
     let waiting = service::notifications::list(state, caller, Notifications { waiting: true, limit: Some(HOME_DUTIES), ..Notifications::default() }).await?;
@@ -366,11 +372,22 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
     };
     // How many duties each choice lists, with the other filter as it is.
     let count_of = |list: &[DutyRow]| counted(list.iter().filter(|d| when.holds(d, end_of_today, week)).count(), list.len());
-    let mut whose_links = vec![FilterLink { label: "My episodes".to_string(), href: here(Whose::Mine, when), count: count_of(&mine), current: whose == Whose::Mine }];
+    let mut whose_links =
+        vec![FilterLink { label: "My episodes".to_string(), href: here(Whose::Mine, when), count: count_of(&mine), current: whose == Whose::Mine }];
     if let Some(list) = &teams {
-        whose_links.push(FilterLink { label: format!("My team ({})", team.clone().unwrap_or_default()), href: here(Whose::Team, when), count: count_of(list), current: whose == Whose::Team });
+        whose_links.push(FilterLink {
+            label: format!("My team ({})", team.clone().unwrap_or_default()),
+            href: here(Whose::Team, when),
+            count: count_of(list),
+            current: whose == Whose::Team,
+        });
     }
-    whose_links.push(FilterLink { label: "My authority".to_string(), href: here(Whose::Authority, when), count: count_of(&all), current: whose == Whose::Authority });
+    whose_links.push(FilterLink {
+        label: "My authority".to_string(),
+        href: here(Whose::Authority, when),
+        count: count_of(&all),
+        current: whose == Whose::Authority,
+    });
     let selected: Vec<DutyRow> = match whose {
         Whose::Mine => mine,
         Whose::Team => teams.unwrap_or_default(),
@@ -809,7 +826,10 @@ pub async fn exception_form(State(state): State<AppState>, viewer: Viewer, Path(
         Ok(duty) => {
             let csrf_token = viewer.who().map(|w| w.csrf_token).unwrap_or_default();
             let back = back_to(&back).to_string();
-            page(&ExceptionPage { who: viewer.who(), csrf_token, duty, back, reason: String::new(), authorised_by: String::new(), errors: Vec::new() }, StatusCode::OK)
+            page(
+                &ExceptionPage { who: viewer.who(), csrf_token, duty, back, reason: String::new(), authorised_by: String::new(), errors: Vec::new() },
+                StatusCode::OK,
+            )
         }
         Err(e) => error_page(e, viewer.who()),
     }
@@ -840,7 +860,8 @@ pub async fn exception(State(state): State<AppState>, Path((child, duty)): Path<
         errors.push(FieldError { field: "authorised_by", message: "Enter who authorised the exception".to_string() });
     }
     if errors.is_empty() {
-        let event = json!({"type": "exception", "at": now_text(&state), "duty": duty, "reason": form.reason.trim(), "authorised_by": form.authorised_by.trim()});
+        let event =
+            json!({"type": "exception", "at": now_text(&state), "duty": duty, "reason": form.reason.trim(), "authorised_by": form.authorised_by.trim()});
         match service::events::record(&state, &viewer.0, &child, event, RecordOptions::default()).await {
             Ok(_) => return see_other(&back_saying(&form.back, "exception")),
             Err(e) => {

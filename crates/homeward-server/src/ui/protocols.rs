@@ -60,11 +60,7 @@ fn today(state: &AppState) -> Date {
 }
 
 fn covers(p: &Protocol) -> String {
-    if p.is_baseline() {
-        "every authority without a local protocol (the national baseline)".to_string()
-    } else {
-        p.authorities.join(", ")
-    }
+    if p.is_baseline() { "every authority without a local protocol (the national baseline)".to_string() } else { p.authorities.join(", ") }
 }
 
 fn unknown_protocol(who: Option<Who>) -> Response {

@@ -65,9 +65,9 @@ fn date_of_birth(day: &str, month: &str, year: &str) -> Result<Option<String>, S
     }
     let numbers: Vec<Option<i16>> = parts.iter().map(|p| p.parse::<i16>().ok()).collect();
     match (numbers[0], numbers[1], numbers[2]) {
-        (Some(d), Some(m), Some(y)) => jiff::civil::Date::new(y, m as i8, d as i8)
-            .map(|date| Some(date.to_string()))
-            .map_err(|_| "The date of birth must be a real date".to_string()),
+        (Some(d), Some(m), Some(y)) => {
+            jiff::civil::Date::new(y, m as i8, d as i8).map(|date| Some(date.to_string())).map_err(|_| "The date of birth must be a real date".to_string())
+        }
         _ => Err("Enter the date of birth as day, month and year, or leave it all blank".to_string()),
     }
 }
@@ -221,7 +221,12 @@ pub async fn create(State(state): State<AppState>, submitted: Submitted<HashMap<
             let mut matches = Vec::new();
             for id in &e.body.matches {
                 if let Ok(c) = service::children::get(&state, &viewer.0, id).await {
-                    matches.push(Found { id: c.id, name: format!("{} {}", c.given_name, c.family_name), date_of_birth: c.date_of_birth, authority: words(&c.responsible_authority) });
+                    matches.push(Found {
+                        id: c.id,
+                        name: format!("{} {}", c.given_name, c.family_name),
+                        date_of_birth: c.date_of_birth,
+                        authority: words(&c.responsible_authority),
+                    });
                 }
             }
             let problems = vec![Problem { field: "given_name".into(), message: "This may be a child already on record: check the records below first".into() }];

@@ -123,14 +123,7 @@ pub fn late_by(seconds: i64) -> String {
 /// A protocol role by the name its file gives it (the newest version that
 /// has the role); the id in words when no file names it.
 pub fn role_name(protocols: &Registry, protocol: &str, role: &str) -> String {
-    protocols
-        .versions(protocol)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .find_map(|p| p.role(role))
-        .map(|r| r.name.clone())
-        .unwrap_or_else(|| words(role))
+    protocols.versions(protocol).collect::<Vec<_>>().into_iter().rev().find_map(|p| p.role(role)).map(|r| r.name.clone()).unwrap_or_else(|| words(role))
 }
 
 /// The rule that created a duty: in the version of its protocol in force
@@ -190,7 +183,9 @@ impl EventRow {
                 match (k.as_str(), v) {
                     ("type" | "at" | "child" | "episode", _) => {}
                     ("note", Value::String(s)) => note = Some(s.clone()),
-                    ("duty", Value::String(id)) => details.push(format!("Duty: {}", duties.get(id).cloned().unwrap_or_else(|| "a duty no longer shown".to_string()))),
+                    ("duty", Value::String(id)) => {
+                        details.push(format!("Duty: {}", duties.get(id).cloned().unwrap_or_else(|| "a duty no longer shown".to_string())))
+                    }
                     (_, Value::String(s)) => details.push(format!("{}: {}", words(k), words(s))),
                     (_, Value::Number(n)) => details.push(format!("{}: {n}", words(k))),
                     (_, Value::Bool(b)) => details.push(format!("{}: {}", words(k), if *b { "yes" } else { "no" })),
@@ -198,14 +193,7 @@ impl EventRow {
                 }
             }
         }
-        EventRow {
-            at: local(&e.at),
-            what: words(&e.event_type),
-            details: details.join(" · "),
-            note,
-            recorded_by: e.recorded_by,
-            agency: e.agency,
-        }
+        EventRow { at: local(&e.at), what: words(&e.event_type), details: details.join(" · "), note, recorded_by: e.recorded_by, agency: e.agency }
     }
 }
 

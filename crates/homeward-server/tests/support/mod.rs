@@ -206,18 +206,8 @@ pub async fn account(store: &homeward_store::Store, agency: &str, kind: &str, au
 }
 
 /// Every authority the tests use.
-pub const ALL_AUTHORITIES: &[&str] = &[
-    "bath-and-north-east-somerset",
-    "blackburn-with-darwen",
-    "blackpool",
-    "lancashire",
-    "newham",
-    "derby",
-    "derbyshire",
-    "bolton",
-    "testshire",
-    "york",
-];
+pub const ALL_AUTHORITIES: &[&str] =
+    &["bath-and-north-east-somerset", "blackburn-with-darwen", "blackpool", "lancashire", "newham", "derby", "derbyshire", "bolton", "testshire", "york"];
 
 /// Fresh databases for one test: a SQLite file under a new temporary folder
 /// named after `name`, and PostgreSQL when the test command provides it.

@@ -30,10 +30,7 @@ impl std::fmt::Display for Place {
 }
 
 pub fn dotted(n: &[u32]) -> String {
-    n.iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join(".")
+    n.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(".")
 }
 
 /// Splits a cite into places. A cite is a list separated by commas (or a
@@ -102,9 +99,7 @@ fn place(part: &str) -> Place {
 
 /// `9.2`, `7.3e` (the letter is dropped), `8`.
 fn number(text: &str) -> Option<Vec<u32>> {
-    let text = text
-        .trim()
-        .trim_end_matches(|c: char| c.is_ascii_lowercase());
+    let text = text.trim().trim_end_matches(|c: char| c.is_ascii_lowercase());
     let parts: Option<Vec<u32>> = text.split('.').map(|p| p.parse().ok()).collect();
     parts.filter(|p| !p.is_empty())
 }
@@ -146,40 +141,17 @@ mod tests {
     fn reads_paragraphs_ranges_and_appendices() {
         assert_eq!(
             parse("§9.2-§9.5, §10.3–§10.6, Appendix D", no_headings),
-            vec![
-                Place::Range(vec![9, 2], vec![9, 5]),
-                Place::Range(vec![10, 3], vec![10, 6]),
-                Place::Appendix(vec!["D".into()])
-            ]
+            vec![Place::Range(vec![9, 2], vec![9, 5]), Place::Range(vec![10, 3], vec![10, 6]), Place::Appendix(vec!["D".into()])]
         );
+        assert_eq!(parse("§16.9-16.12", no_headings), vec![Place::Range(vec![16, 9], vec![16, 12])]);
+        assert_eq!(parse("§7.3e", no_headings), vec![Place::Paragraph(vec![7, 3])]);
         assert_eq!(
-            parse("§16.9-16.12", no_headings),
-            vec![Place::Range(vec![16, 9], vec![16, 12])]
-        );
-        assert_eq!(
-            parse("§7.3e", no_headings),
-            vec![Place::Paragraph(vec![7, 3])]
-        );
-        assert_eq!(
-            parse(
-                "§6.19, §4.5 (Information sharing), §6.4 and throughout",
-                no_headings
-            ),
-            vec![
-                Place::Paragraph(vec![6, 19]),
-                Place::Paragraph(vec![4, 5]),
-                Place::Paragraph(vec![6, 4]),
-                Place::Anywhere
-            ]
+            parse("§6.19, §4.5 (Information sharing), §6.4 and throughout", no_headings),
+            vec![Place::Paragraph(vec![6, 19]), Place::Paragraph(vec![4, 5]), Place::Paragraph(vec![6, 4]), Place::Anywhere]
         );
         assert_eq!(
             parse("Appendices 2-8", no_headings),
-            vec![Place::Appendix(
-                vec!["2", "3", "4", "5", "6", "7", "8"]
-                    .into_iter()
-                    .map(String::from)
-                    .collect()
-            )]
+            vec![Place::Appendix(vec!["2", "3", "4", "5", "6", "7", "8"].into_iter().map(String::from).collect())]
         );
     }
 
@@ -187,14 +159,8 @@ mod tests {
     fn joins_headings_that_contain_commas() {
         let known = |h: &str| h == "Children Looked After, Missing from Care Protocol";
         assert_eq!(
-            parse(
-                "Return interviews, Children Looked After, Missing from Care Protocol",
-                known
-            ),
-            vec![
-                Place::Heading("Return interviews".into()),
-                Place::Heading("Children Looked After, Missing from Care Protocol".into())
-            ]
+            parse("Return interviews, Children Looked After, Missing from Care Protocol", known),
+            vec![Place::Heading("Return interviews".into()), Place::Heading("Children Looked After, Missing from Care Protocol".into())]
         );
     }
 }

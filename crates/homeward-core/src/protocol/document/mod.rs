@@ -59,16 +59,10 @@ pub enum Problem {
     #[error("{0} is not in the document")]
     PlaceNotFound(String),
     #[error("\"{fragment}\" is under {found}, not {cite}")]
-    WrongPlace {
-        fragment: String,
-        found: String,
-        cite: String,
-    },
+    WrongPlace { fragment: String, found: String, cite: String },
     #[error("names no paragraph, appendix or heading")]
     Empty,
-    #[error(
-        "does not end '(as restated in <protocol> <cite>)': a protocol without a document of its own quotes the documents that restate it"
-    )]
+    #[error("does not end '(as restated in <protocol> <cite>)': a protocol without a document of its own quotes the documents that restate it")]
     NotRestated,
 }
 
@@ -99,68 +93,35 @@ struct Entry<'a> {
 fn entries(p: &Protocol) -> Vec<Entry<'_>> {
     let mut out = Vec::new();
     for r in &p.rules {
-        out.push(Entry {
-            item: format!("rule {}", r.id),
-            cite: &r.cite,
-            quote: Some(&r.quote),
-        });
+        out.push(Entry { item: format!("rule {}", r.id), cite: &r.cite, quote: Some(&r.quote) });
     }
     for f in &p.flags {
-        out.push(Entry {
-            item: format!("flag {}", f.id),
-            cite: &f.cite,
-            quote: Some(&f.quote),
-        });
+        out.push(Entry { item: format!("flag {}", f.id), cite: &f.cite, quote: Some(&f.quote) });
     }
     for w in &p.warnings {
-        out.push(Entry {
-            item: format!("warning {}", w.id),
-            cite: &w.cite,
-            quote: Some(&w.quote),
-        });
+        out.push(Entry { item: format!("warning {}", w.id), cite: &w.cite, quote: Some(&w.quote) });
     }
     for r in &p.retention {
-        out.push(Entry {
-            item: format!("retention {}", r.id),
-            cite: &r.cite,
-            quote: Some(&r.quote),
-        });
+        out.push(Entry { item: format!("retention {}", r.id), cite: &r.cite, quote: Some(&r.quote) });
     }
     for r in &p.readings {
-        out.push(Entry {
-            item: format!("reading {}", r.id),
-            cite: &r.cite,
-            quote: None,
-        });
+        out.push(Entry { item: format!("reading {}", r.id), cite: &r.cite, quote: None });
     }
     out
 }
 
 /// The verbatim fragments of a quote: split at `…`, `...` and `[...]`.
 pub fn fragments(quote: &str) -> Vec<String> {
-    let q = normalise(quote)
-        .replace("[...]", "\u{2026}")
-        .replace("[\u{2026}]", "\u{2026}")
-        .replace("...", "\u{2026}");
-    q.split('\u{2026}')
-        .map(|f| f.trim().to_string())
-        .filter(|f| !f.is_empty())
-        .collect()
+    let q = normalise(quote).replace("[...]", "\u{2026}").replace("[\u{2026}]", "\u{2026}").replace("...", "\u{2026}");
+    q.split('\u{2026}').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect()
 }
 
 /// Checks every quote and cite of `protocol` against `document` (its plain text).
 pub fn check(protocol: &Protocol, document: &str) -> Report {
-    let line_keys: BTreeSet<String> = document
-        .lines()
-        .map(heading_key)
-        .filter(|k| !k.is_empty())
-        .collect();
+    let line_keys: BTreeSet<String> = document.lines().map(heading_key).filter(|k| !k.is_empty()).collect();
     let is_heading = |h: &str| line_keys.contains(&heading_key(h));
     let entries = entries(protocol);
-    let cites: Vec<Vec<Place>> = entries
-        .iter()
-        .map(|e| cite::parse(e.cite, is_heading))
-        .collect();
+    let cites: Vec<Vec<Place>> = entries.iter().map(|e| cite::parse(e.cite, is_heading)).collect();
     let headings: Vec<String> = cites
         .iter()
         .flatten()
@@ -178,31 +139,20 @@ pub fn check(protocol: &Protocol, document: &str) -> Report {
         entries: entries.len(),
         fragments: 0,
         failures: Vec::new(),
-        notes: doc
-            .loose
-            .iter()
-            .map(|(h, line)| {
-                format!(
-                    "'{h}' is not a line of its own in the document: taken as the heading '{line}'"
-                )
-            })
-            .collect(),
+        notes: doc.loose.iter().map(|(h, line)| format!("'{h}' is not a line of its own in the document: taken as the heading '{line}'")).collect(),
         skipped: Vec::new(),
     };
     for (entry, places) in entries.iter().zip(&cites) {
-        let (fragments, problems) =
-            check_entry(&doc, places, entry.cite, entry.quote, &mut report.notes);
+        let (fragments, problems) = check_entry(&doc, places, entry.cite, entry.quote, &mut report.notes);
         report.fragments += fragments;
-        report
-            .failures
-            .extend(problems.into_iter().map(|(field, problem)| Failure {
-                protocol: protocol.id.clone(),
-                version: protocol.version.clone(),
-                source_file: protocol.source.clone(),
-                item: entry.item.clone(),
-                field,
-                problem,
-            }));
+        report.failures.extend(problems.into_iter().map(|(field, problem)| Failure {
+            protocol: protocol.id.clone(),
+            version: protocol.version.clone(),
+            source_file: protocol.source.clone(),
+            item: entry.item.clone(),
+            field,
+            problem,
+        }));
     }
     report
 }
@@ -210,16 +160,8 @@ pub fn check(protocol: &Protocol, document: &str) -> Report {
 /// protocol that quotes another partnership's document (the national
 /// baseline quotes the guidance as the local protocols restate it). Returns
 /// each problem with its field, and the tolerances used.
-pub fn check_quote(
-    document: &str,
-    cite: &str,
-    quote: &str,
-) -> (Vec<(&'static str, Problem)>, Vec<String>) {
-    let line_keys: BTreeSet<String> = document
-        .lines()
-        .map(heading_key)
-        .filter(|k| !k.is_empty())
-        .collect();
+pub fn check_quote(document: &str, cite: &str, quote: &str) -> (Vec<(&'static str, Problem)>, Vec<String>) {
+    let line_keys: BTreeSet<String> = document.lines().map(heading_key).filter(|k| !k.is_empty()).collect();
     let places = cite::parse(cite, |h| line_keys.contains(&heading_key(h)));
     let headings: Vec<String> = places
         .iter()
@@ -238,13 +180,7 @@ pub fn check_quote(
 /// fragment of its quote is in the document under one of them. Returns the
 /// number of fragments looked for and the problems found; adds to `notes`
 /// the tolerances used.
-fn check_entry(
-    doc: &Document,
-    places: &[Place],
-    cite: &str,
-    quote: Option<&str>,
-    notes: &mut Vec<String>,
-) -> (usize, Vec<(&'static str, Problem)>) {
+fn check_entry(doc: &Document, places: &[Place], cite: &str, quote: Option<&str>, notes: &mut Vec<String>) -> (usize, Vec<(&'static str, Problem)>) {
     let mut problems = Vec::new();
     if places.is_empty() {
         problems.push(("cite", Problem::Empty));
@@ -276,25 +212,11 @@ fn check_entry(
             problems.push(("quote", Problem::QuoteNotFound(fragment.clone())));
             continue;
         };
-        if spans.is_empty()
-            || at
-                .iter()
-                .any(|&pos| spans.iter().any(|&(s, e)| pos >= s && pos < e))
-        {
+        if spans.is_empty() || at.iter().any(|&pos| spans.iter().any(|&(s, e)| pos >= s && pos < e)) {
             continue;
         }
-        let found = doc
-            .enclosing(doc.line_at(first))
-            .map(describe)
-            .unwrap_or_else(|| "the start of the document".into());
-        problems.push((
-            "cite",
-            Problem::WrongPlace {
-                fragment: fragment.clone(),
-                found,
-                cite: cite.to_string(),
-            },
-        ));
+        let found = doc.enclosing(doc.line_at(first)).map(describe).unwrap_or_else(|| "the start of the document".into());
+        problems.push(("cite", Problem::WrongPlace { fragment: fragment.clone(), found, cite: cite.to_string() }));
     }
     (fragments.len(), problems)
 }
@@ -312,10 +234,7 @@ numbered lists inside a paragraph and numbering inside appendices are not paragr
 
 /// Which protocol a document is: the one protocol whose latest version has at
 /// least half its quote fragments in it.
-pub fn identify<'a>(
-    protocols: &'a [Protocol],
-    document: &str,
-) -> Result<&'a str, Vec<(String, usize, usize)>> {
+pub fn identify<'a>(protocols: &'a [Protocol], document: &str) -> Result<&'a str, Vec<(String, usize, usize)>> {
     let mut latest: Vec<&Protocol> = Vec::new();
     for p in protocols {
         match latest.iter_mut().find(|q| q.id == p.id) {
@@ -331,17 +250,10 @@ pub fn identify<'a>(
             (p.id.as_str(), found, total)
         })
         .collect();
-    let likely: Vec<&str> = scores
-        .iter()
-        .filter(|(_, found, total)| *total > 0 && found * 2 >= *total)
-        .map(|(id, _, _)| *id)
-        .collect();
+    let likely: Vec<&str> = scores.iter().filter(|(_, found, total)| *total > 0 && found * 2 >= *total).map(|(id, _, _)| *id).collect();
     match likely.as_slice() {
         [one] => Ok(one),
-        _ => Err(scores
-            .iter()
-            .map(|(id, f, t)| (id.to_string(), *f, *t))
-            .collect()),
+        _ => Err(scores.iter().map(|(id, f, t)| (id.to_string(), *f, *t)).collect()),
     }
 }
 
@@ -349,11 +261,7 @@ pub fn identify<'a>(
 /// `protocols check --document` tells which protocol a document is.
 pub fn resemblance(protocol: &Protocol, document: &str) -> (usize, usize) {
     let doc = Document::parse(document, &[]);
-    let all: Vec<String> = entries(protocol)
-        .iter()
-        .filter_map(|e| e.quote)
-        .flat_map(fragments)
-        .collect();
+    let all: Vec<String> = entries(protocol).iter().filter_map(|e| e.quote).flat_map(fragments).collect();
     let found = all.iter().filter(|f| !doc.find_all(f).is_empty()).count();
     (found, all.len())
 }

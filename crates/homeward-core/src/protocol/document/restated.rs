@@ -34,10 +34,7 @@ pub fn check_restatements(protocol: &Protocol, document_id: &str, document: &str
     };
     for entry in &entries {
         let Some(quote) = entry.quote else {
-            report.skipped.push(format!(
-                "{}: cites '{}' in a document that is not among these",
-                entry.item, entry.cite
-            ));
+            report.skipped.push(format!("{}: cites '{}' in a document that is not among these", entry.item, entry.cite));
             continue;
         };
         let mut fail = |field: &'static str, problem: Problem| {
@@ -64,10 +61,7 @@ pub fn check_restatements(protocol: &Protocol, document_id: &str, document: &str
                     }
                 }
             }
-            Some((_, id, cite)) => report.skipped.push(format!(
-                "{}: restates {id} {cite}: checked against that protocol's document",
-                entry.item
-            )),
+            Some((_, id, cite)) => report.skipped.push(format!("{}: restates {id} {cite}: checked against that protocol's document", entry.item)),
         }
     }
     report

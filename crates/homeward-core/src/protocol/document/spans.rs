@@ -16,9 +16,7 @@ pub(super) fn describe(mark: &Mark) -> String {
 pub(super) fn spans_of(doc: &Document, place: &Place) -> Vec<(usize, usize)> {
     let opens = |mark: &Mark| match (place, mark) {
         (Place::Paragraph(r), Mark::Number(n)) => cite::within(n, r),
-        (Place::Range(a, b), Mark::Number(n)) => {
-            cite::order(n, a).is_ge() && (cite::order(n, b).is_le() || cite::within(n, b))
-        }
+        (Place::Range(a, b), Mark::Number(n)) => cite::order(n, a).is_ge() && (cite::order(n, b).is_le() || cite::within(n, b)),
         (Place::Appendix(ids), Mark::Appendix(id)) => ids.contains(id),
         (Place::Heading(h), Mark::Heading(k)) => heading_key(h) == heading_key(k),
         _ => false,
@@ -32,11 +30,7 @@ pub(super) fn spans_of(doc: &Document, place: &Place) -> Vec<(usize, usize)> {
         if !opens(mark) {
             continue;
         }
-        let end = doc.lines[i + 1..]
-            .iter()
-            .find(|l| l.mark.as_ref().is_some_and(|m| ends(mark, m)))
-            .map(|l| l.start)
-            .unwrap_or(doc.text.len());
+        let end = doc.lines[i + 1..].iter().find(|l| l.mark.as_ref().is_some_and(|m| ends(mark, m))).map(|l| l.start).unwrap_or(doc.text.len());
         spans.push((line.start, end));
     }
     spans
@@ -47,11 +41,7 @@ pub(super) fn spans_of(doc: &Document, place: &Place) -> Vec<(usize, usize)> {
 /// the stretch between the place before it and the place after it, and a note
 /// saying so. A place past the document's last paragraph is not implied.
 pub(super) fn implied(doc: &Document, place: &Place) -> Option<((usize, usize), String)> {
-    let marked: Vec<(usize, &Mark)> = doc
-        .lines
-        .iter()
-        .filter_map(|l| l.mark.as_ref().map(|m| (l.start, m)))
-        .collect();
+    let marked: Vec<(usize, &Mark)> = doc.lines.iter().filter_map(|l| l.mark.as_ref().map(|m| (l.start, m))).collect();
     match place {
         Place::Paragraph(r) => {
             let numbers: Vec<(usize, &Vec<u32>)> = marked
@@ -83,20 +73,12 @@ pub(super) fn implied(doc: &Document, place: &Place) -> Option<((usize, usize), 
                 })
                 .collect();
             let id = ids.first()?;
-            let before = appendices
-                .iter()
-                .rposition(|(_, a)| appendix_order(a, id).is_lt())?;
+            let before = appendices.iter().rposition(|(_, a)| appendix_order(a, id).is_lt())?;
             let (start, prior) = appendices[before];
-            let next = appendices[before + 1..]
-                .iter()
-                .find(|(_, a)| appendix_order(a, id).is_gt());
+            let next = appendices[before + 1..].iter().find(|(_, a)| appendix_order(a, id).is_gt());
             let end = next.map(|(at, _)| *at).unwrap_or(doc.text.len());
-            let until = next
-                .map(|(_, a)| format!("Appendix {a}"))
-                .unwrap_or_else(|| "the end".into());
-            let note = format!(
-                "{place} has no heading line in the document: a quote cited to it must lie between Appendix {prior} and {until}"
-            );
+            let until = next.map(|(_, a)| format!("Appendix {a}")).unwrap_or_else(|| "the end".into());
+            let note = format!("{place} has no heading line in the document: a quote cited to it must lie between Appendix {prior} and {until}");
             Some(((start, end), note))
         }
         _ => None,
@@ -115,9 +97,7 @@ fn appendix_order(a: &str, b: &str) -> std::cmp::Ordering {
 fn ends(open: &Mark, next: &Mark) -> bool {
     match (open, next) {
         (_, Mark::Appendix(_) | Mark::Heading(_)) => true,
-        (Mark::Number(n), Mark::Number(m)) => {
-            !cite::within(m, n) && (cite::order(m, n).is_gt() || (m.len() >= 2 && m[0] == n[0]))
-        }
+        (Mark::Number(n), Mark::Number(m)) => !cite::within(m, n) && (cite::order(m, n).is_gt() || (m.len() >= 2 && m[0] == n[0])),
         (Mark::Appendix(_) | Mark::Heading(_), Mark::Number(_)) => false,
     }
 }

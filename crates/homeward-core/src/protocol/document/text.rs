@@ -13,8 +13,7 @@ pub fn normalise(text: &str) -> String {
         let c = match c {
             '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '`' => '\'',
             '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' => '"',
-            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
-            | '\u{2212}' => '-',
+            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' => '-',
             c if c.is_whitespace() => ' ',
             c => c,
         };
@@ -39,9 +38,7 @@ fn strip_markers(line: &str) -> String {
     let mut rest = line;
     while let Some(at) = rest.find('[') {
         let tail = &rest[at..];
-        let marker = ["[bookmark:", "[footnoteRef:"]
-            .iter()
-            .any(|m| tail.starts_with(m));
+        let marker = ["[bookmark:", "[footnoteRef:"].iter().any(|m| tail.starts_with(m));
         match (marker, tail.find(']')) {
             (true, Some(end)) => {
                 out.push_str(&rest[..at]);
@@ -91,13 +88,9 @@ impl Document {
     /// being checked: a line that consists of one of them (case aside, and
     /// a trailing colon) opens that heading's section.
     pub fn parse(raw: &str, headings: &[String]) -> Document {
-        let headings: Vec<(String, String)> = headings
-            .iter()
-            .map(|h| (heading_key(h), h.clone()))
-            .collect();
+        let headings: Vec<(String, String)> = headings.iter().map(|h| (heading_key(h), h.clone())).collect();
         let keys: std::collections::BTreeSet<String> = raw.lines().map(heading_key).collect();
-        let mut unplaced: Vec<&(String, String)> =
-            headings.iter().filter(|(k, _)| !keys.contains(k)).collect();
+        let mut unplaced: Vec<&(String, String)> = headings.iter().filter(|(k, _)| !keys.contains(k)).collect();
         let mut loose = Vec::new();
         let mut text = String::with_capacity(raw.len());
         let mut lines = Vec::new();
@@ -116,9 +109,7 @@ impl Document {
             let key = heading_key(&line);
             let exact = headings.iter().find(|(k, _)| *k == key);
             let contained = match exact {
-                None if line.len() <= 80 => {
-                    unplaced.iter().position(|(k, _)| key.contains(k.as_str()))
-                }
+                None if line.len() <= 80 => unplaced.iter().position(|(k, _)| key.contains(k.as_str())),
                 _ => None,
             };
             let mark = match (exact, contained) {
@@ -137,9 +128,7 @@ impl Document {
 
     /// The index of the line a position of the normalised text is on.
     pub fn line_at(&self, pos: usize) -> usize {
-        self.lines
-            .partition_point(|l| l.start <= pos)
-            .saturating_sub(1)
+        self.lines.partition_point(|l| l.start <= pos).saturating_sub(1)
     }
 
     /// Every position where `needle` (already normalised) occurs.
@@ -152,10 +141,7 @@ impl Document {
 
     /// The nearest line above `line` (or it) that opens a place, for messages.
     pub fn enclosing(&self, line: usize) -> Option<&Mark> {
-        self.lines[..=line.min(self.lines.len().saturating_sub(1))]
-            .iter()
-            .rev()
-            .find_map(|l| l.mark.as_ref())
+        self.lines[..=line.min(self.lines.len().saturating_sub(1))].iter().rev().find_map(|l| l.mark.as_ref())
     }
 }
 
@@ -192,9 +178,7 @@ impl Structure {
             let n = number[0];
             // 1. after paragraph 3.1 starts a list; 2., 3. … continue it.
             let in_paragraph = self.current.as_ref().is_some_and(|c| c.len() >= 2);
-            if (in_paragraph && n == 1 && self.list.is_none())
-                || self.list.is_some_and(|last| n == last + 1)
-            {
+            if (in_paragraph && n == 1 && self.list.is_none()) || self.list.is_some_and(|last| n == last + 1) {
                 self.list = Some(n);
                 return None;
             }
@@ -208,9 +192,7 @@ impl Structure {
 /// A line of a table of contents: ends in a page number after a tab, or has
 /// dot leaders.
 fn is_contents_line(line: &str) -> bool {
-    let ends_in_page = line.rsplit_once('\t').is_some_and(|(_, page)| {
-        !page.trim().is_empty() && page.trim().chars().all(|c| c.is_ascii_digit())
-    });
+    let ends_in_page = line.rsplit_once('\t').is_some_and(|(_, page)| !page.trim().is_empty() && page.trim().chars().all(|c| c.is_ascii_digit()));
     ends_in_page || line.contains(".....")
 }
 
@@ -222,20 +204,14 @@ fn appendix_mark(line: &str) -> Option<Mark> {
         return None;
     }
     let mut words = line.split(' ').peekable();
-    if words.peek().is_some_and(|w| {
-        w.len() > 1 && w.ends_with('.') && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit())
-    }) {
+    if words.peek().is_some_and(|w| w.len() > 1 && w.ends_with('.') && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit())) {
         words.next();
     }
     let first = words.next()?;
     if !first.eq_ignore_ascii_case("appendix") {
         return None;
     }
-    let id: String = words
-        .next()?
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let id: String = words.next()?.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
     let well_formed = !id.is_empty() && (id.chars().all(|c| c.is_ascii_digit()) || id.len() == 1);
     well_formed.then(|| Mark::Appendix(id.to_ascii_uppercase()))
 }
@@ -244,24 +220,13 @@ fn appendix_mark(line: &str) -> Option<Mark> {
 /// digits each, then a full stop or a space, then text that does not start
 /// with a lower-case letter or a digit ("24 hours" is not paragraph 24).
 pub fn number_mark(line: &str) -> Option<Vec<u32>> {
-    let end = line
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(line.len());
+    let end = line.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(line.len());
     let (number, rest) = line.split_at(end);
     let number = number.trim_end_matches('.');
     if number.is_empty() || number.contains("..") {
         return None;
     }
-    let parts: Option<Vec<u32>> = number
-        .split('.')
-        .map(|p| {
-            if p.is_empty() || p.len() > 3 {
-                None
-            } else {
-                p.parse().ok()
-            }
-        })
-        .collect();
+    let parts: Option<Vec<u32>> = number.split('.').map(|p| if p.is_empty() || p.len() > 3 { None } else { p.parse().ok() }).collect();
     let parts = parts?;
     if parts.len() > 4 || parts[0] == 0 || parts[0] > 99 {
         return None;
@@ -281,27 +246,15 @@ mod tests {
 
     #[test]
     fn normalises_quotes_dashes_and_whitespace() {
-        assert_eq!(
-            normalise("the child\u{2019}s  \u{201C}missing\u{201D}\u{a0}\u{2013} now\n"),
-            "the child's \"missing\" - now"
-        );
+        assert_eq!(normalise("the child\u{2019}s  \u{201C}missing\u{201D}\u{a0}\u{2013} now\n"), "the child's \"missing\" - now");
         assert_eq!(normalise("  a\t\tb  "), "a b");
     }
 
     #[test]
     fn strips_conversion_markers() {
-        assert_eq!(
-            strip_markers("4. [bookmark: _Toc784392]Definitions"),
-            "4. Definitions"
-        );
-        assert_eq!(
-            strip_markers("vulnerable.[footnoteRef:2] Looked"),
-            "vulnerable. Looked"
-        );
-        assert_eq!(
-            strip_markers("[1: Statutory guidance] [a]"),
-            "[1: Statutory guidance] [a]"
-        );
+        assert_eq!(strip_markers("4. [bookmark: _Toc784392]Definitions"), "4. Definitions");
+        assert_eq!(strip_markers("vulnerable.[footnoteRef:2] Looked"), "vulnerable. Looked");
+        assert_eq!(strip_markers("[1: Statutory guidance] [a]"), "[1: Statutory guidance] [a]");
     }
 
     #[test]
@@ -317,52 +270,23 @@ mod tests {
 
     #[test]
     fn reads_appendix_headings() {
-        assert_eq!(
-            appendix_mark("Appendix D – Missing notification form"),
-            Some(Mark::Appendix("D".into()))
-        );
-        assert_eq!(
-            appendix_mark("APPENDIX 1: Glossary"),
-            Some(Mark::Appendix("1".into()))
-        );
+        assert_eq!(appendix_mark("Appendix D – Missing notification form"), Some(Mark::Appendix("D".into())));
+        assert_eq!(appendix_mark("APPENDIX 1: Glossary"), Some(Mark::Appendix("1".into())));
         assert_eq!(appendix_mark("Appendix about things"), None);
-        assert_eq!(
-            appendix_mark("8. Appendix A – Definitions"),
-            Some(Mark::Appendix("A".into()))
-        );
+        assert_eq!(appendix_mark("8. Appendix A – Definitions"), Some(Mark::Appendix("A".into())));
     }
 
     #[test]
     fn a_numbered_list_inside_a_paragraph_is_not_a_section() {
-        let doc = Document::parse(
-            "3.1 Definitions\n1. What?\n2. Why?\n3. When?\n3.2 Risk\n4. Reporting\n",
-            &[],
-        );
+        let doc = Document::parse("3.1 Definitions\n1. What?\n2. Why?\n3. When?\n3.2 Risk\n4. Reporting\n", &[]);
         let marks: Vec<_> = doc.lines.iter().filter_map(|l| l.mark.clone()).collect();
-        assert_eq!(
-            marks,
-            vec![
-                Mark::Number(vec![3, 1]),
-                Mark::Number(vec![3, 2]),
-                Mark::Number(vec![4])
-            ]
-        );
+        assert_eq!(marks, vec![Mark::Number(vec![3, 1]), Mark::Number(vec![3, 2]), Mark::Number(vec![4])]);
     }
 
     #[test]
     fn numbers_inside_appendices_are_theirs() {
-        let doc = Document::parse(
-            "1.\tAppendix A\t20\n2. Intro\nAppendix A: Law\n2. Powers\n",
-            &[],
-        );
+        let doc = Document::parse("1.\tAppendix A\t20\n2. Intro\nAppendix A: Law\n2. Powers\n", &[]);
         let marks: Vec<_> = doc.lines.iter().filter_map(|l| l.mark.clone()).collect();
-        assert_eq!(
-            marks,
-            vec![
-                Mark::Appendix("A".into()),
-                Mark::Number(vec![2]),
-                Mark::Appendix("A".into())
-            ]
-        );
+        assert_eq!(marks, vec![Mark::Appendix("A".into()), Mark::Number(vec![2]), Mark::Appendix("A".into())]);
     }
 }
