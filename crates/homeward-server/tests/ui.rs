@@ -111,22 +111,9 @@ struct World {
 async fn world(url: &str) -> World {
     let clock = Arc::new(ManualClock::new("2026-03-03T06:00:00Z".parse().unwrap()));
     let state = support::app_state(url, clock.clone(), "ui-test").await;
-    let sw = person(&state, "bolton-cs", "childrens_services", &["bolton"], "sw", "social_worker").await;
-    person(&state, "bolton-cs", "childrens_services", &["bolton"], "tm", "team_manager").await;
-    person(&state, "oak-house", "placement", &[], "home", "placement_manager").await;
-    person(&state, "york-cs", "childrens_services", &["york"], "edt", "emergency_duty_worker").await;
+    let (sw, child) = people_and_child(&state).await;
     let auth = format!("Bearer {sw}");
     let h = [("authorization", auth.as_str())];
-    let (status, child) = support::request(
-        &state,
-        "POST",
-        "/api/v1/children",
-        &h,
-        Some(json!({"given_name": "Kim", "family_name": "Ours", "date_of_birth": "2011-05-01", "status": "looked_after", "responsible_authority": "bolton"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{child}");
-    let child = child["id"].as_str().unwrap().to_string();
     for event in [
         json!({"at": "2026-03-01T20:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium", "note": "left after an argument"}),
         json!({"at": "2026-03-02T09:00:00Z", "episode": "e1", "type": "returned", "found_by": "police"}),
@@ -135,9 +122,35 @@ async fn world(url: &str) -> World {
         let (status, body) = support::request(&state, "POST", &format!("/api/v1/children/{child}/events"), &h, Some(event)).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
-    let placement = NewInvolvement { agency_id: "oak-house".into(), relation: "placement".into(), address: Some("1 Oak Lane".into()), reason: None };
-    state.store.add_involvement(&child, &placement, "seed", state.clock.now().as_second()).await.unwrap();
+    place_at_oak_house(&state, &child).await;
     World { state, clock, child }
+}
+
+/// The people every page test uses (a social worker, their team manager,
+/// the children's home's manager, another council's emergency duty worker)
+/// and a Bolton child in care: the social worker's API token and the child's id.
+async fn people_and_child(state: &AppState) -> (String, String) {
+    let sw = person(state, "bolton-cs", "childrens_services", &["bolton"], "sw", "social_worker").await;
+    person(state, "bolton-cs", "childrens_services", &["bolton"], "tm", "team_manager").await;
+    person(state, "oak-house", "placement", &[], "home", "placement_manager").await;
+    person(state, "york-cs", "childrens_services", &["york"], "edt", "emergency_duty_worker").await;
+    let auth = format!("Bearer {sw}");
+    let (status, child) = support::request(
+        state,
+        "POST",
+        "/api/v1/children",
+        &[("authorization", auth.as_str())],
+        Some(json!({"given_name": "Kim", "family_name": "Ours", "date_of_birth": "2011-05-01", "status": "looked_after", "responsible_authority": "bolton"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{child}");
+    (sw, child["id"].as_str().unwrap().to_string())
+}
+
+/// The child is placed at the children's home, whose address is on record.
+async fn place_at_oak_house(state: &AppState, child: &str) {
+    let placement = NewInvolvement { agency_id: "oak-house".into(), relation: "placement".into(), address: Some("1 Oak Lane".into()), reason: None };
+    state.store.add_involvement(child, &placement, "seed", state.clock.now().as_second()).await.unwrap();
 }
 
 #[tokio::test]
@@ -812,24 +825,10 @@ async fn notified_world(url: &str, directory: Option<&str>) -> World {
         None => homeward_server::notify::Directory::demo(&registry),
     };
     state.store = state.store.with_notifier(Arc::new(homeward_server::notify::Planner::new(registry, Arc::new(directory), "https://homeward.example")));
-    let sw = person(&state, "bolton-cs", "childrens_services", &["bolton"], "sw", "social_worker").await;
-    person(&state, "bolton-cs", "childrens_services", &["bolton"], "tm", "team_manager").await;
-    person(&state, "oak-house", "placement", &[], "home", "placement_manager").await;
-    person(&state, "york-cs", "childrens_services", &["york"], "edt", "emergency_duty_worker").await;
+    let (sw, child) = people_and_child(&state).await;
     let h = [("authorization", format!("Bearer {sw}"))];
     let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, child) = support::request(
-        &state,
-        "POST",
-        "/api/v1/children",
-        &h,
-        Some(json!({"given_name": "Kim", "family_name": "Ours", "date_of_birth": "2011-05-01", "status": "looked_after", "responsible_authority": "bolton"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{child}");
-    let child = child["id"].as_str().unwrap().to_string();
-    let placement = NewInvolvement { agency_id: "oak-house".into(), relation: "placement".into(), address: Some("1 Oak Lane".into()), reason: None };
-    state.store.add_involvement(&child, &placement, "seed", state.clock.now().as_second()).await.unwrap();
+    place_at_oak_house(&state, &child).await;
     let reported = json!({"at": "2026-12-07T09:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "high"});
     let (status, body) = support::request(&state, "POST", &format!("/api/v1/children/{child}/events"), &h, Some(reported)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
