@@ -3,6 +3,7 @@
 //! only what the policy lets them, forms do nothing without the CSRF token,
 //! and every page is one audit entry.
 
+#[path = "../support/mod.rs"]
 mod support;
 
 use axum::body::Body;
