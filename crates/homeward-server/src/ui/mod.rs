@@ -11,6 +11,7 @@
 //! `X-CSRF-Token` header; the login form, made before there is a session,
 //! carries a token that must match a cookie of its own.
 
+mod episodes;
 mod events;
 mod login;
 mod notifications;
@@ -38,6 +39,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/logout", axum::routing::post(login::logout))
         .route("/me", get(pages::me))
         .route("/children/{id}", get(pages::child))
+        .route("/children/{id}/episodes/{episode}", get(episodes::episode))
         .route("/children/{id}/break-glass", get(pages::break_glass_form).post(pages::break_glass))
         .route("/report", get(report::search))
         .route("/report/new", get(report::new_form).post(report::create))

@@ -47,7 +47,7 @@ pub struct HomeQuery {
 }
 
 /// The banner after a duty's action has been recorded.
-fn banner(done: Option<&str>) -> Option<&'static str> {
+pub(super) fn banner(done: Option<&str>) -> Option<&'static str> {
     match done? {
         "done" => Some("Duty marked done. It is on the child's record with your name."),
         "exception" => Some("Exception recorded, with its reason and who authorised it."),
@@ -253,7 +253,7 @@ fn risk_rank(risk: &str) -> u8 {
 }
 
 /// How long a child has been missing, from whole hours: "2 days 5 hours", "less than an hour".
-fn missing_for(hours: i64) -> String {
+pub(super) fn missing_for(hours: i64) -> String {
     let plural = |n: i64, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
     match (hours / 24, hours % 24) {
         (0, 0) => "less than an hour".to_string(),
@@ -522,7 +522,7 @@ pub async fn child(State(state): State<AppState>, viewer: Viewer, Path(id): Path
 
 /// Hidden records and records that do not exist look the same; both
 /// offer break-glass to those who may use it.
-fn not_found(state: &AppState, viewer: &Viewer, id: &str) -> Response {
+pub(super) fn not_found(state: &AppState, viewer: &Viewer, id: &str) -> Response {
     let offer = super::ErrorPage {
         who: viewer.who(),
         title: "Not found".to_string(),
@@ -721,9 +721,21 @@ pub async fn break_glass(State(state): State<AppState>, Path(id): Path<String>, 
 
 // ------------------------------------------------------------ a duty's actions
 
-/// Where a duty's form goes back to: the home page with its filters, never elsewhere.
+/// Where a duty's form goes back to: the home page with its filters, or
+/// an episode's page (`/children/{child}/episodes/{episode}`), never elsewhere.
 fn back_to(back: &str) -> &str {
-    if back == "/" || (back.starts_with("/?") && !back.contains(['\r', '\n'])) { back } else { "/" }
+    let home = back == "/" || (back.starts_with("/?") && !back.contains(['\r', '\n']));
+    if home || is_episode_page(back) { back } else { "/" }
+}
+
+/// Whether `path` is an episode page's path: two plain segments, nothing else.
+fn is_episode_page(path: &str) -> bool {
+    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'%' | b'~'));
+    let mut parts = path.split('/');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some(""), Some("children"), Some(child), Some("episodes"), Some(episode), None) if plain(child) && plain(episode)
+    )
 }
 
 /// The application's clock, to the second, as events are written.
@@ -900,12 +912,16 @@ mod tests {
     }
 
     #[test]
-    fn a_form_goes_back_to_the_home_page_only() {
+    fn a_form_goes_back_to_the_home_page_or_an_episode_page_only() {
         assert_eq!(back_saying("/?when=overdue", "done"), "/?when=overdue&done=done");
         assert_eq!(back_saying("/", "exception"), "/?done=exception");
         assert_eq!(back_saying("https://evil.example/", "done"), "/?done=done");
         assert_eq!(back_saying("//evil.example/", "done"), "/?done=done");
         assert_eq!(back_saying("/children/x", "done"), "/?done=done");
+        assert_eq!(back_saying("/children/c-1/episodes/e2", "done"), "/children/c-1/episodes/e2?done=done");
+        assert_eq!(back_saying("/children/c-1/episodes/e2/../../x", "done"), "/?done=done");
+        assert_eq!(back_saying("/children/c 1/episodes/e2", "done"), "/?done=done");
+        assert_eq!(back_saying("/children//episodes/e2", "done"), "/?done=done");
     }
 
     #[test]

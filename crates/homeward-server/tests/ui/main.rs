@@ -6,6 +6,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod episodes;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use homeward_server::{AppState, ManualClock};
@@ -243,7 +245,14 @@ async fn duties_are_shown_in_one_table_markup_everywhere() {
         sw.log_in("sw", PASSWORD, "/").await;
         let home = sw.get("/").await;
         // The home page groups them by child and episode, each with its actions.
-        assert!(home.html.contains(&format!("<h3 id=\"group-{0}-e1\"><a href=\"/children/{0}\">Kim Ours</a>, episode e1</h3>", w.child)), "{}", home.html);
+        assert!(
+            home.html.contains(&format!(
+                "<h3 id=\"group-{0}-e1\"><a href=\"/children/{0}\">Kim Ours</a>, <a href=\"/children/{0}/episodes/e1\">episode e1</a></h3>",
+                w.child
+            )),
+            "{}",
+            home.html
+        );
         assert!(home.html.contains("<th scope=\"col\">Actions</th>"), "{}", home.html);
         assert!(home.html.contains("<caption class=\"visually-hidden\">Duties of Kim Ours, episode e1, overdue first</caption>"), "{}", home.html);
     }
@@ -606,7 +615,7 @@ async fn home_groups_duties_by_child_and_episode_with_filters_counts_and_roles_b
         b.log_in("dsw", PASSWORD, "/").await;
         let home = b.get("/").await;
         assert_eq!(home.status, StatusCode::OK);
-        assert!(home.html.contains("Dee Ranger</a>, episode e1</h3>"), "{}", home.html);
+        assert!(home.html.contains(&format!("Dee Ranger</a>, <a href=\"/children/{child}/episodes/e1\">episode e1</a></h3>")), "{}", home.html);
         assert!(home.html.contains("<span class=\"tag risk-high\">High risk</span>"), "the episode's risk, in words: {}", home.html);
         // Roles by their protocol names, never their ids.
         let registry = w.state.store.registry();
@@ -1200,6 +1209,10 @@ async fn in_chromium_each_person_logs_in_with_the_forms_and_sees_what_the_policy
     assert_eq!(c.current_url().await.unwrap().as_str(), record);
     assert!(text(&c, "main").await.contains(RHI_NOTE));
     check_page(&c, "child-social-worker").await;
+    click_through(&c, fantoccini::Locator::Css("a[href$='/episodes/e1']")).await;
+    assert!(text(&c, "h1").await.contains("Missing episode"));
+    check_page(&c, "episode").await;
+    c.goto(&record).await.unwrap();
 
     // Reporting the child missing again, with the keyboard only: the form,
     // an error named and linked, then the report recorded.
