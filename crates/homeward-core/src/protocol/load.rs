@@ -196,7 +196,17 @@ struct RetentionDef {
     reading: Option<String>,
 }
 
-const TOP_LEVEL: &[&str] = &["protocol", "role", "reading", "rule", "flag", "warning", "retention"];
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckDef {
+    id: String,
+    ask: String,
+    only_if: Option<String>,
+    cite: Option<String>,
+    quote: Option<String>,
+}
+
+const TOP_LEVEL: &[&str] = &["protocol", "role", "reading", "rule", "flag", "warning", "retention", "check"];
 
 // ------------------------------------------------------------- loading
 
@@ -337,6 +347,19 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
     }
     unique(retention.iter().map(|r| r.id.as_str()), "retention", file)?;
 
+    let checks = array::<CheckDef>(&table, "check", file)?
+        .into_iter()
+        .map(|(ctx, def)| {
+            vocab::check_id(&def.id, "check id").map_err(|m| ctx.err("id", m))?;
+            nonempty(&def.ask, "ask", &ctx)?;
+            if let Some(condition) = &def.only_if {
+                nonempty(condition, "only_if", &ctx)?;
+            }
+            Ok(CarerCheck { cite: cite(def.cite, &ctx)?, quote: quote(def.quote, &ctx)?, id: def.id, ask: def.ask, only_if: def.only_if })
+        })
+        .collect::<Result<Vec<_>, ProtocolError>>()?;
+    unique(checks.iter().map(|c| c.id.as_str()), "check", file)?;
+
     Ok(Protocol {
         id: header.id,
         title: header.title,
@@ -351,6 +374,7 @@ pub fn load(file: &str, text: &str) -> Result<Protocol, ProtocolError> {
         flags,
         warnings,
         retention,
+        checks,
     })
 }
 

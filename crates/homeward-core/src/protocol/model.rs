@@ -24,6 +24,10 @@ pub struct Protocol {
     /// How long kinds of record are kept before they are deleted. A kind
     /// with no entry is never deleted.
     pub retention: Vec<Retention>,
+    /// The checks the document expects a parent or carer to make before
+    /// reporting a child missing, in its order. They are asked on the report
+    /// form and kept with the report; none of them creates a duty.
+    pub checks: Vec<CarerCheck>,
 }
 
 impl Protocol {
@@ -272,6 +276,19 @@ pub struct Retention {
     pub cite: String,
     pub quote: String,
     pub reading: Option<String>,
+}
+
+/// A check the document expects of whoever cares for the child before they
+/// report them missing (`pan-lancashire §5.1.1`, `derby-derbyshire §4.1.1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarerCheck {
+    pub id: String,
+    /// The question as the report form asks it.
+    pub ask: String,
+    /// When the document says it applies ("if appropriate"); None: always.
+    pub only_if: Option<String>,
+    pub cite: String,
+    pub quote: String,
 }
 
 #[derive(Debug, Clone)]

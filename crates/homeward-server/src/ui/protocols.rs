@@ -226,8 +226,18 @@ struct ShowPage {
     flags: Vec<FlagView>,
     warnings: Vec<FlagView>,
     retention: Vec<RetentionView>,
+    checks: Vec<CheckView>,
     roles: Vec<RoleView>,
     readings: Vec<ReadingView>,
+}
+
+/// A check the document expects of carers before they report a child missing.
+struct CheckView {
+    id: String,
+    ask: String,
+    only_if: Option<String>,
+    cite: String,
+    quote: String,
 }
 
 fn reading_link(p: &Protocol, id: Option<&str>) -> Option<ReadingLink> {
@@ -339,6 +349,11 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
             reading: reading_link(p, r.reading.as_deref()),
         })
         .collect();
+    let checks = p
+        .checks
+        .iter()
+        .map(|c| CheckView { id: c.id.clone(), ask: c.ask.clone(), only_if: c.only_if.clone(), cite: p.cite(&c.cite), quote: c.quote.clone() })
+        .collect();
     let roles = p
         .roles
         .iter()
@@ -375,6 +390,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         flags,
         warnings,
         retention,
+        checks,
         roles,
         readings,
     };

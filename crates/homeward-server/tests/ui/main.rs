@@ -1356,6 +1356,13 @@ async fn protocol_pages_show_the_version_in_force_the_rules_words_and_what_chang
         let text = page_text(&show.html);
         assert!(text.contains("2025-01 (strategy meeting at 48 hours) In force"), "{text}");
         assert!(text.contains("“or a missing episode lasting 48 hours or more”"), "{text}");
+        // The carers' checks, each with the document's words.
+        assert!(text.contains("Checks before reporting a child missing"), "{text}");
+        let lancashire = page_text(&b.get("/protocols/pan-lancashire").await.html);
+        assert!(lancashire.contains("Have you checked whether the child has turned up at an education provision? Only if appropriate."), "{lancashire}");
+        assert!(lancashire.contains("“Have you contacted local hospitals?” pan-lancashire §5.1.1"), "{lancashire}");
+        let newham = page_text(&b.get("/protocols/newham").await.html);
+        assert!(!newham.contains("Checks before reporting"), "newham lists no checks");
         assert!(text.contains("bolton Strategy meetings"), "{text}");
         assert!(show.html.contains("id=\"reading-evaluation-6-months\""));
         assert!(text.contains("To consider"));

@@ -72,7 +72,7 @@ pub struct Report {
     pub protocol: String,
     pub version: String,
     pub source_file: String,
-    /// Entries checked (rules, flags, warnings, retention entries, readings).
+    /// Entries checked (rules, flags, warnings, retention entries, carers' checks, readings).
     pub entries: usize,
     /// Quote fragments looked for.
     pub fragments: usize,
@@ -103,6 +103,9 @@ fn entries(p: &Protocol) -> Vec<Entry<'_>> {
     }
     for r in &p.retention {
         out.push(Entry { item: format!("retention {}", r.id), cite: &r.cite, quote: Some(&r.quote) });
+    }
+    for c in &p.checks {
+        out.push(Entry { item: format!("check {}", c.id), cite: &c.cite, quote: Some(&c.quote) });
     }
     for r in &p.readings {
         out.push(Entry { item: format!("reading {}", r.id), cite: &r.cite, quote: None });
