@@ -259,6 +259,15 @@ impl Store {
             }
             sql.text(")");
         }
+        if let Some((agency, now)) = &filter.placed_with {
+            sql.text(" AND c.id IN (SELECT i.child_id FROM involvements i WHERE i.relation = 'placement' AND i.agency_id = ");
+            sql.param(Param::Text(agency.clone()));
+            sql.text(" AND i.started_at <= ");
+            sql.param(Param::Int(*now));
+            sql.text(" AND (i.ended_at IS NULL OR i.ended_at > ");
+            sql.param(Param::Int(*now));
+            sql.text("))");
+        }
         if let Some(v) = &filter.visible {
             sql.text(" AND ");
             v.push(&mut sql);

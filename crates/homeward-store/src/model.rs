@@ -87,6 +87,9 @@ pub struct ChildFilter {
     pub offset: i64,
     /// Only children the caller may see.
     pub visible: Option<crate::access::Visibility>,
+    /// Only children placed with this agency at this instant (agency id,
+    /// seconds): a `placement` involvement begun and not yet ended.
+    pub placed_with: Option<(String, i64)>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

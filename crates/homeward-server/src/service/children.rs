@@ -13,7 +13,14 @@ use serde_json::Value;
 /// Children the caller may see, optionally in one authority (as responsible
 /// or host), `limit` from `offset`.
 pub async fn list(state: &AppState, caller: &Caller, authority: Option<String>, limit: i64, offset: i64) -> Result<Vec<ChildOut>, ApiError> {
-    let filter = ChildFilter { authority, ids: Vec::new(), limit, offset, visible: Some(visibility(state, caller, Action::Read, classify::IDENTITY)) };
+    let filter = ChildFilter {
+        authority,
+        ids: Vec::new(),
+        limit,
+        offset,
+        visible: Some(visibility(state, caller, Action::Read, classify::IDENTITY)),
+        placed_with: None,
+    };
     let rows = state.store.children(&filter).await?;
     Ok(rows.into_iter().map(ChildOut::from).collect())
 }

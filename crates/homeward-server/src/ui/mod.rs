@@ -13,9 +13,11 @@
 
 mod episodes;
 mod events;
+mod fields;
 mod login;
 mod notifications;
 mod pages;
+mod placement;
 mod protocols;
 mod report;
 mod view;
@@ -48,6 +50,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/children/{id}/duties/{duty}/done", axum::routing::post(pages::duty_done))
         .route("/children/{id}/duties/{duty}/considered", axum::routing::post(pages::prompt_considered))
         .route("/children/{id}/duties/{duty}/exception", get(pages::exception_form).post(pages::exception))
+        .route("/placement", get(placement::children))
+        .route("/children/{id}/placement/missing", get(placement::missing_form).post(placement::report_missing))
+        .route("/children/{id}/placement/returned", get(placement::returned_form).post(placement::report_returned))
         .route("/notifications", get(notifications::inbox))
         .route("/notifications/{id}", get(notifications::notice))
         .route("/notifications/{id}/acknowledge", axum::routing::post(notifications::acknowledge))
@@ -68,6 +73,9 @@ pub struct Who {
     pub role: String,
     pub agency_name: String,
     pub csrf_token: String,
+    /// The person works for a placement (a children's home, a foster
+    /// agency): their header links to the children placed with them.
+    pub placement: bool,
 }
 
 impl Who {
@@ -78,6 +86,7 @@ impl Who {
                 role: caller.identity.user.role.replace('_', " "),
                 agency_name: caller.identity.agency.name.clone(),
                 csrf_token: csrf_token.clone(),
+                placement: caller.identity.agency.kind == "placement",
             }),
             _ => None,
         }

@@ -7,6 +7,7 @@
 mod support;
 
 mod episodes;
+mod placement;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
