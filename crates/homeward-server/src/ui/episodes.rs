@@ -53,6 +53,8 @@ struct EpisodePage {
     /// Done, excepted, dismissed and lapsed: what happened to them.
     settled: Vec<StateGroup>,
     events: Vec<EventRow>,
+    /// The child's protocol has a notification form to print for an episode (`newham` Appendix D).
+    notification_form: bool,
 }
 
 impl EpisodePage {
@@ -92,6 +94,7 @@ async fn episode_page(state: &AppState, viewer: &Viewer, id: &str, episode: &str
     let until = found.returned_at.as_deref().and_then(|r| r.parse::<Timestamp>().ok()).unwrap_or(now);
     let missing_for = duration_between(&found.started_at, until);
     let c = timeline.child;
+    let notification_form = super::notification_form::applies(state, &c.responsible_authority);
     let child_name = format!("{} {}", c.given_name, c.family_name);
     let duty_names: HashMap<String, String> = timeline.duties.iter().map(|d| (d.id.clone(), d.what.clone())).collect();
     let show_duties = readable(classify::DUTIES);
@@ -145,6 +148,7 @@ async fn episode_page(state: &AppState, viewer: &Viewer, id: &str, episode: &str
         to_consider,
         settled,
         events: events.into_iter().map(|e| EventRow::new(e, &duty_names)).collect(),
+        notification_form,
     })
 }
 

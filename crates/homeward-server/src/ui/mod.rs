@@ -15,6 +15,7 @@ mod episodes;
 mod events;
 mod fields;
 mod login;
+mod notification_form;
 mod notifications;
 mod pages;
 mod placement;
@@ -42,6 +43,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/me", get(pages::me))
         .route("/children/{id}", get(pages::child))
         .route("/children/{id}/episodes/{episode}", get(episodes::episode))
+        .route("/children/{id}/episodes/{episode}/notification-form", get(notification_form::form))
         .route("/children/{id}/break-glass", get(pages::break_glass_form).post(pages::break_glass))
         .route("/report", get(report::search))
         .route("/report/new", get(report::new_form).post(report::create))

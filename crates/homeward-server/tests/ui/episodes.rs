@@ -101,3 +101,73 @@ async fn the_placement_sees_the_episode_but_not_the_return_interview_and_strange
         assert!(missing.html.contains("There is no record with this reference that you may see."));
     }
 }
+
+/// A Newham child in care, missing for three days with a strategy meeting
+/// and the 24-hour notification recorded, allocated to `nsw`.
+async fn newham_child(w: &World) -> String {
+    let token = person(&w.state, "newham-cs", "childrens_services", &["newham"], "nsw", "social_worker").await;
+    let auth = format!("Bearer {token}");
+    let h = [("authorization", auth.as_str())];
+    let (status, child) = support::request(
+        &w.state,
+        "POST",
+        "/api/v1/children",
+        &h,
+        Some(json!({"given_name": "Nia", "family_name": "Eastside", "date_of_birth": "2010-10-10", "status": "looked_after", "responsible_authority": "newham", "allocated_worker": "Nadia Worker", "flags": ["cse_risk"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{child}");
+    let child = child["id"].as_str().unwrap().to_string();
+    for event in [
+        json!({"at": "2026-03-01T20:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium", "note": "did not come home from college"}),
+        json!({"at": "2026-03-02T21:00:00Z", "episode": "e1", "type": "notified", "to": "head_of_service"}),
+        json!({"at": "2026-03-02T22:00:00Z", "episode": "e1", "type": "strategy_meeting", "note": "police to check known addresses"}),
+        json!({"at": "2026-03-02T23:00:00Z", "episode": "e1", "type": "notified", "to": "parents"}),
+    ] {
+        let (status, body) = support::request(&w.state, "POST", &format!("/api/v1/children/{child}/events"), &h, Some(event)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    w.clock.advance(jiff::SignedDuration::from_hours(48));
+    child
+}
+
+#[tokio::test]
+async fn newhams_notification_form_is_filled_from_the_record_and_leaves_blank_what_is_not_held() {
+    for url in support::fresh_databases("ui-newham-form").await {
+        let w = world(&url).await;
+        let child = newham_child(&w).await;
+        let mut b = Browser::new(&w.state);
+        b.log_in("nsw", PASSWORD, "/").await;
+        let episode = b.get(&format!("/children/{child}/episodes/e1")).await;
+        let link = format!("/children/{child}/episodes/e1/notification-form");
+        assert!(episode.html.contains(&link), "the episode page offers the form");
+        let form = b.get(&link).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+        let text = page_text(&form.html);
+        for expected in [
+            "Missing from home or care: Care",
+            "Social Worker Nadia Worker",
+            "Name of Young Person: Nia Eastside",
+            "Legal Status: Looked after",
+            "Date young person went missing: Sun 1 Mar 2026, 20:00",
+            "Number of days missing: 3 days so far (still missing)",
+            "Brief details of circumstances: did not come home from college",
+            "Cse risk",
+            "Strategy meeting, Mon 2 Mar 2026, 22:00: police to check known addresses",
+            "Head of Service 24hrs after missing (Mon 2 Mar 2026, 20:00) Head of service: Mon 2 Mar 2026, 21:00",
+            "Director of Operations 72hrs after missing (Wed 4 Mar 2026, 20:00) None recorded",
+            "Parents informed Yes, Mon 2 Mar 2026, 23:00",
+            "Has the ETAC been completed? Date: No record in Homeward",
+            "Azeus ID: Not held in Homeward: to fill in by hand",
+        ] {
+            assert!(text.contains(expected), "'{expected}' in: {text}");
+        }
+        // Bolton children have no such form.
+        let mut sw = Browser::new(&w.state);
+        sw.log_in("sw", PASSWORD, "/").await;
+        assert!(!sw.get(&format!("/children/{}/episodes/e1", w.child)).await.html.contains("notification-form"));
+        assert_eq!(sw.get(&format!("/children/{}/episodes/e1/notification-form", w.child)).await.status, StatusCode::NOT_FOUND);
+        // Someone who may not know the child gets the same "Not found".
+        assert_eq!(sw.get(&link).await.status, StatusCode::NOT_FOUND);
+    }
+}
