@@ -120,6 +120,31 @@ impl Store {
         Ok(rows)
     }
 
+    /// The risk grade of every episode of `children` whose child `visible`
+    /// lets through, in one query: (child, episode, risk).
+    pub async fn episode_risks(&self, children: &[String], visible: Option<&Visibility>) -> Result<Vec<(String, String, String)>, StoreError> {
+        if children.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("SELECT e.child_id, e.episode, e.risk FROM episodes e JOIN children c ON c.id = e.child_id WHERE c.id IN (");
+        for (i, id) in children.iter().enumerate() {
+            if i > 0 {
+                sql.text(", ");
+            }
+            sql.param(Param::Text(id.clone()));
+        }
+        sql.text(")");
+        if let Some(v) = visible {
+            sql.text(" AND ");
+            v.push(&mut sql);
+        }
+        let (text, params) = sql.parts();
+        let rows: Vec<(String, String, String)> = with_db!(self.db(), p => {
+            crate::bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(text.clone())), params).fetch_all(p).await
+        })?;
+        Ok(rows)
+    }
+
     pub async fn episodes(&self, child_id: &str) -> Result<Vec<EpisodeRow>, StoreError> {
         let rows: Vec<EpisodeRow> = with_db!(self.db(), p => {
             sqlx::query_as(

@@ -227,16 +227,9 @@ async fn risks(state: &AppState, viewer: &Viewer, children: &[String]) -> Result
     if children.is_empty() {
         return Ok(risks);
     }
-    let filter = homeward_store::ChildFilter {
-        ids: children.to_vec(),
-        limit: children.len() as i64,
-        visible: Some(visibility(state, &viewer.0, Action::Read, classify::EPISODE)),
-        ..Default::default()
-    };
-    for child in state.store.children(&filter).await? {
-        for e in state.store.episodes(&child.id).await? {
-            risks.insert((child.id.clone(), e.episode), e.risk);
-        }
+    let visible = visibility(state, &viewer.0, Action::Read, classify::EPISODE);
+    for (child, episode, risk) in state.store.episode_risks(children, Some(&visible)).await? {
+        risks.insert((child, episode), risk);
     }
     Ok(risks)
 }
