@@ -7,6 +7,7 @@
 
 pub mod authorities;
 pub mod calendar;
+pub mod details;
 pub mod duration;
 pub mod engine;
 pub mod protocol;

@@ -122,6 +122,10 @@ pub struct RawEvent<'a> {
     pub recorded_by: Text<'a>,
     #[serde(rename = "kind", borrow)]
     pub sub_kind: Text<'a>,
+    /// `return_interview`, `strategy_meeting`, `meeting`,
+    /// `safe_and_well_check`: what the record's form asks beyond the
+    /// engine's fields (see [`crate::details`]); checked, never read by the engine.
+    pub details: Option<serde_json::Value>,
 }
 
 // ---------------------------------------------------------------- validated
@@ -442,6 +446,11 @@ fn time(text: &str, path: impl FnOnce() -> String) -> Result<Timestamp, Scenario
     }
 }
 
+/// An RFC 3339 time (with an offset), or `None`.
+pub(crate) fn rfc3339(text: &str) -> Option<Timestamp> {
+    time(text, String::new).ok()
+}
+
 /// RFC 3339 offsets run from -23:59 to +23:59 (the parser would take more).
 fn offset_in_range(text: &str) -> bool {
     let Some(at) = text.rfind(['+', '-']).filter(|i| *i > 10) else {
@@ -578,7 +587,7 @@ fn decode_event(i: usize, ev: &RawEvent<'_>, now: Timestamp, children: &HashMap<
         EventType::EpisodeAssigned => &["worker", "team", "reason"],
         EventType::PromptConsidered => &["duty", "decision", "by"],
     };
-    let present: [(&str, bool); 19] = [
+    let present: [(&str, bool); 20] = [
         ("category", ev.category.is_some()),
         ("risk", ev.risk.is_some()),
         ("with_others", ev.with_others.is_some()),
@@ -598,9 +607,14 @@ fn decode_event(i: usize, ev: &RawEvent<'_>, now: Timestamp, children: &HashMap<
         ("worker", ev.worker.is_some()),
         ("team", ev.team.is_some()),
         ("recorded_by", false),
+        ("details", ev.details.is_some() && crate::details::fields_of(kind).is_none()),
     ];
     if let Some((field, _)) = present.iter().find(|(f, there)| *there && !allowed.contains(f)) {
         return Err(ScenarioError::new(p(field), format!("is not a field of a '{kind}' event")));
+    }
+
+    if let Some(details) = &ev.details {
+        crate::details::parse(kind, details, &p("details"))?;
     }
 
     let category =
