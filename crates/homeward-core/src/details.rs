@@ -23,6 +23,47 @@ pub enum Details {
     /// A `strategy_meeting` or another `meeting`: the same record.
     Meeting(MeetingDetails),
     SafeAndWellCheck(CheckDetails),
+    /// A report of a child gone missing (a placement's notification, `bolton` Figure 1).
+    Reported(ReportDetails),
+    /// A child back (a placement's notification, `bolton` Figure 3).
+    Returned(ReturnDetails),
+}
+
+/// What a report of a child gone missing gives beyond the engine's fields
+/// (`bolton` "Children Looked After, Missing from Care Protocol", Figure 1;
+/// the carers' checks of the child's protocol, `[[check]]`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReportDetails {
+    pub police_reference: Option<String>,
+    /// What the child may mean to do, and where they are likely to head.
+    pub intent: Option<String>,
+    /// Who to contact to discuss the child, and how.
+    pub nominated_contact: Option<Contact>,
+    /// Each check the reporter was asked, by its id in the protocol file, and whether they had done it.
+    pub carers_checks: Vec<CheckAnswer>,
+}
+
+/// A person to contact and their phone number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub name: String,
+    pub phone: Option<String>,
+}
+
+/// One carers' check asked before reporting, and the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckAnswer {
+    pub check: String,
+    pub done: bool,
+}
+
+/// What a return gives beyond the engine's fields (`bolton` Figure 3).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnDetails {
+    /// Whether the child came straight back (else `location` says where they were found).
+    pub returned_directly: Option<bool>,
+    /// What the carers changed to make another episode less likely.
+    pub alterations_in_care: Option<String>,
 }
 
 /// A return interview record (`bolton Return interview template`, `bnes`
@@ -136,6 +177,8 @@ pub fn fields_of(event_type: EventType) -> Option<&'static [&'static str]> {
             &["chair", "attendees", "child_voice", "section_47", "decisions", "actions", "next_review", "record_shared_with"]
         }
         EventType::SafeAndWellCheck => &["by_name", "by_agency", "rationale", "presentation", "disclosures_of_harm", "where_and_with_whom", "psr_submitted"],
+        EventType::Reported => &["police_reference", "intent", "nominated_contact", "carers_checks"],
+        EventType::Returned => &["returned_directly", "alterations_in_care"],
         _ => return None,
     })
 }
@@ -180,6 +223,17 @@ pub fn parse(event_type: EventType, value: &Value, path: &str) -> Result<Details
             next_review: r.date("next_review")?,
             record_shared_with: r.texts("record_shared_with")?,
         }),
+        EventType::Reported => Details::Reported(ReportDetails {
+            police_reference: r.text("police_reference")?,
+            intent: r.text("intent")?,
+            nominated_contact: r.object("nominated_contact", &["name", "phone"], |c| Ok(Contact { name: c.required("name")?, phone: c.text("phone")? }))?,
+            carers_checks: r.list("carers_checks", &["check", "done"], |c| {
+                Ok(CheckAnswer { check: c.required("check")?, done: c.bool("done")?.ok_or_else(|| c.missing("done"))? })
+            })?,
+        }),
+        EventType::Returned => {
+            Details::Returned(ReturnDetails { returned_directly: r.bool("returned_directly")?, alterations_in_care: r.text("alterations_in_care")? })
+        }
         _ => Details::SafeAndWellCheck(CheckDetails {
             by_name: r.text("by_name")?,
             by_agency: r.text("by_agency")?,
@@ -291,6 +345,13 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    fn object<T>(&self, field: &str, allowed: &[&str], read: impl Fn(&Reader<'a>) -> Result<T, ScenarioError>) -> Result<Option<T>, ScenarioError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(value) => read(&Reader::new(value, &self.at(field), allowed)?).map(Some),
+        }
+    }
+
     fn actions(&self) -> Result<Vec<ActionItem>, ScenarioError> {
         self.list("actions", &["action", "owner", "due"], |e| Ok(ActionItem { action: e.required("action")?, owner: e.text("owner")?, due: e.date("due")? }))
     }
@@ -374,6 +435,31 @@ mod tests {
         assert!(message.starts_with("events[3].details.interviewr: is not a field of these details"), "{message}");
         // A meeting's field is not a return interview's.
         assert!(err(EventType::ReturnInterview, json!({"chair": "Sam"})).starts_with("events[3].details.chair:"));
-        assert_eq!(err(EventType::Returned, json!({})), "events[3].details: is not a field of a 'returned' event");
+        assert_eq!(err(EventType::RiskGraded, json!({})), "events[3].details: is not a field of a 'risk_graded' event");
+    }
+
+    #[test]
+    fn a_placements_report_and_return_parse_and_name_what_is_wrong() {
+        let report = json!({
+            "police_reference": "LOG 12",
+            "intent": "Town centre",
+            "nominated_contact": {"name": "Jo", "phone": "01204 333 333"},
+            "carers_checks": [{"check": "home-searched", "done": true}, {"check": "hospitals-contacted", "done": false}]
+        });
+        let Details::Reported(d) = parse(EventType::Reported, &report, "details").unwrap() else { panic!("not a report") };
+        assert_eq!(d.nominated_contact, Some(Contact { name: "Jo".into(), phone: Some("01204 333 333".into()) }));
+        assert_eq!(d.carers_checks[1], CheckAnswer { check: "hospitals-contacted".into(), done: false });
+        assert_eq!(err(EventType::Reported, json!({"nominated_contact": {"phone": "1"}})), "events[3].details.nominated_contact.name: is required");
+        assert_eq!(err(EventType::Reported, json!({"carers_checks": [{"check": "x"}]})), "events[3].details.carers_checks[0].done: is required");
+        assert!(
+            err(EventType::Reported, json!({"nominated_contact": {"name": "Jo", "email": "j@x"}}))
+                .starts_with("events[3].details.nominated_contact.email: is not a field")
+        );
+        let back = json!({"returned_directly": false, "alterations_in_care": "Window locks"});
+        assert_eq!(
+            parse(EventType::Returned, &back, "details").unwrap(),
+            Details::Returned(ReturnDetails { returned_directly: Some(false), alterations_in_care: Some("Window locks".into()) })
+        );
+        assert_eq!(err(EventType::Returned, json!({"returned_directly": "no"})), "events[3].details.returned_directly: must be true or false");
     }
 }

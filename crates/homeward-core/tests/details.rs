@@ -61,5 +61,9 @@ fn a_bad_detail_is_named_with_its_event() {
 fn details_on_another_type_of_event_are_refused() {
     let mut s = scenario(false);
     s["events"][3]["details"] = json!({"chair": "x"});
-    assert_eq!(result(&s).unwrap_err(), "events[3].details: is not a field of a 'returned' event");
+    assert!(result(&s).unwrap_err().starts_with("events[3].details.chair: is not a field of these details"), "a meeting's field on a return");
+    let mut s = scenario(false);
+    let graded = json!({"at": "2026-03-03T08:00:00Z", "child": "c1", "episode": "e1", "type": "risk_graded", "risk": "high", "details": {"chair": "x"}});
+    s["events"].as_array_mut().unwrap().push(graded);
+    assert_eq!(result(&s).unwrap_err(), "events[6].details: is not a field of a 'risk_graded' event");
 }

@@ -82,7 +82,6 @@ async fn the_placement_lists_only_the_children_placed_with_it() {
 }
 
 #[tokio::test]
-#[ignore = "needs `details` on reported and returned events in the replay contract (next commit)"]
 async fn a_placement_reports_a_child_missing_then_back_and_the_figures_fields_are_kept() {
     for url in support::fresh_databases("ui-placement-report").await {
         let w = world(&url).await;
@@ -132,6 +131,7 @@ async fn a_placement_reports_a_child_missing_then_back_and_the_figures_fields_ar
 
         // Figure 3: found somewhere else, with what changed in the child's care.
         w.clock.advance(jiff::SignedDuration::from_hours(3));
+        home.log_in("home", PASSWORD, "/").await;
         let back = home.get(&format!("/children/{}/placement/returned", w.child)).await;
         assert_eq!(back.status, StatusCode::OK, "{}", back.html);
         let wrong = home.post(&format!("/children/{}/placement/returned", w.child), &[("csrf_token", &back.csrf()), ("directly", "no")]).await;
