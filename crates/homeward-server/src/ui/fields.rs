@@ -36,32 +36,33 @@ impl Values<'_> {
     }
 
     /// A date and time given as `{prefix}-day`, `-month`, `-year`, `-hour`
-    /// and `-minute`, in London time, as an instant. `what` names it in
-    /// the messages ("the time the child went missing"); problems are
+    /// and `-minute`, in London time, as an instant. `what` says what
+    /// happened then ("the child went missing"): "Enter the date the child
+    /// went missing"; problems are
     /// against `{prefix}-day`, the first input of the group.
     pub fn date_time(&self, prefix: &str, what: &str, problems: &mut Vec<Problem>) -> Option<Timestamp> {
         let field = format!("{prefix}-day");
         let number = |part: &str| self.text(&format!("{prefix}-{part}")).and_then(|v| v.parse::<i16>().ok());
         let (Some(day), Some(month), Some(year)) = (number("day"), number("month"), number("year")) else {
-            problems.push(Problem::new(field, format!("Enter the date of {what}, as day, month and year")));
+            problems.push(Problem::new(field, format!("Enter the date {what}, as day, month and year")));
             return None;
         };
         let (Some(hour), Some(minute)) = (number("hour"), number("minute")) else {
-            problems.push(Problem::new(field, format!("Enter the time of {what}, as hour and minute (24-hour clock)")));
+            problems.push(Problem::new(field, format!("Enter the time {what}, as hour and minute (24-hour clock)")));
             return None;
         };
         let Ok(date) = jiff::civil::Date::new(year, month.clamp(0, 127) as i8, day.clamp(0, 127) as i8) else {
-            problems.push(Problem::new(field, format!("The date of {what} must be a real date")));
+            problems.push(Problem::new(field, format!("The date {what} must be a real date")));
             return None;
         };
         let Ok(time) = jiff::civil::Time::new(hour.clamp(-1, 127) as i8, minute.clamp(-1, 127) as i8, 0, 0) else {
-            problems.push(Problem::new(field, format!("The time of {what} must be a real time on the 24-hour clock")));
+            problems.push(Problem::new(field, format!("The time {what} must be a real time on the 24-hour clock")));
             return None;
         };
         match date.to_datetime(time).to_zoned(homeward_core::calendar::london().clone()) {
             Ok(z) => Some(z.timestamp()),
             Err(_) => {
-                problems.push(Problem::new(field, format!("The date and time of {what} must be real")));
+                problems.push(Problem::new(field, format!("The date and time {what} must be real")));
                 None
             }
         }
@@ -100,8 +101,8 @@ mod tests {
         let cases = [
             (form(&[("gone-day", "31"), ("gone-month", "2"), ("gone-year", "2026"), ("gone-hour", "1"), ("gone-minute", "0")]), "must be a real date"),
             (form(&[("gone-day", "1"), ("gone-month", "2"), ("gone-year", "2026"), ("gone-hour", "25"), ("gone-minute", "0")]), "must be a real time"),
-            (form(&[("gone-day", "1"), ("gone-month", "2"), ("gone-year", "2026")]), "Enter the time of"),
-            (form(&[("gone-day", "x")]), "Enter the date of"),
+            (form(&[("gone-day", "1"), ("gone-month", "2"), ("gone-year", "2026")]), "Enter the time it"),
+            (form(&[("gone-day", "x")]), "Enter the date it"),
             (form(&[("gone-day", "300"), ("gone-month", "2"), ("gone-year", "2026"), ("gone-hour", "1"), ("gone-minute", "0")]), "must be a real date"),
         ];
         for (values, expected) in cases {

@@ -227,8 +227,8 @@ fn report_of(values: &HashMap<String, String>, checks: &[CarerCheck], now: Times
         Some("missing" | "away_from_placement") => {}
         Some(_) | None => problems.push(Problem::new("category", "Choose whether the child is missing or away from placement without authorisation")),
     }
-    let gone = v.date_time("missing", "when the child went missing", &mut problems);
-    let police = v.date_time("police", "when you reported it to the police", &mut problems);
+    let gone = v.date_time("missing", "the child went missing", &mut problems);
+    let police = v.date_time("police", "you reported it to the police", &mut problems);
     if gone.is_some_and(|t| t > now) {
         problems.push(Problem::new("missing-day", "The time the child went missing must not be in the future"));
     }
@@ -278,7 +278,7 @@ fn report_of(values: &HashMap<String, String>, checks: &[CarerCheck], now: Times
 fn return_of(values: &HashMap<String, String>, now: Timestamp, episode: &str, started: Option<Timestamp>) -> Result<Value, Vec<Problem>> {
     let v = Values(values);
     let mut problems = Vec::new();
-    let back = v.date_time("back", "when the child returned", &mut problems);
+    let back = v.date_time("back", "the child returned", &mut problems);
     if back.is_some_and(|t| t > now) {
         problems.push(Problem::new("back-day", "The time the child returned must not be in the future"));
     }

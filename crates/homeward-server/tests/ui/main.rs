@@ -7,6 +7,7 @@
 mod support;
 
 mod episodes;
+mod journeys;
 mod placement;
 
 use axum::body::Body;
