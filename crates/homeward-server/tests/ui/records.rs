@@ -1,0 +1,245 @@
+//! The records of return interviews and meetings: their forms ask for what
+//! the protocols' forms ask (the replay contract's `details`), the child's
+//! page shows it in words to those who may read it, and each has a
+//! printable record; a placement knows an interview took place, nothing more.
+
+use super::*;
+
+const ACCOUNT: &str = "Stayed at a flat above the takeaway with a friend";
+
+/// The return interview form filled in with its record (on episode e1).
+fn rhi_form<'a>(csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf_token", csrf),
+        ("day", "2"),
+        ("month", "3"),
+        ("year", "2026"),
+        ("hour", "17"),
+        ("minute", "00"),
+        ("episode", "e1"),
+        ("outcome", "completed"),
+        ("independent", "yes"),
+        ("interviewer", "Sam Oduya"),
+        ("interviewer_agency", "RUNA"),
+        ("mode", "in_person"),
+        ("venue", "School"),
+        ("offered_at-day", "2"),
+        ("offered_at-month", "3"),
+        ("offered_at-year", "2026"),
+        ("offered_at-hour", "10"),
+        ("offered_at-minute", "15"),
+        ("contact-1-day", "2"),
+        ("contact-1-month", "3"),
+        ("contact-1-year", "2026"),
+        ("contact-1-hour", "09"),
+        ("contact-1-minute", "30"),
+        ("contact-1-method", "Phone"),
+        ("contact-1-outcome", "Agreed to meet at school"),
+        ("parental_consent", "yes"),
+        ("childs_account", ACCOUNT),
+        ("push_factors", "Arguments at home\nNew rules about phones"),
+        ("pull_factors", "Older friends"),
+        ("concerns", "Older associates; possible exploitation"),
+        ("strengths", "Talked openly"),
+        ("action-1", "Refer to the exploitation team"),
+        ("action-1-owner", "Social worker"),
+        ("action-1-due-day", "9"),
+        ("action-1-due-month", "3"),
+        ("action-1-due-year", "2026"),
+        ("safety_plan", "Call the carer before 22:00"),
+    ]
+}
+
+async fn logged_in(w: &World, who: &str) -> Browser {
+    let mut b = Browser::new(&w.state);
+    b.log_in(who, PASSWORD, "/").await;
+    b
+}
+
+/// The id of the child's last recorded event of a type.
+async fn last_event(w: &World, event_type: &str) -> homeward_store::EventRecord {
+    w.state.store.events(&w.child).await.unwrap().into_iter().rev().find(|e| e.event_type == event_type).expect("an event of that type")
+}
+
+#[tokio::test]
+async fn the_return_interview_form_records_its_details_and_the_childs_page_shows_them() {
+    for url in support::fresh_databases("ui-records-rhi").await {
+        let w = world(&url).await;
+        let mut b = logged_in(&w, "sw").await;
+        let uri = format!("/children/{}/record/return_interview", w.child);
+        let form = b.get(&uri).await;
+        assert_eq!(form.status, StatusCode::OK);
+        for input in ["id=\"interviewer\"", "id=\"mode\"", "id=\"push_factors\"", "id=\"action-5\"", "id=\"contact-3-method\"", "id=\"offered_at-day\""] {
+            assert!(form.html.contains(input), "the form asks {input}");
+        }
+        let csrf = form.csrf();
+        let done = b.post(&uri, &rhi_form(&csrf)).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        let recorded = last_event(&w, "return_interview").await;
+        let body: serde_json::Value = serde_json::from_str(&recorded.body).unwrap();
+        let d = &body["details"];
+        assert_eq!(d["interviewer"], "Sam Oduya");
+        assert_eq!(d["mode"], "in_person");
+        assert_eq!(d["parental_consent"], true);
+        assert_eq!(d["push_factors"], json!(["Arguments at home", "New rules about phones"]));
+        assert_eq!(
+            d["actions"],
+            json!([{"action": "Refer to the exploitation team", "owner": "Social worker", "due": "2026-03-09"}]),
+            "blank rows are left out"
+        );
+        assert_eq!(d["offered_at"], "2026-03-02T10:15:00Z", "London time (GMT in March)");
+        assert_eq!(d["contact_attempts"], json!([{"at": "2026-03-02T09:30:00Z", "method": "Phone", "outcome": "Agreed to meet at school"}]));
+
+        let page = b.get(&format!("/children/{}", w.child)).await;
+        let text = page_text(&page.html);
+        for shown in
+            ["Name of worker completing the interview", "Sam Oduya", "In person", "New rules about phones", "Refer to the exploitation team", "9 March 2026"]
+        {
+            assert!(text.contains(shown), "the child's page shows {shown}: {text}");
+        }
+        assert!(page.html.contains(&format!("/children/{}/events/{}/print", w.child, recorded.id)), "a link to print the record");
+    }
+}
+
+#[tokio::test]
+async fn every_problem_of_a_record_is_named_at_once_and_nothing_is_written() {
+    for url in support::fresh_databases("ui-records-errors").await {
+        let w = world(&url).await;
+        let mut b = logged_in(&w, "sw").await;
+        let uri = format!("/children/{}/record/strategy_meeting", w.child);
+        let csrf = b.get(&uri).await.csrf();
+        let before = w.state.store.events(&w.child).await.unwrap().len();
+        let wrong = b
+            .post(
+                &uri,
+                &[
+                    ("csrf_token", &csrf),
+                    ("day", "2"),
+                    ("month", "3"),
+                    ("year", "2026"),
+                    ("hour", "12"),
+                    ("minute", "00"),
+                    ("chair", "Team manager"),
+                    ("section_47", "perhaps"),
+                    ("action-2-owner", "Police"),
+                    ("action-3", "Visit the friend's address"),
+                    ("action-3-due-day", "40"),
+                    ("action-3-due-month", "3"),
+                    ("action-3-due-year", "2026"),
+                    ("next_review-day", "31"),
+                    ("next_review-month", "2"),
+                    ("next_review-year", "2026"),
+                    ("attendees", ", Police"),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.html);
+        for link in ["#episode", "#attendees", "#section_47", "#action-2", "#action-3-due-day", "#next_review-day"] {
+            assert!(wrong.html.contains(&format!("href=\"{link}\"")), "{link} is named in the summary: {}", wrong.html);
+        }
+        assert!(wrong.html.contains("value=\"Team manager\""), "what was typed is kept");
+        assert_eq!(w.state.store.events(&w.child).await.unwrap().len(), before, "nothing written");
+    }
+}
+
+#[tokio::test]
+async fn printable_records_for_the_social_worker_never_for_the_placement() {
+    for url in support::fresh_databases("ui-records-print").await {
+        let w = world(&url).await;
+        let mut sw = logged_in(&w, "sw").await;
+        let csrf = sw.get(&format!("/children/{}/record/return_interview", w.child)).await.csrf();
+        let done = sw.post(&format!("/children/{}/record/return_interview", w.child), &rhi_form(&csrf)).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        let rhi = last_event(&w, "return_interview").await;
+        let meeting_uri = format!("/children/{}/record/strategy_meeting", w.child);
+        let done = sw
+            .post(
+                &meeting_uri,
+                &[
+                    ("csrf_token", &csrf),
+                    ("day", "2"),
+                    ("month", "3"),
+                    ("year", "2026"),
+                    ("hour", "12"),
+                    ("minute", "00"),
+                    ("episode", "e1"),
+                    ("chair", "Priya Team Manager"),
+                    ("attendees", "PC Lee, Police\nJo Smith, School"),
+                    ("section_47", "no"),
+                    ("decisions", "Trigger plan to be updated"),
+                    ("action-1", "Update the trigger plan"),
+                    ("action-1-owner", "Social worker"),
+                    ("action-4", "Tell the school"),
+                    ("next_review-day", "9"),
+                    ("next_review-month", "3"),
+                    ("next_review-year", "2026"),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        let meeting = last_event(&w, "strategy_meeting").await;
+
+        // The social worker prints both: one audit entry each, never kept by the browser.
+        let before = w.state.store.audit_entries(0, 100_000).await.unwrap().len();
+        let print = sw.get(&format!("/children/{}/events/{}/print", w.child, rhi.id)).await;
+        assert_eq!(print.status, StatusCode::OK, "{}", print.html);
+        let text = page_text(&print.html);
+        for shown in [
+            "Return interview record",
+            "Kim Ours",
+            "1 May 2011",
+            "Missing date and time",
+            "Sun 1 Mar 2026, 20:00",
+            "Sam Oduya",
+            ACCOUNT,
+            "Reason for non-completion within 72 hours",
+            "Refer to the exploitation team",
+        ] {
+            assert!(text.contains(shown), "the printed interview shows {shown}: {text}");
+        }
+        assert!(print.html.contains("class=\"blank-line\""), "a blank line where nothing was recorded");
+        let entries = w.state.store.audit_entries(0, 100_000).await.unwrap();
+        assert_eq!(entries.len(), before + 1, "one audit entry");
+        assert_eq!(entries.last().unwrap().entry.record_id.as_deref(), Some(w.child.as_str()));
+        let print = sw.get(&format!("/children/{}/events/{}/print", w.child, meeting.id)).await;
+        assert_eq!(print.status, StatusCode::OK, "{}", print.html);
+        let text = page_text(&print.html);
+        for shown in [
+            "Strategy meeting record",
+            "Priya Team Manager",
+            "PC Lee (Police)",
+            "Trigger plan to be updated",
+            "Update the trigger plan",
+            "Tell the school",
+            "9 March 2026",
+        ] {
+            assert!(text.contains(shown), "the printed meeting shows {shown}: {text}");
+        }
+        let res = homeward_server::app(w.state.clone())
+            .oneshot(
+                Request::builder()
+                    .uri(format!("/children/{}/events/{}/print", w.child, meeting.id))
+                    .header("cookie", sw.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
+
+        // The placement knows the interview took place: no details, no note, no print.
+        let mut home = logged_in(&w, "home").await;
+        let page = home.get(&format!("/children/{}", w.child)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page_text(&page.html).contains("Return interview"), "the placement sees that it happened");
+        for hidden in ["Sam Oduya", ACCOUNT, "Refer to the exploitation team", RHI_NOTE] {
+            assert!(!page.html.contains(hidden), "{hidden} shown to the placement");
+        }
+        assert!(!page.html.contains(&format!("/events/{}/print", rhi.id)), "no print link for the placement");
+        let refused = home.get(&format!("/children/{}/events/{}/print", w.child, rhi.id)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.html);
+        assert!(!refused.html.contains("Sam Oduya") && !refused.html.contains(ACCOUNT));
+        let unknown = sw.get(&format!("/children/{}/events/no-such-event/print", w.child)).await;
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    }
+}
