@@ -974,3 +974,23 @@ async fn record_details_round_trip_and_a_placement_never_sees_a_return_interview
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_demo_records_details_of_its_return_interviews_and_meetings() {
+    let url = databases().await.into_iter().next().unwrap();
+    let clock = Arc::new(ManualClock::new(start()));
+    let h = harness(&url, "test-1", clock).await;
+    let config = homeward_synth::Config { children: 30, days: 60, seed: 20261123, authorities: vec!["bolton".into(), "lancashire".into()], now: Some(start()) };
+    let loaded = homeward_server::load_synthetic(&h.state, &config).await.expect("the demo loads (its details are valid)");
+    assert!(loaded > 0);
+    let mut with_details = std::collections::BTreeSet::new();
+    for child in h.state.store.children(&homeward_store::ChildFilter { limit: 1000, ..Default::default() }).await.unwrap() {
+        for e in h.state.store.events(&child.id).await.unwrap() {
+            let body: Value = serde_json::from_str(&e.body).unwrap();
+            if body.get("details").is_some() {
+                with_details.insert(e.event_type.clone());
+            }
+        }
+    }
+    assert!(with_details.contains("return_interview") && with_details.contains("strategy_meeting"), "{with_details:?}");
+}
