@@ -243,3 +243,59 @@ async fn printable_records_for_the_social_worker_never_for_the_placement() {
         assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_return_interview_form_takes_its_record_and_prints_it() {
+    use fantoccini::Locator::Css;
+    let Some(url) = support::fresh_databases("ui-browser-records").await.into_iter().next() else { return };
+    let w = world(&url).await;
+    let base = serve(&w.state).await;
+    let Some(c) = chromium().await else { return };
+    c.goto(&format!("{base}/children/{}/record/return_interview", w.child)).await.unwrap();
+    log_in_with_the_form(&c, "sw").await;
+    assert_eq!(text(&c, "h1").await, "Return interview");
+    check_page(&c, "record-return-interview").await;
+
+    c.find(Css("#episode")).await.unwrap().select_by_value("e1").await.unwrap();
+    for id in ["#outcome", "#mode", "#parental_consent"] {
+        c.find(Css(id)).await.unwrap().click().await.unwrap();
+    }
+    for (id, value) in [
+        ("#interviewer", "Sam Oduya"),
+        ("#interviewer_agency", "RUNA"),
+        ("#childs_account", ACCOUNT),
+        ("#push_factors", "Arguments at home\nNew rules about phones"),
+        ("#action-1", "Refer to the exploitation team"),
+        ("#action-1-owner", "Social worker"),
+        ("#action-1-due-day", "9"),
+        ("#action-1-due-month", "3"),
+        ("#action-1-due-year", "2026"),
+        ("#safety_plan", "Call the carer before 22:00"),
+    ] {
+        c.find(Css(id)).await.unwrap().send_keys(value).await.unwrap();
+    }
+    // A due date that is not one: named, and the form keeps what was typed.
+    c.find(Css("#action-2")).await.unwrap().send_keys("Tell the school").await.unwrap();
+    c.find(Css("#action-2-due-day")).await.unwrap().send_keys("31").await.unwrap();
+    c.find(Css("#action-2-due-month")).await.unwrap().send_keys("2").await.unwrap();
+    c.find(Css("#action-2-due-year")).await.unwrap().send_keys("2026").await.unwrap();
+    let submit = "form[action$='/record/return_interview'] button[type=submit]";
+    click_through(&c, Css(submit)).await;
+    assert!(text(&c, ".error-summary").await.contains("action 2"), "the bad due date is named");
+    check_page(&c, "record-return-interview-error").await;
+    c.find(Css("#action-2-due-day")).await.unwrap().clear().await.unwrap();
+    c.find(Css("#action-2-due-day")).await.unwrap().send_keys("28").await.unwrap();
+    click_through(&c, Css(submit)).await;
+    assert_eq!(c.current_url().await.unwrap().path(), format!("/children/{}", w.child), "recorded, back on the record");
+    let main = text(&c, "main").await;
+    assert!(main.contains("Sam Oduya") && main.contains("Tell the school"), "{main}");
+    check_page(&c, "child-with-records").await;
+
+    let recorded = last_event(&w, "return_interview").await;
+    click_through(&c, Css(&format!("a[href$='/events/{}/print']", recorded.id))).await;
+    assert_eq!(text(&c, "h1").await, "Return interview record");
+    let main = text(&c, "main").await;
+    assert!(main.contains(ACCOUNT) && main.contains("28 February 2026"), "{main}");
+    check_page(&c, "print-return-interview").await;
+    c.close().await.unwrap();
+}
