@@ -8,7 +8,7 @@ use super::*;
 const ACCOUNT: &str = "Stayed at a flat above the takeaway with a friend";
 
 /// The return interview form filled in with its record (on episode e1).
-fn rhi_form<'a>(csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+fn rhi_form(csrf: &str) -> Vec<(&str, &str)> {
     vec![
         ("csrf_token", csrf),
         ("day", "2"),
