@@ -458,9 +458,12 @@ pub async fn print(State(state): State<AppState>, viewer: Viewer, Path((id, even
     if !printable(&event_type) {
         return error_page(ApiError::not_found("printable record"), viewer.who());
     }
-    let title = if event_type == "return_interview" { "Return interview record" } else { "Strategy meeting record" };
-    let title =
-        if event_type == "meeting" { format!("{} record", words(body.get("kind").and_then(Value::as_str).unwrap_or("meeting"))) } else { title.to_string() };
+    let title = match (event_type.as_str(), body.get("kind").and_then(Value::as_str)) {
+        ("return_interview", _) => "Return interview record".to_string(),
+        ("meeting", Some(kind)) => format!("{} meeting record", words(kind)),
+        ("meeting", None) => "Meeting record".to_string(),
+        _ => "Strategy meeting record".to_string(),
+    };
     let today = homeward_core::calendar::local_date(state.clock.now());
     let age = years(&child.date_of_birth, today);
     let mut facts = Vec::new();

@@ -102,6 +102,47 @@ async fn the_return_interview_form_records_its_details_and_the_childs_page_shows
 }
 
 #[tokio::test]
+async fn a_safe_and_well_check_and_a_meeting_record_their_details() {
+    for url in support::fresh_databases("ui-records-check").await {
+        let w = world(&url).await;
+        let mut b = logged_in(&w, "sw").await;
+        let uri = format!("/children/{}/record/safe_and_well_check", w.child);
+        let csrf = b.get(&uri).await.csrf();
+        let when = [("csrf_token", csrf.as_str()), ("day", "2"), ("month", "3"), ("year", "2026"), ("hour", "10"), ("minute", "00"), ("episode", "e1")];
+        let mut check = when.to_vec();
+        check.extend([
+            ("check_by", "other"),
+            ("by_name", "Jo Carer"),
+            ("by_agency", "Oak House"),
+            ("rationale", "Low risk, agreed with the police"),
+            ("presentation", "Tired, clean clothes"),
+            ("psr_submitted", "no"),
+        ]);
+        let done = b.post(&uri, &check).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        let body: serde_json::Value = serde_json::from_str(&last_event(&w, "safe_and_well_check").await.body).unwrap();
+        assert_eq!(
+            body["details"],
+            json!({"by_name": "Jo Carer", "by_agency": "Oak House", "rationale": "Low risk, agreed with the police", "presentation": "Tired, clean clothes", "psr_submitted": false})
+        );
+        let uri = format!("/children/{}/record/meeting", w.child);
+        let mut meeting = when.to_vec();
+        meeting.extend([("choice", "risk_management"), ("chair", "Priya Team Manager"), ("record_shared_with", "School\nHealth")]);
+        let done = b.post(&uri, &meeting).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        let recorded = last_event(&w, "meeting").await;
+        let body: serde_json::Value = serde_json::from_str(&recorded.body).unwrap();
+        assert_eq!(body["details"], json!({"chair": "Priya Team Manager", "record_shared_with": ["School", "Health"]}));
+        let page = b.get(&format!("/children/{}", w.child)).await;
+        let text = page_text(&page.html);
+        assert!(text.contains("Jo Carer") && text.contains("Police Safeguarding Referral submitted No") && text.contains("Priya Team Manager"), "{text}");
+        let print = b.get(&format!("/children/{}/events/{}/print", w.child, recorded.id)).await;
+        assert_eq!(print.status, StatusCode::OK);
+        assert!(page_text(&print.html).contains("Risk management meeting record"));
+    }
+}
+
+#[tokio::test]
 async fn every_problem_of_a_record_is_named_at_once_and_nothing_is_written() {
     for url in support::fresh_databases("ui-records-errors").await {
         let w = world(&url).await;
