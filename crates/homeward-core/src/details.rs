@@ -21,7 +21,7 @@ pub const SECTION_47: &[&str] = &["yes", "no", "not_considered"];
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum Details {
-    ReturnInterview(ReturnInterviewDetails),
+    ReturnInterview(Box<ReturnInterviewDetails>),
     /// A `strategy_meeting` or another `meeting`: the same record.
     Meeting(MeetingDetails),
     SafeAndWellCheck(CheckDetails),
@@ -192,7 +192,7 @@ pub fn parse(event_type: EventType, value: &Value, path: &str) -> Result<Details
     };
     let r = Reader::new(value, path, allowed)?;
     Ok(match event_type {
-        EventType::ReturnInterview => Details::ReturnInterview(ReturnInterviewDetails {
+        EventType::ReturnInterview => Details::ReturnInterview(Box::new(ReturnInterviewDetails {
             offered_at: r.time("offered_at")?,
             not_offered_reason: r.text("not_offered_reason")?,
             interviewer: r.text("interviewer")?,
@@ -213,7 +213,7 @@ pub fn parse(event_type: EventType, value: &Value, path: &str) -> Result<Details
             actions: r.actions()?,
             safety_plan: r.text("safety_plan")?,
             sent_to_local_authority_at: r.time("sent_to_local_authority_at")?,
-        }),
+        })),
         EventType::StrategyMeeting | EventType::Meeting => Details::Meeting(MeetingDetails {
             chair: r.text("chair")?,
             attendees: r

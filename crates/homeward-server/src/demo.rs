@@ -17,6 +17,42 @@ const FAMILY: &[&str] = &[
 /// Loads a synthetic partnership into an empty database (names made up,
 /// every child's history checked and evaluated as one recording). Returns
 /// how many children were loaded: none if the database already has some.
+/// What the demo's return interviews and meetings record beyond the
+/// engine's fields (the replay contract's `details`), so their pages and
+/// printable records show something: made up, and chosen by the event's
+/// place in its child's history, so a load is the same every time.
+fn demo_details(e: &homeward_synth::Event, n: usize) -> Option<serde_json::Value> {
+    use serde_json::json;
+    const WORKERS: &[&str] = &["Ade Bello", "Chris Moran", "Dee Patel", "Sam Oduya"];
+    const PUSH: &[&str] = &["Arguments at home about rules", "Unhappy with the move of placement", "Falling out with other young people in the home"];
+    const PULL: &[&str] = &["Older friends in the town centre", "Wanting to see their family", "A new boyfriend or girlfriend"];
+    const CHAIRS: &[&str] = &["Team manager", "Service manager", "Head of service"];
+    let pick = |list: &[&'static str]| list[n % list.len()];
+    match (e.kind, e.outcome) {
+        ("return_interview", Some("completed")) => Some(json!({
+            "interviewer": pick(WORKERS),
+            "interviewer_agency": "Return interview service (demo)",
+            "mode": if n % 3 == 0 { "video" } else { "in_person" },
+            "venue": "A neutral place the child chose",
+            "childs_account": "Stayed with a friend; says they were safe and will call next time.",
+            "push_factors": [pick(PUSH)],
+            "pull_factors": [pick(PULL)],
+            "concerns": "Time spent with older young people not known to the service.",
+            "strengths": "Talked openly and agreed a safety plan.",
+            "actions": [{"action": "Share the interview with the social worker", "owner": "Interviewer"}],
+            "safety_plan": "Call the carer if running late; keep the phone charged.",
+        })),
+        ("strategy_meeting" | "meeting", _) => Some(json!({
+            "chair": pick(CHAIRS),
+            "attendees": [{"name": pick(WORKERS), "role_or_agency": "Social worker"}, {"name": "PC Jordan Lee", "role_or_agency": "Police"}],
+            "section_47": if e.kind == "strategy_meeting" { "no" } else { "not_considered" },
+            "decisions": "Keep the trigger plan under review; share what the return interview finds.",
+            "actions": [{"action": "Update the trigger plan", "owner": "Social worker"}, {"action": "Tell the school", "owner": "Social worker"}],
+        })),
+        _ => None,
+    }
+}
+
 pub async fn load_synthetic(state: &AppState, config: &homeward_synth::Config) -> Result<usize, StoreError> {
     if !state.store.children(&homeward_store::ChildFilter { limit: 1, ..Default::default() }).await?.is_empty() {
         return Ok(0);
@@ -58,7 +94,11 @@ pub async fn load_synthetic(state: &AppState, config: &homeward_synth::Config) -
             body["duty"] = serde_json::Value::String(duty);
         }
         body.as_object_mut().map(|o| o.remove("child"));
-        histories.entry(child.as_str()).or_default().push(body);
+        let history = histories.entry(child.as_str()).or_default();
+        if let Some(details) = demo_details(e, history.len()) {
+            body["details"] = details;
+        }
+        history.push(body);
     }
     let mut order: Vec<&str> = histories.keys().copied().collect();
     order.sort_unstable();

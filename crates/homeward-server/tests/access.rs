@@ -113,7 +113,8 @@ async fn seed(state: &AppState) -> World {
         for event in [
             json!({"at": "2026-03-01T20:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium", "note": "left after an argument"}),
             json!({"at": "2026-03-02T09:00:00Z", "episode": "e1", "type": "returned", "found_by": "police", "note": "found at a friend's flat"}),
-            json!({"at": "2026-03-02T15:00:00Z", "episode": "e1", "type": "return_interview", "outcome": "completed", "note": "said an older man gives them lifts"}),
+            json!({"at": "2026-03-02T15:00:00Z", "episode": "e1", "type": "return_interview", "outcome": "completed", "note": "said an older man gives them lifts",
+                "details": {"interviewer": "Sam Oduya", "push_factors": ["rows at home"]}}),
             json!({"at": "2026-03-02T16:00:00Z", "episode": "e1", "type": "plan_updated", "kind": "safety_plan", "note": "school to call the carer at 09:15 if absent"}),
             json!({"at": "2026-03-02T21:00:00Z", "episode": "e2", "type": "reported", "category": "missing", "risk": "high"}),
         ] {
@@ -247,6 +248,8 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                     assert_eq!(rhi.is_some(), allowed(f, Action::Read, classify::EPISODE), "that an RHI happened, for {label}");
                     let rhi_note = rhi.is_some_and(|e| e["body"]["note"].is_string());
                     assert_eq!(rhi_note, allowed(f, Action::Read, classify::RETURN_INTERVIEW), "RHI content for {label}");
+                    let rhi_details = rhi.is_some_and(|e| e["body"]["details"].is_object());
+                    assert_eq!(rhi_details, allowed(f, Action::Read, classify::RETURN_INTERVIEW), "RHI details for {label}");
                     let plan = events.iter().find(|e| e["type"] == "plan_updated");
                     assert_eq!(plan.is_some_and(|e| e["body"]["note"].is_string()), allowed(f, Action::Read, classify::SAFETY_PLAN), "safety plan for {label}");
                     let case_note = events.iter().any(|e| e["type"] == "returned" && e["body"]["note"].is_string());
@@ -260,7 +263,7 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                     assert_eq!(risk_shown, allowed(f, Action::Read, classify::EPISODE), "episode details for {label}");
                     let text = r.body.to_string();
                     if !allowed(f, Action::Read, classify::RETURN_INTERVIEW) {
-                        assert!(!text.contains("older man"), "RHI content leaked to {label}");
+                        assert!(!text.contains("older man") && !text.contains("Sam Oduya"), "RHI content leaked to {label}");
                     }
                 } else if !known {
                     assert_eq!(r.status, StatusCode::NOT_FOUND, "{label}");
@@ -288,6 +291,10 @@ async fn every_role_sees_and_does_exactly_what_the_policy_allows() {
                     (json!({"at": at, "episode": "e1", "type": "return_interview", "outcome": "declined"}), vec![classify::RETURN_INTERVIEW]),
                     (
                         json!({"at": at, "episode": "e2", "type": "meeting", "kind": "mapping", "note": "seen near the station"}),
+                        vec![classify::EPISODE, classify::CASE_NOTES],
+                    ),
+                    (
+                        json!({"at": at, "episode": "e2", "type": "meeting", "kind": "mapping", "details": {"chair": "Team manager"}}),
                         vec![classify::EPISODE, classify::CASE_NOTES],
                     ),
                 ] {

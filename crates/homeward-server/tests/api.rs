@@ -918,3 +918,79 @@ async fn a_history_is_recorded_whole_or_not_at_all() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn record_details_round_trip_and_a_placement_never_sees_a_return_interviews() {
+    each_database(|h| async move {
+        let child = h.new_child("Details", "looked_after", "bolton").await;
+        let worker = support::account(&h.state.store, "bolton-cs", "childrens_services", &["bolton"], "details.worker", "social_worker").await;
+        let placement = support::account(&h.state.store, "details-home", "placement", &[], "details.home", "placement_manager").await;
+        let involvement = homeward_store::NewInvolvement { agency_id: "details-home".into(), relation: "placement".into(), address: None, reason: None };
+        h.state.store.add_involvement(&child, &involvement, "test", h.clock.now().as_second()).await.unwrap();
+        let as_worker = [("authorization", format!("Bearer {worker}"))];
+        let as_worker: Vec<(&str, &str)> = as_worker.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let post = |event: Value| {
+            let headers = as_worker.clone();
+            let state = h.state.clone();
+            let uri = format!("/api/v1/children/{child}/events");
+            async move { support::request(&state, "POST", &uri, &headers, Some(event)).await }
+        };
+        let rhi_details = json!({"interviewer": "Sam Oduya", "mode": "in_person", "push_factors": ["arguments at home"],
+            "actions": [{"action": "Refer to the exploitation team", "owner": "Social worker", "due": "2026-03-09"}], "safety_plan": "Call the carer"});
+        for event in [
+            json!({"at": "2026-03-01T20:00:00Z", "episode": "e1", "type": "reported", "category": "missing", "risk": "medium"}),
+            json!({"at": "2026-03-02T09:00:00Z", "episode": "e1", "type": "returned", "found_by": "police"}),
+            json!({"at": "2026-03-02T15:00:00Z", "episode": "e1", "type": "return_interview", "outcome": "completed", "note": "older man gives lifts", "details": rhi_details}),
+        ] {
+            let (code, body) = post(event).await;
+            assert_eq!(code, StatusCode::CREATED, "{body}");
+        }
+        // A bad detail is named, and nothing is written.
+        let before = h.event_count(&child).await;
+        let (code, body) = post(json!({"at": "2026-03-02T16:00:00Z", "episode": "e1", "type": "strategy_meeting", "details": {"next_review": "next week"}})).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["field"], "details.next_review", "{body}");
+        let (code, body) = post(json!({"at": "2026-03-02T16:00:00Z", "episode": "e1", "type": "strategy_meeting", "details": {"chiar": "TM"}})).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["field"], "details.chiar", "{body}");
+        assert_eq!(h.event_count(&child).await, before, "nothing written on error");
+
+        // The social worker reads the details back as recorded.
+        let (code, timeline) = support::request(&h.state, "GET", &format!("/api/v1/children/{child}/timeline"), &as_worker, None).await;
+        assert_eq!(code, StatusCode::OK);
+        let rhi = timeline["events"].as_array().unwrap().iter().find(|e| e["type"] == "return_interview").expect("the worker sees the interview").clone();
+        assert_eq!(rhi["body"]["details"], rhi_details);
+        assert_eq!(rhi["body"]["note"], "older man gives lifts");
+
+        // The placement knows the interview took place, and nothing of what was said.
+        let as_home = [("authorization", format!("Bearer {placement}"))];
+        let as_home: Vec<(&str, &str)> = as_home.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (code, timeline) = support::request(&h.state, "GET", &format!("/api/v1/children/{child}/timeline"), &as_home, None).await;
+        assert_eq!(code, StatusCode::OK, "{timeline}");
+        let rhi = timeline["events"].as_array().unwrap().iter().find(|e| e["type"] == "return_interview").expect("the placement is told it happened").clone();
+        assert_eq!(rhi["body"]["outcome"], "completed");
+        assert!(rhi["body"].get("note").is_none() && rhi["body"].get("details").is_none(), "{rhi}");
+        assert!(!timeline.to_string().contains("Sam Oduya") && !timeline.to_string().contains("arguments at home"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_demo_records_details_of_its_return_interviews_and_meetings() {
+    let url = databases().await.into_iter().next().unwrap();
+    let clock = Arc::new(ManualClock::new(start()));
+    let h = harness(&url, "test-1", clock).await;
+    let config = homeward_synth::Config { children: 30, days: 60, seed: 20261123, authorities: vec!["bolton".into(), "lancashire".into()], now: Some(start()) };
+    let loaded = homeward_server::load_synthetic(&h.state, &config).await.expect("the demo loads (its details are valid)");
+    assert!(loaded > 0);
+    let mut with_details = std::collections::BTreeSet::new();
+    for child in h.state.store.children(&homeward_store::ChildFilter { limit: 1000, ..Default::default() }).await.unwrap() {
+        for e in h.state.store.events(&child.id).await.unwrap() {
+            let body: Value = serde_json::from_str(&e.body).unwrap();
+            if body.get("details").is_some() {
+                with_details.insert(e.event_type.clone());
+            }
+        }
+    }
+    assert!(with_details.contains("return_interview") && with_details.contains("strategy_meeting"), "{with_details:?}");
+}

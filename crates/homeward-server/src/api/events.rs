@@ -29,7 +29,8 @@ pub struct EventQuery {
 /// An `Idempotency-Key` header makes a retry safe; `supersedes=<event id>`
 /// records a correction that replaces an earlier event. Who may record
 /// what follows the policy: a return interview only by those who may write
-/// one, a note only by those who may write notes of its class. A
+/// one, a note or `details` (the record's content) only by those who may
+/// write notes of its class. A
 /// `prompt_considered` without `by` records the caller as the one who decided.
 #[utoipa::path(post, path = "/api/v1/children/{id}/events", tag = "events",
     params(("id" = String, Path), EventQuery, ("Idempotency-Key" = Option<String>, Header)),

@@ -104,8 +104,11 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: &str) -> Result<Tim
         }
         let note_class = classify::note_class(&out.event_type, kind.as_deref());
         if let Some(obj) = out.body.as_object_mut() {
-            if obj.contains_key("note") && !readable(note_class) {
+            // A record's details are its content, as its note is (a
+            // return interview's: return interview content).
+            if !readable(note_class) {
                 obj.remove("note");
+                obj.remove("details");
             }
         }
         events.push(out);
@@ -125,6 +128,35 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: &str) -> Result<Tim
         events,
         duties: duties.into_iter().map(|d| DutyOut::from_record(d, now)).collect(),
     })
+}
+
+/// One recorded event with its child and episode, for a page that shows
+/// its content whole (a printable record).
+pub struct Record {
+    pub child: ChildOut,
+    pub episode: Option<EpisodeOut>,
+    pub event: EventOut,
+}
+
+/// One event's whole record, for those who may read its content (its
+/// note's class: a return interview's is return interview content). An
+/// event the caller may not know of is not found; one they may know took
+/// place but not read is forbidden, naming the class.
+pub async fn record_of(state: &AppState, caller: &Caller, child_id: &str, event_id: &str) -> Result<Record, ApiError> {
+    let timeline = timeline(state, caller, child_id).await?;
+    let event = timeline.events.into_iter().find(|e| e.id == event_id).ok_or_else(|| ApiError::not_found("event"))?;
+    let kind = event.body.get("kind").and_then(Value::as_str);
+    let class = classify::note_class(&event.event_type, kind);
+    if !timeline.access.iter().any(|a| a.class == class) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("you may know this {} took place, but not read its record ({class})", event.event_type.replace('_', " ")),
+            None,
+        ));
+    }
+    let episode = timeline.episodes.into_iter().find(|e| Some(&e.episode) == event.episode.as_ref());
+    Ok(Record { child: timeline.child, episode, event })
 }
 
 /// The current placement's address, when the caller may read it.

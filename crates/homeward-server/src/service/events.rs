@@ -11,8 +11,8 @@ use serde_json::Value;
 
 /// Records `event` (the replay contract's shape) about `child_id`. Who may
 /// record what follows the policy: the event's class (a return interview
-/// only by those who may write one) and, when it carries a note, the note's
-/// class. The whole history is checked: a bad field is named and nothing is
+/// only by those who may write one) and, when it carries a note or
+/// details (the record's content), the note's class. The whole history is checked: a bad field is named and nothing is
 /// written. A `prompt_considered` without `by` records the caller as the
 /// one who decided.
 pub async fn record(state: &AppState, caller: &Caller, child_id: &str, mut event: Value, options: RecordOptions) -> Result<RecordedOut, ApiError> {
@@ -26,7 +26,7 @@ pub async fn record(state: &AppState, caller: &Caller, child_id: &str, mut event
     }
     let (event_type, kind) = event_vocabulary(&event)?;
     let granted = authorize(state, caller, child_id, Action::Write, classify::event_class(&event_type, kind.as_deref())).await?;
-    if event.get("note").is_some() {
+    if event.get("note").is_some() || event.get("details").is_some() {
         // The record's facts are already loaded: decide the note's class on them.
         require(state, caller, Action::Write, classify::note_class(&event_type, kind.as_deref()), &granted.facts)?;
     }

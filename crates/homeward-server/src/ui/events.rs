@@ -5,6 +5,7 @@
 //! service as the API, so the policy, the engine's checks and the audit
 //! entry are the same; nothing is written on error.
 
+use super::records::{self, Problem};
 use super::view::{sentence, words};
 use super::{Submitted, Viewer, Who, error_page, page, see_other};
 use crate::AppState;
@@ -65,13 +66,6 @@ fn opts(values: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<Opt> {
     values.into_iter().map(|v| Opt { value: v.as_ref().to_string(), label: words(v.as_ref()) }).collect()
 }
 
-/// A problem with one field: its input's id and what is wrong.
-#[derive(Debug)]
-struct Problem {
-    field: String,
-    message: String,
-}
-
 #[derive(Template)]
 #[template(path = "events/record.html")]
 struct RecordPage {
@@ -97,9 +91,28 @@ struct RecordPage {
     choice_optional: bool,
     values: HashMap<String, String>,
     problems: Vec<Problem>,
+    /// The record's details fields, for the types that carry them.
+    details: &'static [records::Field],
+    /// Input ids of the rows of an action plan, and of contact attempts.
+    action_rows: Vec<String>,
+    contact_rows: Vec<String>,
 }
 
 impl RecordPage {
+    /// The value of the input `{prefix}-{part}`.
+    fn part(&self, prefix: &str, part: &str) -> &str {
+        self.value(&format!("{prefix}-{part}"))
+    }
+
+    /// Every problem with an input of a group (`offered_at`, `action`…).
+    fn problems_in(&self, group: &str) -> Vec<&str> {
+        self.problems
+            .iter()
+            .filter(|p| p.field == group || p.field.strip_prefix(group).is_some_and(|rest| rest.starts_with('-')))
+            .map(|p| p.message.as_str())
+            .collect()
+    }
+
     fn value(&self, name: &str) -> &str {
         self.values.get(name).map(String::as_str).unwrap_or("")
     }
@@ -222,6 +235,9 @@ async fn render(
         choice_optional,
         values,
         problems,
+        details: records::fields(kind),
+        action_rows: records::rows(records::ACTION_ROWS).into_iter().map(|n| format!("action-{n}")).collect(),
+        contact_rows: records::rows(records::CONTACT_ROWS).into_iter().map(|n| format!("contact-{n}")).collect(),
     };
     page(&p, status)
 }
@@ -357,6 +373,9 @@ fn event_of(kind: &str, values: &HashMap<String, String>, now: Timestamp, existi
             _ => {}
         }
     }
+    if let Some(details) = records::details_of(kind, values, now, &mut problems) {
+        event["details"] = details;
+    }
     if let Some(note) = text("note") {
         event["note"] = json!(note);
     }
@@ -365,6 +384,9 @@ fn event_of(kind: &str, values: &HashMap<String, String>, now: Timestamp, existi
 
 /// The form's input that a field the service names belongs to.
 fn input_for(field: &str) -> String {
+    if let Some(input) = records::input_for(field) {
+        return input;
+    }
     let last = field.rsplit('.').next().unwrap_or(field);
     match last {
         "at" | "started_at" => "day".to_string(),

@@ -20,6 +20,7 @@ mod notifications;
 mod pages;
 mod placement;
 mod protocols;
+mod records;
 mod report;
 mod view;
 
@@ -49,6 +50,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/report/new", get(report::new_form).post(report::create))
         .route("/children/{id}/record", get(events::choose))
         .route("/children/{id}/record/{kind}", get(events::form).post(events::record))
+        .route("/children/{id}/events/{event}/print", get(records::print))
         .route("/children/{id}/duties/{duty}/done", axum::routing::post(pages::duty_done))
         .route("/children/{id}/duties/{duty}/considered", axum::routing::post(pages::prompt_considered))
         .route("/children/{id}/duties/{duty}/exception", get(pages::exception_form).post(pages::exception))

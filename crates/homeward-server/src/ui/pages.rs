@@ -602,7 +602,18 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
         episodes: timeline.episodes.into_iter().map(EpisodeRow::from).collect(),
         show_duties: readable(classify::DUTIES),
         duties: timeline.duties.into_iter().map(|d| DutyRow::new(d, Some(name.clone()), state.store.registry())).collect(),
-        events: timeline.events.into_iter().map(|e| EventRow::new(e, &duty_names)).collect(),
+        events: timeline
+            .events
+            .into_iter()
+            .map(|e| {
+                // A printable record only for those who may read its content.
+                let content = classify::note_class(&e.event_type, e.body.get("kind").and_then(|k| k.as_str()));
+                let printable = readable(content);
+                let mut row = EventRow::new(e, &duty_names);
+                row.print &= printable;
+                row
+            })
+            .collect(),
         access_log,
     })
 }

@@ -163,6 +163,7 @@ impl From<EpisodeOut> for EpisodeRow {
 }
 
 pub struct EventRow {
+    pub id: String,
     pub at: String,
     pub what: String,
     /// The event's other plain fields, "kind: x · risk: high".
@@ -170,6 +171,10 @@ pub struct EventRow {
     pub note: Option<String>,
     pub recorded_by: String,
     pub agency: String,
+    /// The record's details, in words (fields recorded only).
+    pub record: Vec<super::records::Shown>,
+    /// Whether the page links to a printable record of it.
+    pub print: bool,
 }
 
 impl EventRow {
@@ -193,7 +198,17 @@ impl EventRow {
                 }
             }
         }
-        EventRow { at: local(&e.at), what: words(&e.event_type), details: details.join(" · "), note, recorded_by: e.recorded_by, agency: e.agency }
+        EventRow {
+            record: super::records::recorded(&e.event_type, e.body.get("details")),
+            print: super::records::printable(&e.event_type),
+            id: e.id,
+            at: local(&e.at),
+            what: words(&e.event_type),
+            details: details.join(" · "),
+            note,
+            recorded_by: e.recorded_by,
+            agency: e.agency,
+        }
     }
 }
 

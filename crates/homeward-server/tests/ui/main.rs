@@ -9,6 +9,7 @@ mod support;
 mod episodes;
 mod journeys;
 mod placement;
+mod records;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
