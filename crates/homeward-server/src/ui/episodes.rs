@@ -147,7 +147,7 @@ async fn episode_page(state: &AppState, viewer: &Viewer, id: &str, episode: &str
         open,
         to_consider,
         settled,
-        events: events.into_iter().map(|e| EventRow::new(e, &duty_names)).collect(),
+        events: events.into_iter().map(|e| super::pages::event_row(e, &duty_names, &timeline.access)).collect(),
         notification_form,
     })
 }

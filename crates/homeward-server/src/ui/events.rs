@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::service;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use homeward_core::vocab;
@@ -45,6 +45,8 @@ struct Choice {
     kind: &'static str,
     label: &'static str,
     help: &'static str,
+    /// `?episode=…` when the forms are about one episode; empty otherwise.
+    query: String,
 }
 
 #[derive(Template)]
@@ -96,6 +98,8 @@ struct RecordPage {
     /// Input ids of the rows of an action plan, and of contact attempts.
     action_rows: Vec<String>,
     contact_rows: Vec<String>,
+    /// A report's carers' checks: those of the protocol where the child lives.
+    checks: Vec<homeward_core::protocol::CarerCheck>,
 }
 
 impl RecordPage {
@@ -115,6 +119,11 @@ impl RecordPage {
 
     fn value(&self, name: &str) -> &str {
         self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// Whether the box of a carers' check is ticked.
+    fn checked(&self, check: &str) -> bool {
+        self.value(&format!("check-{check}")) == "done"
     }
 
     fn problem(&self, field: &str) -> Option<&str> {
@@ -158,10 +167,19 @@ fn episode_required(kind: &str) -> bool {
 }
 
 /// The page listing what can be recorded about a child.
-pub async fn choose(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
+pub async fn choose(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, RawQuery(query): RawQuery) -> Response {
+    let episode = match episode_query(query.as_deref()) {
+        Ok(e) => e,
+        Err(e) => return error_page(e, viewer.who()),
+    };
     match service::children::get(&state, &viewer.0, &id).await {
         Ok(child) => {
-            let choices = KINDS.iter().map(|(kind, label, help)| Choice { kind, label, help }).collect();
+            // From an episode's page, the forms are about that episode (a report starts a new one).
+            let about = |kind: &str| match &episode {
+                Some(e) if kind != "reported" => format!("?episode={}", super::view::segment(e)),
+                _ => String::new(),
+            };
+            let choices = KINDS.iter().map(|(kind, label, help)| Choice { kind, label, help, query: about(kind) }).collect();
             let name = format!("{} {}", child.given_name, child.family_name);
             page(&ChoosePage { who: viewer.who(), child: id, name, choices }, StatusCode::OK)
         }
@@ -169,10 +187,31 @@ pub async fn choose(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     }
 }
 
-/// The form for one event type, filled with now.
-pub async fn form(State(state): State<AppState>, viewer: Viewer, Path((id, kind)): Path<(String, String)>) -> Response {
+/// Which episode a form is about, when it is opened from the episode's page.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EpisodeQuery {
+    episode: Option<String>,
+}
+
+fn episode_query(query: Option<&str>) -> Result<Option<String>, ApiError> {
+    let q = crate::http::Query::<EpisodeQuery>::parse(query.unwrap_or_default())?;
+    Ok(crate::http::text(&q.params.episode))
+}
+
+/// The form for one event type, filled with now (and the episode, when
+/// opened from its page: once recorded, the form goes back there).
+pub async fn form(State(state): State<AppState>, viewer: Viewer, Path((id, kind)): Path<(String, String)>, RawQuery(query): RawQuery) -> Response {
+    let episode = match episode_query(query.as_deref()) {
+        Ok(e) => e,
+        Err(e) => return error_page(e, viewer.who()),
+    };
     let now = state.clock.now().to_zoned(homeward_core::calendar::london().clone());
     let mut values = HashMap::new();
+    if let Some(e) = episode {
+        values.insert("episode".to_string(), e.clone());
+        values.insert("from_episode".to_string(), e);
+    }
     values.insert("day".to_string(), now.day().to_string());
     values.insert("month".to_string(), now.month().to_string());
     values.insert("year".to_string(), now.year().to_string());
@@ -238,8 +277,15 @@ async fn render(
         details: records::fields(kind),
         action_rows: records::rows(records::ACTION_ROWS).into_iter().map(|n| format!("action-{n}")).collect(),
         contact_rows: records::rows(records::CONTACT_ROWS).into_iter().map(|n| format!("contact-{n}")).collect(),
+        checks: if kind == "reported" { carers_checks(state, &timeline.child.living_in) } else { Vec::new() },
     };
     page(&p, status)
+}
+
+/// The checks the protocol where the child lives expects of carers before they report.
+fn carers_checks(state: &AppState, living_in: &str) -> Vec<homeward_core::protocol::CarerCheck> {
+    let today = homeward_core::calendar::local_date(state.clock.now());
+    state.store.registry().in_force(living_in, today).map(|p| p.checks.clone()).unwrap_or_default()
 }
 
 /// The roles of the protocols that apply to the child, by name.
@@ -288,7 +334,8 @@ fn when(values: &HashMap<String, String>, problems: &mut Vec<Problem>) -> Option
 }
 
 /// The event the form describes, or every problem with it.
-fn event_of(kind: &str, values: &HashMap<String, String>, now: Timestamp, existing: &[String]) -> Result<Value, Vec<Problem>> {
+/// `checks`: the ids of the carers' checks the form asked (a report only).
+fn event_of(kind: &str, values: &HashMap<String, String>, now: Timestamp, existing: &[String], checks: &[&str]) -> Result<Value, Vec<Problem>> {
     let mut problems = Vec::new();
     let text = |name: &str| values.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let at = when(values, &mut problems);
@@ -373,7 +420,7 @@ fn event_of(kind: &str, values: &HashMap<String, String>, now: Timestamp, existi
             _ => {}
         }
     }
-    if let Some(details) = records::details_of(kind, values, now, &mut problems) {
+    if let Some(details) = records::details_of(kind, values, now, checks, &mut problems) {
         event["details"] = details;
     }
     if let Some(note) = text("note") {
@@ -402,16 +449,25 @@ pub async fn record(State(state): State<AppState>, Path((id, kind)): Path<(Strin
     if label_of(&kind).is_none() {
         return error_page(ApiError::not_found("form"), viewer.who());
     }
-    let existing: Vec<String> = match service::children::timeline(&state, &viewer.0, &id).await {
-        Ok(t) => t.episodes.into_iter().map(|e| e.episode).collect(),
+    let (child, episodes) = match service::episodes::list(&state, &viewer.0, &id).await {
+        Ok(found) => found,
         Err(e) => return error_page(e, viewer.who()),
     };
-    let event = match event_of(&kind, &form, state.clock.now(), &existing) {
+    let existing: Vec<String> = episodes.into_iter().map(|e| e.episode).collect();
+    let checks = if kind == "reported" { carers_checks(&state, &child.living_in) } else { Vec::new() };
+    let check_ids: Vec<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+    let event = match event_of(&kind, &form, state.clock.now(), &existing, &check_ids) {
         Ok(e) => e,
         Err(problems) => return render(&state, &viewer, &id, &kind, form, problems, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
+    // Back to the episode's page when the form was opened from it, else to the child's record.
+    let episode = event.get("episode").and_then(Value::as_str).map(str::to_string);
+    let from_episode = form.get("from_episode").is_some_and(|f| Some(f) == episode.as_ref());
     match service::events::record(&state, &viewer.0, &id, event, RecordOptions::default()).await {
-        Ok(_) => see_other(&format!("/children/{id}")),
+        Ok(_) => match episode.filter(|_| from_episode) {
+            Some(e) => see_other(&format!("/children/{}/episodes/{}?done=recorded", super::view::segment(&id), super::view::segment(&e))),
+            None => see_other(&format!("/children/{id}")),
+        },
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.status == StatusCode::CONFLICT => {
             let field = e.body.field.as_deref().map(input_for).unwrap_or_else(|| "day".to_string());
             let problems = vec![Problem { field, message: sentence(&e.body.message) }];
@@ -433,7 +489,8 @@ mod tests {
     fn every_problem_is_named_at_once() {
         let now: Timestamp = "2026-12-07T12:00:00Z".parse().unwrap();
         let problems =
-            event_of("returned", &form(&[("day", "31"), ("month", "2"), ("year", "2026"), ("hour", "10"), ("minute", "00")]), now, &["e1".into()]).unwrap_err();
+            event_of("returned", &form(&[("day", "31"), ("month", "2"), ("year", "2026"), ("hour", "10"), ("minute", "00")]), now, &["e1".into()], &[])
+                .unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, vec!["day", "episode"], "a date that does not exist, and no episode chosen");
     }
@@ -442,7 +499,7 @@ mod tests {
     fn a_report_starts_a_new_episode_in_london_time() {
         let now: Timestamp = "2026-07-07T12:00:00Z".parse().unwrap();
         let values = form(&[("day", "7"), ("month", "7"), ("year", "2026"), ("hour", "09"), ("minute", "30"), ("category", "missing"), ("risk", "high")]);
-        let event = event_of("reported", &values, now, &["e1".into(), "e2".into()]).unwrap();
+        let event = event_of("reported", &values, now, &["e1".into(), "e2".into()], &[]).unwrap();
         assert_eq!(event["episode"], "e3");
         assert_eq!(event["at"], "2026-07-07T08:30:00Z", "09:30 British Summer Time");
         assert_eq!(event["risk"], "high");
@@ -452,7 +509,7 @@ mod tests {
     fn a_time_in_the_future_is_refused() {
         let now: Timestamp = "2026-12-07T12:00:00Z".parse().unwrap();
         let values = form(&[("day", "7"), ("month", "12"), ("year", "2026"), ("hour", "13"), ("minute", "00"), ("episode", "e1")]);
-        let problems = event_of("significant_harm", &values, now, &["e1".into()]).unwrap_err();
+        let problems = event_of("significant_harm", &values, now, &["e1".into()], &[]).unwrap_err();
         assert_eq!(problems[0].field, "day");
     }
 }

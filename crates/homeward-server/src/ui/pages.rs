@@ -53,6 +53,7 @@ pub(super) fn banner(done: Option<&str>) -> Option<&'static str> {
         "exception" => Some("Exception recorded, with its reason and who authorised it."),
         "confirmed" => Some("Prompt confirmed. It is on the child's record with your name."),
         "dismissed" => Some("Prompt dismissed. It is on the child's record with your name."),
+        "recorded" => Some("Recorded. It is on the child's record with your name."),
         _ => None,
     }
 }
@@ -602,20 +603,19 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
         episodes: timeline.episodes.into_iter().map(EpisodeRow::from).collect(),
         show_duties: readable(classify::DUTIES),
         duties: timeline.duties.into_iter().map(|d| DutyRow::new(d, Some(name.clone()), state.store.registry())).collect(),
-        events: timeline
-            .events
-            .into_iter()
-            .map(|e| {
-                // A printable record only for those who may read its content.
-                let content = classify::note_class(&e.event_type, e.body.get("kind").and_then(|k| k.as_str()));
-                let printable = readable(content);
-                let mut row = EventRow::new(e, &duty_names);
-                row.print &= printable;
-                row
-            })
-            .collect(),
+        events: timeline.events.into_iter().map(|e| event_row(e, &duty_names, &timeline.access)).collect(),
         access_log,
     })
+}
+
+/// An event as a page shows it; a link to its printable record only for
+/// those who may read its content (`access`: what the reader may read).
+pub(super) fn event_row(e: crate::http::shapes::EventOut, duty_names: &HashMap<String, String>, access: &[crate::http::shapes::AccessOut]) -> EventRow {
+    let content = classify::note_class(&e.event_type, e.body.get("kind").and_then(|k| k.as_str()));
+    let printable = access.iter().any(|a| a.class == content);
+    let mut row = EventRow::new(e, duty_names);
+    row.print &= printable;
+    row
 }
 
 // ------------------------------------------------------------ your access

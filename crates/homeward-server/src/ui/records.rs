@@ -41,6 +41,11 @@ pub enum Input {
     Contacts,
     /// One person a line: "name, role or agency".
     Attendees,
+    /// A person to contact: a name and a phone number.
+    Contact,
+    /// The carers' checks of the protocol where the child lives (`[[check]]`):
+    /// whether they were asked, then a box for each one done.
+    Checks,
 }
 
 /// One field of the details of a record.
@@ -65,6 +70,8 @@ impl Field {
             Input::Actions => "actions",
             Input::Contacts => "contacts",
             Input::Attendees => "attendees",
+            Input::Contact => "contact",
+            Input::Checks => "checks",
         }
     }
 
@@ -154,12 +161,34 @@ const CHECK: &[Field] = &[
     f("psr_submitted", "Police Safeguarding Referral submitted", "", Input::YesNo),
 ];
 
+/// A report: what a placement's notification (`bolton` Figure 1) gives
+/// beyond the engine's fields, and the carers' checks of the protocol.
+const REPORT: &[Field] = &[
+    f("police_reference", "Police reference", "The incident or log number the police gave.", Input::Line),
+    f("intent", "What the child may mean to do, and where they are likely to head", "If known.", Input::Area),
+    f("nominated_contact", "Who to contact to discuss the child", "For example the carer or the manager on duty.", Input::Contact),
+    f(
+        "carers_checks",
+        "Checks the parent or carer made before reporting",
+        "What the protocol expects of whoever cares for the child before calling the police.",
+        Input::Checks,
+    ),
+];
+
+/// A return (`bolton` Figure 3).
+const RETURN: &[Field] = &[
+    f("returned_directly", "Came straight back (not found somewhere else)", "", Input::YesNo),
+    f("alterations_in_care", "What the carers have changed to make another episode less likely", "", Input::Area),
+];
+
 /// The details fields of an event type's form (none for other types).
 pub fn fields(kind: &str) -> &'static [Field] {
     match kind {
         "return_interview" => RETURN_INTERVIEW,
         "strategy_meeting" | "meeting" => MEETING,
         "safe_and_well_check" => CHECK,
+        "reported" => REPORT,
+        "returned" => RETURN,
         _ => &[],
     }
 }
@@ -235,8 +264,9 @@ fn instant(values: &HashMap<String, String>, prefix: &str, what: &str, now: Time
 }
 
 /// The `details` a form describes for an event type (`None` when nothing
-/// was filled in), or adds every problem with it to `problems`.
-pub fn details_of(kind: &str, values: &HashMap<String, String>, now: Timestamp, problems: &mut Vec<Problem>) -> Option<Value> {
+/// was filled in), or adds every problem with it to `problems`. `checks`:
+/// the ids of the carers' checks the form asked (see [`Input::Checks`]).
+pub fn details_of(kind: &str, values: &HashMap<String, String>, now: Timestamp, checks: &[&str], problems: &mut Vec<Problem>) -> Option<Value> {
     let text = |name: &str| values.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let lines = |name: &str| -> Vec<String> {
         text(name).map(|t| t.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()).unwrap_or_default()
@@ -301,6 +331,26 @@ pub fn details_of(kind: &str, values: &HashMap<String, String>, now: Timestamp, 
                 }
                 Some(rows).filter(|r| !r.is_empty()).map(Value::Array)
             }
+            Input::Contact => {
+                let (who, phone) = (text(&format!("{name}-name")), text(&format!("{name}-phone")));
+                match (who, phone) {
+                    (None, None) => None,
+                    (None, Some(_)) => {
+                        problems.push(problem(format!("{name}-name"), format!("Enter the name for “{}”, or clear the phone number", field.label)));
+                        None
+                    }
+                    (Some(who), phone) => Some(match phone {
+                        Some(p) => json!({"name": who, "phone": p}),
+                        None => json!({"name": who}),
+                    }),
+                }
+            }
+            Input::Checks => match text(&format!("{name}-asked")).as_deref() {
+                Some("yes") if !checks.is_empty() => {
+                    Some(Value::Array(checks.iter().map(|c| json!({"check": c, "done": text(&format!("check-{c}")).as_deref() == Some("done")})).collect()))
+                }
+                _ => None,
+            },
             Input::Contacts => {
                 let mut rows = Vec::new();
                 for n in 1..=CONTACT_ROWS {
@@ -352,6 +402,8 @@ pub fn input_for(path: &str) -> Option<String> {
         ("actions", Some(i)) => format!("action-{}", i + 1),
         ("contact_attempts", Some(i)) => format!("contact-{}-method", i + 1),
         ("offered_at" | "sent_to_local_authority_at" | "next_review", _) => format!("{name}-day"),
+        ("nominated_contact", _) => "nominated_contact-name".to_string(),
+        ("carers_checks", _) => "carers_checks-asked".to_string(),
         (n, _) => n.to_string(),
     })
 }
@@ -412,6 +464,14 @@ pub fn describe(kind: &str, details: Option<&Value>) -> Vec<Shown> {
                     if outcome.is_empty() { head } else { format!("{head} – {outcome}") }
                 })),
                 Input::Actions => rows.extend(items().iter().map(|a| [str_of(a, "action"), str_of(a, "owner"), day(&str_of(a, "due"))])),
+                Input::Contact => lines.extend(v.filter(|c| c.is_object()).map(|c| {
+                    let phone = str_of(c, "phone");
+                    if phone.is_empty() { str_of(c, "name") } else { format!("{}, {phone}", str_of(c, "name")) }
+                })),
+                Input::Checks => lines.extend(items().iter().map(|c| {
+                    let done = c.get("done").and_then(Value::as_bool).unwrap_or(false);
+                    format!("{}: {}", words(&str_of(c, "check")), if done { "done" } else { "not done" })
+                })),
             }
             Shown { label: field.label, lines, rows, table: field.input == Input::Actions }
         })
@@ -542,15 +602,15 @@ mod tests {
             ("offered_at-minute", "00"),
         ]);
         let mut problems = Vec::new();
-        let d = details_of("return_interview", &values, now, &mut problems).unwrap();
+        let d = details_of("return_interview", &values, now, &[], &mut problems).unwrap();
         assert!(problems.is_empty());
         assert_eq!(d["push_factors"], json!(["arguments", "rules at home"]));
         assert_eq!(d["actions"], json!([{"action": "Refer", "owner": "SW", "due": "2026-07-09"}]));
         assert_eq!(d["offered_at"], "2026-07-06T09:00:00Z", "10:00 British Summer Time");
         assert_eq!(d["parental_consent"], false);
-        let meeting = details_of("meeting", &form(&[("attendees", "Jo Bloggs, Police\nAmal")]), now, &mut problems).unwrap();
+        let meeting = details_of("meeting", &form(&[("attendees", "Jo Bloggs, Police\nAmal")]), now, &[], &mut problems).unwrap();
         assert_eq!(meeting["attendees"], json!([{"name": "Jo Bloggs", "role_or_agency": "Police"}, {"name": "Amal"}]));
-        assert!(details_of("meeting", &form(&[]), now, &mut problems).is_none());
+        assert!(details_of("meeting", &form(&[]), now, &[], &mut problems).is_none());
     }
 
     #[test]
@@ -559,7 +619,7 @@ mod tests {
         let values =
             form(&[("action-1-owner", "SW"), ("next_review-day", "31"), ("next_review-month", "2"), ("next_review-year", "2026"), ("section_47", "maybe")]);
         let mut problems = Vec::new();
-        details_of("strategy_meeting", &values, now, &mut problems);
+        details_of("strategy_meeting", &values, now, &[], &mut problems);
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, vec!["section_47", "action-1", "next_review-day"]);
     }
@@ -570,5 +630,33 @@ mod tests {
         assert_eq!(input_for("details.next_review").as_deref(), Some("next_review-day"));
         assert_eq!(input_for("details.chair").as_deref(), Some("chair"));
         assert_eq!(input_for("at"), None);
+    }
+
+    #[test]
+    fn a_report_keeps_the_contact_and_every_check_asked_only_when_they_were_asked() {
+        let now: Timestamp = "2026-12-04T20:00:00Z".parse().unwrap();
+        let values = form(&[
+            ("police_reference", "LOG 7"),
+            ("nominated_contact-name", "Jo Keyworker"),
+            ("nominated_contact-phone", "01204 333 333"),
+            ("carers_checks-asked", "yes"),
+            ("check-home-searched", "done"),
+        ]);
+        let mut problems = Vec::new();
+        let d = details_of("reported", &values, now, &["home-searched", "hospitals-contacted"], &mut problems).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(d["nominated_contact"], json!({"name": "Jo Keyworker", "phone": "01204 333 333"}));
+        assert_eq!(d["carers_checks"], json!([{"check": "home-searched", "done": true}, {"check": "hospitals-contacted", "done": false}]));
+        let shown = recorded("reported", Some(&d));
+        let checks = shown.iter().find(|s| s.label.starts_with("Checks")).unwrap();
+        assert_eq!(checks.lines, ["Home searched: done", "Hospitals contacted: not done"]);
+        // Not asked: nothing is said about the checks, rather than "not done".
+        let mut not_asked = values.clone();
+        not_asked.insert("carers_checks-asked".into(), "no".into());
+        let d = details_of("reported", &not_asked, now, &["home-searched"], &mut problems).unwrap();
+        assert!(d.get("carers_checks").is_none());
+        // A phone number without a name is a problem against the name.
+        details_of("reported", &form(&[("nominated_contact-phone", "1")]), now, &[], &mut problems);
+        assert_eq!(problems.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(), ["nominated_contact-name"]);
     }
 }

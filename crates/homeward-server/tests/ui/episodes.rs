@@ -171,3 +171,37 @@ async fn newhams_notification_form_is_filled_from_the_record_and_leaves_blank_wh
         assert_eq!(sw.get(&link).await.status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn a_form_opened_from_an_episode_is_about_it_and_comes_back_to_it() {
+    for url in support::fresh_databases("ui-episode-forms").await {
+        let w = world(&url).await;
+        let (child, _) = derby_child(&w).await;
+        let mut b = Browser::new(&w.state);
+        b.log_in("dsw", PASSWORD, "/").await;
+        let choose = b.get(&format!("/children/{child}/record?episode=e1")).await;
+        assert_eq!(choose.status, StatusCode::OK);
+        assert!(choose.html.contains(&format!("/children/{child}/record/strategy_meeting?episode=e1")), "{}", choose.html);
+        assert!(choose.html.contains(&format!("/children/{child}/record/reported\"")), "a report starts a new episode");
+        let form = b.get(&format!("/children/{child}/record/strategy_meeting?episode=e1")).await;
+        assert!(form.html.contains("<option value=\"e1\" selected>"), "the episode is chosen: {}", form.html);
+        assert!(form.html.contains("name=\"from_episode\" value=\"e1\""));
+        let mut fields =
+            vec![("csrf_token", form.csrf()), ("episode", "e1".to_string()), ("from_episode", "e1".to_string()), ("chair", "Team manager".to_string())];
+        for (k, v) in [("day", "5"), ("month", "3"), ("year", "2026"), ("hour", "06"), ("minute", "00")] {
+            fields.push((k, v.to_string()));
+        }
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let done = b.post(&format!("/children/{child}/record/strategy_meeting"), &fields).await;
+        assert_eq!(
+            (done.status, done.location.as_deref()),
+            (StatusCode::SEE_OTHER, Some(format!("/children/{child}/episodes/e1?done=recorded").as_str())),
+            "{}",
+            done.html
+        );
+        let episode = b.get(&format!("/children/{child}/episodes/e1?done=recorded")).await;
+        assert!(episode.html.contains("Recorded. It is on the child"), "the banner");
+        assert!(episode.html.contains("<dt>Chair</dt><dd>Team manager</dd>"), "the record's details on the episode's page: {}", episode.html);
+        assert_eq!(b.get(&format!("/children/{child}/record?episode=e1&x=1")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}

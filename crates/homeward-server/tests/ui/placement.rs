@@ -177,3 +177,59 @@ async fn a_placement_cannot_report_a_child_not_placed_with_it() {
         assert_eq!(home.get(&format!("/children/{}/placement/returned", w.child)).await.status, StatusCode::CONFLICT);
     }
 }
+
+#[tokio::test]
+async fn recording_a_parents_report_asks_the_checks_of_the_childs_protocol() {
+    for url in support::fresh_databases("ui-report-checks").await {
+        let w = world(&url).await;
+        let token = person(&w.state, "lancs-cs", "childrens_services", &["lancashire"], "lsw", "social_worker").await;
+        let auth = format!("Bearer {token}");
+        let (status, child) = support::request(
+            &w.state,
+            "POST",
+            "/api/v1/children",
+            &[("authorization", auth.as_str())],
+            Some(json!({"given_name": "Ash", "family_name": "Preston", "date_of_birth": "2011-04-04", "status": "child_in_need", "responsible_authority": "lancashire"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{child}");
+        let child = child["id"].as_str().unwrap().to_string();
+        let mut b = Browser::new(&w.state);
+        b.log_in("lsw", PASSWORD, "/").await;
+        let form = b.get(&format!("/children/{child}/record/reported")).await;
+        assert!(form.html.contains("Have you contacted local hospitals?"), "pan-lancashire §5.1.1's checks: {}", form.html);
+        let fields = [
+            ("csrf_token", form.csrf()),
+            ("day", "3".into()),
+            ("month", "3".into()),
+            ("year", "2026".into()),
+            ("hour", "05".into()),
+            ("minute", "30".into()),
+            ("category", "missing".into()),
+            ("police_reference", "LC-0530".into()),
+            ("nominated_contact-name", "Mum".into()),
+            ("nominated_contact-phone", "07700 900 123".into()),
+            ("carers_checks-asked", "yes".into()),
+            ("check-home-searched", "done".into()),
+            ("check-family-contacted", "done".into()),
+        ];
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let done = b.post(&format!("/children/{child}/record/reported"), &fields).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+        let report = recorded(&w.state, &child).await.into_iter().find(|e| e["type"] == "reported").unwrap();
+        let checks = report["details"]["carers_checks"].as_array().unwrap();
+        assert_eq!(checks.len(), 7, "every check asked, done or not");
+        assert_eq!(checks.iter().filter(|c| c["done"] == true).count(), 2);
+        let page = b.get(&format!("/children/{child}")).await;
+        assert!(page.html.contains("Home searched: done") && page.html.contains("Hospitals contacted: not done"), "{}", page.html);
+        assert!(page.html.contains("Mum, 07700 900 123"));
+        // A Bolton child's form asks Bolton's checks, not Lancashire's.
+        let mut sw = Browser::new(&w.state);
+        sw.log_in("sw", PASSWORD, "/").await;
+        let bolton = sw.get(&format!("/children/{}/record/reported", w.child)).await;
+        assert_eq!(bolton.status, StatusCode::OK);
+        assert!(bolton.html.contains("Have you physically checked the residence") && !bolton.html.contains("local hospitals"));
+        // Other forms ask none.
+        assert!(!sw.get(&format!("/children/{}/record/returned", w.child)).await.html.contains("check-"));
+    }
+}
