@@ -11,6 +11,7 @@
 //! `X-CSRF-Token` header; the login form, made before there is a session,
 //! carries a token that must match a cookie of its own.
 
+mod admin;
 mod events;
 mod login;
 mod notifications;
@@ -53,6 +54,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/protocols/{id}", get(protocols::show))
         .route("/protocols/{id}/changes", get(protocols::changes))
         .route("/static/homeward.css", get(stylesheet))
+        .merge(admin::routes())
 }
 
 async fn stylesheet() -> Response {
@@ -66,16 +68,19 @@ pub struct Who {
     pub role: String,
     pub agency_name: String,
     pub csrf_token: String,
+    /// The policy lets them administer accounts (the header links to them).
+    pub administers: bool,
 }
 
 impl Who {
-    fn of(caller: &Caller) -> Option<Who> {
+    fn of(caller: &Caller, administers: bool) -> Option<Who> {
         match &caller.via {
             Via::Session { csrf_token, .. } => Some(Who {
                 display_name: caller.identity.user.display_name.clone(),
                 role: caller.identity.user.role.replace('_', " "),
                 agency_name: caller.identity.agency.name.clone(),
                 csrf_token: csrf_token.clone(),
+                administers,
             }),
             _ => None,
         }
@@ -138,12 +143,13 @@ pub(crate) fn error_page(error: ApiError, who: Option<Who>) -> Response {
 }
 
 /// The person looking at a page (logged in with a session). Anyone else
-/// is sent to the login page, and comes back to the page afterwards.
-pub struct Viewer(pub Caller);
+/// is sent to the login page, and comes back to the page afterwards. The
+/// second field: whether the policy lets them administer accounts.
+pub struct Viewer(pub Caller, pub bool);
 
 impl Viewer {
     pub fn who(&self) -> Option<Who> {
-        Who::of(&self.0)
+        Who::of(&self.0, self.1)
     }
 }
 
@@ -153,7 +159,10 @@ impl FromRequestParts<AppState> for Viewer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let wanted = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".to_string());
         match Caller::from_request_parts(parts, state).await {
-            Ok(caller) if matches!(caller.via, Via::Session { .. }) => Ok(Viewer(caller)),
+            Ok(caller) if matches!(caller.via, Via::Session { .. }) => {
+                let administers = crate::service::accounts::administers(state, &caller);
+                Ok(Viewer(caller, administers))
+            }
             Ok(_) => Err(error_page(
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", "the pages are for people logged in with a session; API tokens are for the API", None),
                 None,
