@@ -251,8 +251,11 @@ async fn a_revoked_token_no_longer_works_on_the_api() {
     }
 }
 
+/// A request: method, address, form fields.
+type Sent = (&'static str, String, Vec<(&'static str, &'static str)>);
+
 /// Every administration page and form, for `id`'s account and token.
-fn every_admin_request(id: &str, token: &str) -> Vec<(&'static str, String, Vec<(&'static str, &'static str)>)> {
+fn every_admin_request(id: &str, token: &str) -> Vec<Sent> {
     vec![
         ("GET", "/admin/accounts".into(), vec![]),
         ("GET", "/admin/accounts?agency=bolton-cs".into(), vec![]),
