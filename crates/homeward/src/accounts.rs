@@ -1,5 +1,6 @@
 //! `homeward accounts`: agencies, users and API tokens, for administrators
-//! working on the server (there is no account administration over the web).
+//! working on the server (the pages under `/admin` do the same over the web,
+//! for those the policy's administration grants allow).
 
 use crate::serve::{DatabaseArgs, runtime};
 use anyhow::{Context, Result, bail};
