@@ -156,8 +156,7 @@ pub fn run(registry: homeward_core::Registry, cmd: AccountsCommand) -> Result<Ex
                 let store = Store::new(database.open().await?, registry);
                 let Some(identity) = store.identity_by_username(&username).await? else { bail!("--username: no user '{username}'") };
                 let hash = password::hash(read_password()?).await?;
-                store.set_password(&identity.user.id, &hash).await?;
-                store.end_sessions_of(&identity.user.id, now()).await?;
+                store.reset_password(&identity.user.id, &hash, now()).await?;
                 println!("password set for {}; their sessions have ended", identity.user.username);
             }
             AccountsCommand::Disable { database, username } => {

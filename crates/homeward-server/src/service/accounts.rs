@@ -13,14 +13,16 @@
 use crate::AppState;
 use crate::access::policy_at;
 use crate::auth::password::{MIN_LENGTH, PasswordError};
-use crate::auth::{Caller, principal_of};
+use crate::auth::{Caller, Via, principal_of};
 use crate::error::ApiError;
 use crate::http::shapes::TokenOut;
 use crate::http::time;
 use axum::http::StatusCode;
-use homeward_access::{DEFAULT_DENY, Decision, Policy, Principal, Scope};
+use homeward_access::{DEFAULT_DENY, Decision, Policy, Principal};
 use homeward_store::{Agency, Identity, NewAgency, NewUser, StoreError, User};
+use serde::Serialize;
 use std::collections::HashMap;
+use utoipa::ToSchema;
 
 /// What an administration decision is about, in the audit entry's fields.
 pub const CLASS: &str = "accounts";
@@ -78,8 +80,8 @@ impl From<AccountError> for ApiError {
     }
 }
 
-/// An agency, as the administration pages show it.
-#[derive(Debug, Clone)]
+/// An agency, as administrators see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AgencyOut {
     pub id: String,
     pub name: String,
@@ -90,7 +92,7 @@ pub struct AgencyOut {
 }
 
 /// A person's account (never its password).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PersonOut {
     pub id: String,
     pub username: String,
@@ -178,11 +180,27 @@ pub fn administers(state: &AppState, caller: &Caller) -> bool {
     policy(state).administration(&caller.principal).is_some()
 }
 
+/// Refuses an API token: administering accounts (which can hand out a
+/// password, and so a session) needs a person logged in.
+fn require_person(caller: &Caller) -> Result<(), ApiError> {
+    if matches!(caller.via, Via::Token { .. }) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "an API token cannot administer accounts; log in", None));
+    }
+    Ok(())
+}
+
 /// Refuses (403, naming the rule) anyone the policy does not let administer.
 fn require_administrator(state: &AppState, caller: &Caller) -> Result<Decision, ApiError> {
+    require_person(caller)?;
     let decision = policy(state).decide_administration(&caller.principal);
     note(caller, &decision);
     if decision.allowed { Ok(decision) } else { Err(forbidden(&decision)) }
+}
+
+/// Refuses (403, naming the rule) anyone the policy does not let
+/// administer accounts at all (before an API body is read).
+pub fn may_administer(state: &AppState, caller: &Caller) -> Result<Decision, ApiError> {
+    require_administrator(state, caller)
 }
 
 /// Whether the caller administers the accounts of `agency_id`, noted in
@@ -292,6 +310,7 @@ pub async fn choices(state: &AppState, caller: &Caller) -> Result<Choices, ApiEr
 /// Refuses (403, naming the rule) anyone the policy does not let add
 /// agencies (only an `all_agencies` grant does).
 pub fn may_add_agencies(state: &AppState, caller: &Caller) -> Result<Decision, ApiError> {
+    require_person(caller)?;
     let decision = policy(state).decide_adding_agencies(&caller.principal);
     note(caller, &decision);
     if decision.allowed { Ok(decision) } else { Err(forbidden(&decision)) }
@@ -587,9 +606,4 @@ pub async fn revoke_token(state: &AppState, caller: &Caller, id: &str, token: &s
     account(state, caller, id).await?;
     state.store.revoke_token(token, id, state.clock.now().as_second()).await?;
     Ok(())
-}
-
-/// Whether a grant reaches every agency (for saying so on the pages).
-pub fn scope_of(state: &AppState, caller: &Caller) -> Option<Scope> {
-    policy(state).administration(&caller.principal).map(|g| g.scope)
 }

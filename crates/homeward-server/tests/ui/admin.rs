@@ -420,6 +420,56 @@ async fn before_version_2_nobody_administers_accounts_over_the_web() {
     }
 }
 
+#[tokio::test]
+async fn the_api_administers_accounts_for_a_logged_in_administrator_and_never_with_a_token() {
+    for url in support::fresh_databases("ui-admin-api").await {
+        let w = admin_world(&url).await;
+        let (admin, csrf) = logged_in(&w.state, "psp.admin").await;
+        let cookie = format!("homeward_session={}", admin.cookies["homeward_session"]);
+        let as_admin = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+        let call = |method: &'static str, uri: String, body: Option<serde_json::Value>| {
+            let state = w.state.clone();
+            let headers = as_admin;
+            async move { support::request(&state, method, &uri, &headers, body).await }
+        };
+
+        let (status, people) = call("GET", "/api/v1/users?agency=bolton-cs".into(), None).await;
+        assert_eq!(status, StatusCode::OK, "{people}");
+        let sw = people.as_array().unwrap().iter().find(|p| p["username"] == "sw").expect("the social worker");
+        assert_eq!((sw["role_name"].as_str(), sw["disabled"].as_bool()), (Some("Social worker"), Some(false)));
+        let (status, e) = call("GET", "/api/v1/users?agencies=x".into(), None).await;
+        assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("agencies")));
+
+        let person = json!({"username": "api.person", "display_name": "Api Person", "agency": "bolton-cs", "role": "police_mpc", "password": NEW_PASSWORD});
+        let (status, e) = call("POST", "/api/v1/users".into(), Some(person.clone())).await;
+        assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("role")), "{e}");
+        assert!(w.state.store.identity_by_username("api.person").await.unwrap().is_none());
+        let mut person = person;
+        person["role"] = json!("missing_coordinator");
+        let (status, made) = call("POST", "/api/v1/users".into(), Some(person)).await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        assert_eq!(made["role_name"], "Missing coordinator");
+        let id = made["id"].as_str().unwrap().to_string();
+        let (status, _) = call("PUT", format!("/api/v1/users/{id}/disabled"), Some(json!({"disabled": true}))).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(w.state.store.identity_by_id(&id).await.unwrap().unwrap().user.disabled, 1);
+        let entry = w.state.store.audit_entries(0, 100_000).await.unwrap().pop().unwrap().entry;
+        assert_eq!((entry.record_id.as_deref(), entry.rule.as_deref()), (Some(id.as_str()), Some("partnership-administers-accounts")));
+
+        // Never with an API token, the administrator's own included; nor by a social worker.
+        let admin_token = support::account(&w.state.store, "psp", "partnership", &[], "psp.admin", "system_administrator").await;
+        for token in [admin_token, w.sw_token.clone()] {
+            let auth = format!("Bearer {token}");
+            let h = [("authorization", auth.as_str())];
+            let (status, _) = support::request(&w.state, "GET", "/api/v1/users", &h, None).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            let (status, _) = support::request(&w.state, "PUT", &format!("/api/v1/users/{id}/disabled"), &h, Some(json!({"disabled": false}))).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+        }
+        assert_eq!(w.state.store.identity_by_id(&id).await.unwrap().unwrap().user.disabled, 1);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium_the_administration_pages_pass_the_accessibility_checks() {
     use fantoccini::Locator::{Css, LinkText};
