@@ -319,10 +319,19 @@ pub fn may_add_agencies(state: &AppState, caller: &Caller) -> Result<Decision, A
 /// Adds an agency (only an `all_agencies` grant allows it).
 pub async fn create_agency(state: &AppState, caller: &Caller, new: NewAgencyIn) -> Result<AgencyOut, AccountError> {
     let id = new.id.trim().to_string();
-    caller.audit.set_record("agency", if id.is_empty() { "new" } else { &id });
+    // The id as given only when it is one (the audit keeps no junk).
+    let well_formed = homeward_core::vocab::check_id(&id, "agency id").is_ok() && id.len() <= MAX_ID;
+    caller.audit.set_record("agency", if well_formed { &id } else { "new" });
     may_add_agencies(state, caller)?;
     let policy = policy(state);
+    // In the order the form asks.
     let mut problems = Vec::new();
+    let name = new.name.trim().to_string();
+    if name.is_empty() {
+        problems.push(problem("name", "Enter the agency's name"));
+    } else if let Err(m) = homeward_core::text::one_line(&name, MAX_TEXT) {
+        problems.push(problem("name", format!("The name {m}")));
+    }
     if id.is_empty() {
         problems.push(problem("id", "Enter a short id for the agency, for example bolton-childrens-services"));
     } else if let Err(m) = homeward_core::vocab::check_id(&id, "agency id") {
@@ -331,12 +340,6 @@ pub async fn create_agency(state: &AppState, caller: &Caller, new: NewAgencyIn) 
         problems.push(problem("id", format!("The id must be at most {MAX_ID} characters")));
     } else if state.store.agency(&id).await?.is_some() {
         problems.push(problem("id", format!("There is already an agency '{id}': choose another id")));
-    }
-    let name = new.name.trim().to_string();
-    if name.is_empty() {
-        problems.push(problem("name", "Enter the agency's name"));
-    } else if let Err(m) = homeward_core::text::one_line(&name, MAX_TEXT) {
-        problems.push(problem("name", format!("The name {m}")));
     }
     let kinds = policy.agency_kinds();
     if new.kind.is_empty() {
@@ -483,20 +486,21 @@ async fn hash(state: &AppState, password: String) -> Result<String, AccountError
 /// agency's kind and, if given, a temporary password.
 pub async fn create_person(state: &AppState, caller: &Caller, new: NewPersonIn) -> Result<PersonOut, AccountError> {
     let username = new.username.trim().to_lowercase();
-    caller.audit.set_record("user", &format!("username:{username}"));
+    caller.audit.set_record("user", &if check_username(&username).is_none() { format!("username:{username}") } else { "new".to_string() });
     require_administrator(state, caller)?;
     let policy = policy(state);
     let mut problems = Vec::new();
-    if let Some(m) = check_username(&username) {
-        problems.push(problem("username", m));
-    } else if state.store.identity_by_username(&username).await?.is_some() {
-        problems.push(problem("username", format!("The username '{username}' is taken: choose another")));
-    }
+    // In the order the form asks.
     let display_name = new.display_name.trim().to_string();
     if display_name.is_empty() {
         problems.push(problem("display_name", "Enter the person's full name"));
     } else if let Err(m) = homeward_core::text::one_line(&display_name, MAX_TEXT) {
         problems.push(problem("display_name", format!("The name {m}")));
+    }
+    if let Some(m) = check_username(&username) {
+        problems.push(problem("username", m));
+    } else if state.store.identity_by_username(&username).await?.is_some() {
+        problems.push(problem("username", format!("The username '{username}' is taken: choose another")));
     }
     let email = new.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_string);
     if let Some(m) = email.as_deref().and_then(check_email) {
