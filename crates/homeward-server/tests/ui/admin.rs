@@ -52,6 +52,8 @@ async fn the_administrator_adds_an_agency_and_a_person_who_then_logs_in() {
         let w = admin_world(&url).await;
         let (mut admin, csrf) = logged_in(&w.state, "psp.admin").await;
         assert!(admin.get("/").await.html.contains("<a href=\"/admin/accounts\">Accounts</a>"), "the header links to the accounts");
+        let me = admin.get("/me").await.html;
+        assert!(me.contains("every agency&#39;s accounts") && me.contains("partnership-administers-accounts"), "{me}");
 
         let form = admin.get("/admin/agencies/new").await;
         assert_eq!(form.status, StatusCode::OK, "{}", form.html);
