@@ -8,11 +8,13 @@
 //! list may return ([`Policy::filter`]), from the same rules, so the store
 //! can filter in the query itself.
 
+mod administer;
 pub mod classify;
 mod decide;
 mod load;
 mod model;
 
+pub use administer::{Administration, Scope};
 pub use decide::{Clause, DEFAULT_DENY, Decision, Filter, Principal, RecordFacts, holds};
 pub use load::{PolicyError, parse};
 pub use model::{Action, BreakGlass, FieldClass, Policy, Relation, Role, Rule};

@@ -2,6 +2,7 @@
 //! agency, role, class, relation and flag known, every rule with a reason.
 //! Errors name the rule (or entry) and the field.
 
+use crate::administer::{Administration, Scope};
 use crate::model::{Action, FieldClass, Policy, Relation, Role, Rule};
 use homeward_core::vocab;
 use jiff::civil::Date;
@@ -31,6 +32,18 @@ struct File {
     roles: Vec<RoleFile>,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleFile>,
+    #[serde(default, rename = "administration")]
+    administration: Vec<AdministrationFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdministrationFile {
+    id: String,
+    roles: Vec<String>,
+    agencies: Vec<String>,
+    scope: String,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -203,5 +216,49 @@ pub fn parse(text: &str) -> Result<Policy, PolicyError> {
             lasts_hours,
         });
     }
-    Ok(Policy { version: file.version, effective_from, classes, roles, rules })
+    let administration = administration(file.administration, &roles, &rules)?;
+    Ok(Policy { version: file.version, effective_from, classes, roles, rules, administration })
+}
+
+/// Checks the `[[administration]]` grants: ids unique and none a rule's
+/// (a decision names one or the other), known agency kinds and roles, each
+/// role one those agencies have, a known scope and a reason.
+fn administration(grants: Vec<AdministrationFile>, roles: &[Role], rules: &[Rule]) -> Result<Vec<Administration>, PolicyError> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for g in grants {
+        let path = format!("administration[{}]", g.id);
+        check_id(&path, &g.id, &mut seen)?;
+        if rules.iter().any(|r| r.id == g.id) {
+            return Err(error(format!("{path}.id"), format!("'{}' is already a rule's id", g.id)));
+        }
+        if g.agencies.is_empty() {
+            return Err(error(format!("{path}.agencies"), "name at least one kind of agency"));
+        }
+        for a in &g.agencies {
+            vocab::Agency::parse(a).map_err(|m| error(format!("{path}.agencies"), m))?;
+        }
+        if g.roles.is_empty() {
+            return Err(error(format!("{path}.roles"), "name the roles that administer accounts (never every role)"));
+        }
+        for role in &g.roles {
+            let Some(def) = roles.iter().find(|d| &d.id == role) else {
+                return Err(error(format!("{path}.roles"), format!("'{role}' is not a role of this policy")));
+            };
+            if !def.agencies.iter().any(|a| g.agencies.contains(a)) {
+                return Err(error(
+                    format!("{path}.roles"),
+                    format!("role '{role}' belongs to {} agencies, none of which this grant names", def.agencies.join(", ")),
+                ));
+            }
+        }
+        let names: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+        let scope = Scope::parse(&g.scope)
+            .ok_or_else(|| error(format!("{path}.scope"), format!("'{}' is not a scope (expected one of: {})", g.scope, names.join(", "))))?;
+        if g.reason.trim().is_empty() {
+            return Err(error(format!("{path}.reason"), "every grant says why it exists"));
+        }
+        out.push(Administration { id: g.id, roles: g.roles, agencies: g.agencies, scope, reason: g.reason });
+    }
+    Ok(out)
 }

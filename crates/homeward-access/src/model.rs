@@ -179,6 +179,8 @@ pub struct Policy {
     pub classes: Vec<FieldClass>,
     pub roles: Vec<Role>,
     pub rules: Vec<Rule>,
+    /// Who may administer accounts, and whose (`[[administration]]`).
+    pub administration: Vec<crate::administer::Administration>,
 }
 
 impl Policy {

@@ -237,3 +237,25 @@ fn health_and_the_return_interview_service_record_what_they_do_from_version_2() 
         }
     }
 }
+
+#[test]
+fn system_administrators_administer_accounts_from_version_2_only() {
+    let v1 = policy();
+    assert!(v1.administration.is_empty(), "version 1 lets nobody administer accounts over the web");
+    let partnership = Principal { agency_id: "partnership".into(), ..who("partnership", "system_administrator", &[]) };
+    assert!(!v1.decide_administration(&partnership).allowed);
+
+    let p = version_2();
+    let all = p.decide_administration_of(&partnership, "bolton-cs");
+    assert_eq!((all.allowed, all.rule.as_str()), (true, "partnership-administers-accounts"));
+    assert!(p.decide_adding_agencies(&partnership).allowed);
+    let police = Principal { agency_id: "gmp".into(), ..who("police", "system_administrator", &["bolton"]) };
+    let own = p.decide_administration_of(&police, "gmp");
+    assert_eq!((own.allowed, own.rule.as_str()), (true, "agency-administers-own-accounts"));
+    assert!(!p.decide_administration_of(&police, "bolton-cs").allowed);
+    assert!(!p.decide_adding_agencies(&police).allowed);
+    for (kind, role) in [("childrens_services", "social_worker"), ("partnership", "partnership_analyst"), ("police", "police_mpc")] {
+        let refused = p.decide_administration(&who(kind, role, &[]));
+        assert_eq!((refused.allowed, refused.rule.as_str()), (false, DEFAULT_DENY), "{role}");
+    }
+}

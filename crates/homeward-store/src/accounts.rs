@@ -239,17 +239,55 @@ impl Store {
         if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
     }
 
+    /// Disables or re-enables an account. Disabling ends every session of
+    /// the account in the same transaction (its API tokens are refused
+    /// while it is disabled).
     pub async fn set_disabled(&self, user_id: &str, disabled: bool, now: i64) -> Result<(), StoreError> {
         let n = with_db!(self.db(), p => {
-            sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1").bind(user_id).bind(disabled as i64).execute(p).await.map(|r| r.rows_affected())
+            let mut tx = p.begin_with(self.db().begin_statement()).await?;
+            let n = sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1").bind(user_id).bind(disabled as i64).execute(&mut *tx).await?.rows_affected();
+            if n == 1 && disabled {
+                sqlx::query("UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL").bind(user_id).bind(now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(n)
         })?;
-        if n == 0 {
-            return Err(StoreError::NotFound("user"));
+        if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
+    }
+
+    /// Sets a new password hash and ends every session of the account, in
+    /// one transaction: whoever knew the old password is logged out.
+    pub async fn reset_password(&self, user_id: &str, hash: &str, now: i64) -> Result<(), StoreError> {
+        let n = with_db!(self.db(), p => {
+            let mut tx = p.begin_with(self.db().begin_statement()).await?;
+            let n = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(user_id).bind(hash).execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                sqlx::query("UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL").bind(user_id).bind(now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(n)
+        })?;
+        if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
+    }
+
+    /// Changes an account's role and team (the caller checks the role
+    /// against the policy). It takes effect at the account's next request.
+    pub async fn set_role_and_team(&self, user_id: &str, role: &str, team: Option<&str>) -> Result<(), StoreError> {
+        if role.trim().is_empty() {
+            return Err(StoreError::invalid("role", "is required"));
         }
-        if disabled {
-            self.end_sessions_of(user_id, now).await?;
-        }
-        Ok(())
+        let n = with_db!(self.db(), p => {
+            sqlx::query("UPDATE users SET role = $2, team = $3 WHERE id = $1").bind(user_id).bind(role).bind(team).execute(p).await.map(|r| r.rows_affected())
+        })?;
+        if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
+    }
+
+    /// When each account last started a session (a login, with a password
+    /// or through single sign-on): (user id, seconds).
+    pub async fn last_logins(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(with_db!(self.db(), p => {
+            sqlx::query_as("SELECT user_id, MAX(created_at) FROM sessions GROUP BY user_id").fetch_all(p).await
+        })?)
     }
 
     pub async fn record_login_attempt(&self, username: &str, source: &str, at: i64, succeeded: bool) -> Result<(), StoreError> {

@@ -1,5 +1,6 @@
 //! `homeward accounts`: agencies, users and API tokens, for administrators
-//! working on the server (there is no account administration over the web).
+//! working on the server (the pages under `/admin` do the same over the web,
+//! for those the policy's administration grants allow).
 
 use crate::serve::{DatabaseArgs, runtime};
 use anyhow::{Context, Result, bail};
@@ -155,8 +156,7 @@ pub fn run(registry: homeward_core::Registry, cmd: AccountsCommand) -> Result<Ex
                 let store = Store::new(database.open().await?, registry);
                 let Some(identity) = store.identity_by_username(&username).await? else { bail!("--username: no user '{username}'") };
                 let hash = password::hash(read_password()?).await?;
-                store.set_password(&identity.user.id, &hash).await?;
-                store.end_sessions_of(&identity.user.id, now()).await?;
+                store.reset_password(&identity.user.id, &hash, now()).await?;
                 println!("password set for {}; their sessions have ended", identity.user.username);
             }
             AccountsCommand::Disable { database, username } => {

@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod access_log;
+mod accounts;
 mod break_glass;
 mod children;
 mod duties;
@@ -72,6 +73,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retention::list_deletions))
         .routes(routes!(retention::list_retention_reviews))
         .routes(routes!(retention::decide_retention_review))
+        .routes(routes!(accounts::list_agencies, accounts::create_agency))
+        .routes(routes!(accounts::list_users, accounts::create_user))
+        .routes(routes!(accounts::get_user))
+        .routes(routes!(accounts::set_role))
+        .routes(routes!(accounts::set_disabled))
+        .routes(routes!(accounts::set_password))
+        .routes(routes!(accounts::list_user_tokens))
+        .routes(routes!(accounts::revoke_user_token))
 }
 
 pub async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {

@@ -5,6 +5,7 @@
 //! what they allow or record.
 
 pub mod access_log;
+pub mod accounts;
 pub mod break_glass;
 pub mod children;
 pub mod duties;

@@ -11,6 +11,7 @@
 //! `X-CSRF-Token` header; the login form, made before there is a session,
 //! carries a token that must match a cookie of its own.
 
+mod admin;
 mod episodes;
 mod events;
 mod fields;
@@ -64,6 +65,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/protocols/{id}", get(protocols::show))
         .route("/protocols/{id}/changes", get(protocols::changes))
         .route("/static/homeward.css", get(stylesheet))
+        .merge(admin::routes())
 }
 
 async fn stylesheet() -> Response {
@@ -80,10 +82,12 @@ pub struct Who {
     /// The person works for a placement (a children's home, a foster
     /// agency): their header links to the children placed with them.
     pub placement: bool,
+    /// The policy lets them administer accounts (the header links to them).
+    pub administers: bool,
 }
 
 impl Who {
-    fn of(caller: &Caller) -> Option<Who> {
+    fn of(caller: &Caller, administers: bool) -> Option<Who> {
         match &caller.via {
             Via::Session { csrf_token, .. } => Some(Who {
                 display_name: caller.identity.user.display_name.clone(),
@@ -91,6 +95,7 @@ impl Who {
                 agency_name: caller.identity.agency.name.clone(),
                 csrf_token: csrf_token.clone(),
                 placement: caller.identity.agency.kind == "placement",
+                administers,
             }),
             _ => None,
         }
@@ -153,12 +158,13 @@ pub(crate) fn error_page(error: ApiError, who: Option<Who>) -> Response {
 }
 
 /// The person looking at a page (logged in with a session). Anyone else
-/// is sent to the login page, and comes back to the page afterwards.
-pub struct Viewer(pub Caller);
+/// is sent to the login page, and comes back to the page afterwards. The
+/// second field: whether the policy lets them administer accounts.
+pub struct Viewer(pub Caller, pub bool);
 
 impl Viewer {
     pub fn who(&self) -> Option<Who> {
-        Who::of(&self.0)
+        Who::of(&self.0, self.1)
     }
 }
 
@@ -168,7 +174,10 @@ impl FromRequestParts<AppState> for Viewer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let wanted = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".to_string());
         match Caller::from_request_parts(parts, state).await {
-            Ok(caller) if matches!(caller.via, Via::Session { .. }) => Ok(Viewer(caller)),
+            Ok(caller) if matches!(caller.via, Via::Session { .. }) => {
+                let administers = crate::service::accounts::administers(state, &caller);
+                Ok(Viewer(caller, administers))
+            }
             Ok(_) => Err(error_page(
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", "the pages are for people logged in with a session; API tokens are for the API", None),
                 None,

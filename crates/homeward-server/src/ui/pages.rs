@@ -638,6 +638,8 @@ struct Me {
     role: String,
     authorities: String,
     rules: Vec<RuleRow>,
+    /// The grant that lets them administer accounts: (id, reason, whose).
+    administration: Option<(String, String, &'static str)>,
 }
 
 pub async fn me(State(state): State<AppState>, viewer: Viewer) -> Response {
@@ -660,7 +662,11 @@ pub async fn me(State(state): State<AppState>, viewer: Viewer) -> Response {
         .collect();
     let authorities = me.authorities.join(", ");
     let role = words(&me.role);
-    page(&Me { who: viewer.who(), me, role, authorities, rules }, StatusCode::OK)
+    let administration = crate::access::policy_at(&state, state.clock.now()).administration(&caller.principal).map(|g| {
+        let whose = if g.scope == homeward_access::Scope::AllAgencies { "every agency's accounts" } else { "your agency's accounts" };
+        (g.id.clone(), g.reason.clone(), whose)
+    });
+    page(&Me { who: viewer.who(), me, role, authorities, rules, administration }, StatusCode::OK)
 }
 
 // ------------------------------------------------------------ break-glass

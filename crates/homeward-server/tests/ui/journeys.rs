@@ -88,10 +88,10 @@ async fn in_chromium_an_episode_runs_from_report_to_return_interview_for_each_pe
     check_page(&c, "journey-episode-police").await;
     click_through(&c, LinkText("Record what happened in this episode")).await;
     click_through(&c, LinkText("Risk graded or regraded by the police")).await;
-    c.find(Css("#episode")).await.unwrap().select_by_value("e2").await.unwrap();
     click(&c, "#risk").await;
     click_through(&c, Css("main form button[type=submit]")).await;
-    assert_eq!(c.current_url().await.unwrap().path(), format!("/children/{}", w.child));
+    assert_eq!(c.current_url().await.unwrap().path(), format!("/children/{}/episodes/e2", w.child), "back to the episode");
+    assert!(banner(&c).await.contains("Recorded."));
     log_out(&c).await;
 
     // The social worker: the episode's duties are on their home page; one
@@ -140,6 +140,10 @@ async fn in_chromium_an_episode_runs_from_report_to_return_interview_for_each_pe
     c.goto(&format!("{base}/children/{}/episodes/e2", w.child)).await.unwrap();
     let done = text(&c, "section[aria-labelledby='done']").await;
     assert!(done.contains("independent return interview"), "under Done: {done}");
+    click_through(&c, Css("a[href$='/print']")).await;
+    assert!(text(&c, "h1").await.contains("Return interview record"));
+    let print = c.current_url().await.unwrap().to_string();
+    check_page(&c, "journey-return-interview-print").await;
     log_out(&c).await;
 
     // The home is told the interview took place, never what was said.
@@ -147,7 +151,10 @@ async fn in_chromium_an_episode_runs_from_report_to_return_interview_for_each_pe
     c.goto(&format!("{base}/children/{}/episodes/e2", w.child)).await.unwrap();
     let seen = text(&c, "main").await;
     assert!(seen.contains("Return interview") && !seen.contains(RHI_NOTE));
+    assert!(c.find(Css("a[href$='/print']")).await.is_err(), "no printable record for the placement");
     check_page(&c, "journey-episode-placement").await;
+    c.goto(&print).await.unwrap();
+    assert!(!text(&c, "main").await.contains(RHI_NOTE), "nor by its address");
     log_out(&c).await;
 
     // The team manager reads the episode: the exception, with who authorised it.
