@@ -14,6 +14,7 @@ pub mod involvements;
 pub mod missing;
 pub mod national_alerts;
 pub mod notifications;
+pub mod profiles;
 pub mod reports;
 pub mod sessions;
 pub mod tokens;

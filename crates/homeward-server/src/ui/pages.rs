@@ -509,6 +509,8 @@ struct ChildPage {
     duties: Vec<DutyRow>,
     events: Vec<EventRow>,
     access_log: Option<Vec<AccessLogRow>>,
+    /// The latest photograph: its address and text alternative.
+    photo: Option<(String, String)>,
 }
 
 pub async fn child(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
@@ -586,6 +588,13 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
     };
     let c = timeline.child;
     let name = format!("{} {}", c.given_name, c.family_name);
+    let photo = state
+        .store
+        .photos(id)
+        .await?
+        .into_iter()
+        .next()
+        .map(|p| (format!("/children/{id}/photos/{}", p.id), format!("Photograph of {name}, taken {}", p.taken_on)));
     let duty_names: HashMap<String, String> = timeline.duties.iter().map(|d| (d.id.clone(), d.what.clone())).collect();
     Ok(ChildPage {
         who: None,
@@ -611,6 +620,7 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
         duties: timeline.duties.into_iter().map(|d| DutyRow::new(d, Some(name.clone()), state.store.registry())).collect(),
         events: timeline.events.into_iter().map(|e| EventRow::new(e, &duty_names)).collect(),
         access_log,
+        photo,
     })
 }
 

@@ -6,6 +6,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod profile;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use homeward_server::{AppState, ManualClock};
