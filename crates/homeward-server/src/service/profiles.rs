@@ -19,14 +19,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A phone the child uses.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Phone {
     pub number: String,
     pub make_model: String,
 }
 
 /// An online account: never its password, only who holds it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Online {
     pub platform: String,
     pub username: String,
@@ -34,16 +36,20 @@ pub struct Online {
 }
 
 /// A member of the family or someone important to the child.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Person {
     pub name: String,
     pub relationship: String,
     pub contact: String,
 }
 
-/// The child's profile and trigger plan (forms.md 2.1, 2.2, 12).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+/// The child's profile and trigger plan. Every field may be left empty;
+/// `legal_status` is one of section_20, interim_care_order, care_order,
+/// placement_order, remand, criminal_order, child_protection_plan,
+/// child_in_need, care_leaver, not_looked_after.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Profile {
     pub gender: String,
     pub ethnicity: String,

@@ -507,3 +507,37 @@ async fn in_chromium_the_profile_pages_are_accessible() {
     check_page(&c, "profile-print").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_api_reads_and_replaces_the_profile_and_refuses_passwords() {
+    for url in support::fresh_databases("api-profile").await {
+        let w = world(&url).await;
+        let token = person(&w.state, "bolton-cs", "childrens_services", &["bolton"], "sw2", "social_worker").await;
+        let auth = format!("Bearer {token}");
+        let h = [("authorization", auth.as_str())];
+        let uri = format!("/api/v1/children/{}/profile", w.child);
+        let (status, body) = support::request(&w.state, "GET", &uri, &h, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["version"].is_null());
+        let profile = json!({"height": "150 cm", "phones": [{"number": "07700 900123"}], "triggers": "Contact cancelled"});
+        let (status, body) = support::request(&w.state, "PUT", &uri, &h, Some(profile.clone())).await;
+        assert_eq!((status, body["version"].as_i64()), (StatusCode::OK, Some(1)), "{body}");
+        let (status, body) = support::request(&w.state, "PUT", &uri, &h, Some(profile)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body["version"].is_null(), "nothing changed, nothing written: {body}");
+        let (_, body) = support::request(&w.state, "GET", &uri, &h, None).await;
+        assert_eq!((body["version"].as_i64(), body["changed_by"].as_str()), (Some(1), Some("sw2")));
+        assert_eq!(body["profile"]["phones"][0]["number"], "07700 900123");
+
+        let with_password = json!({"online": [{"platform": "Snapchat", "username": "kim_o", "password": "secret"}]});
+        let (status, body) = support::request(&w.state, "PUT", &uri, &h, Some(with_password)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body["message"].as_str().unwrap().contains("password"), "{body}");
+        let invalid = json!({"legal_status": "made_up", "phones": [{"number": "call me"}]});
+        let (status, body) = support::request(&w.state, "PUT", &uri, &h, Some(invalid)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["field"], "legal_status");
+        assert!(body["message"].as_str().unwrap().contains("phone_number_0"), "every problem is listed: {body}");
+        assert_eq!(w.state.store.profile_versions(&w.child).await.unwrap().len(), 1);
+    }
+}
