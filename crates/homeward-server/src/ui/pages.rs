@@ -588,13 +588,15 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
     };
     let c = timeline.child;
     let name = format!("{} {}", c.given_name, c.family_name);
-    let photo = state
-        .store
-        .photos(id)
-        .await?
-        .into_iter()
-        .next()
-        .map(|p| (format!("/children/{id}/photos/{}", p.id), format!("Photograph of {name}, taken {}", p.taken_on)));
+    let photo = state.store.photos(id).await?.into_iter().next().map(|p| {
+        (
+            format!("/children/{id}/photos/{}", p.id),
+            format!(
+                "Photograph of {name}, taken {}",
+                p.taken_on.parse::<jiff::civil::Date>().map(|d| d.strftime("%-d %B %Y").to_string()).unwrap_or(p.taken_on.clone())
+            ),
+        )
+    });
     let duty_names: HashMap<String, String> = timeline.duties.iter().map(|d| (d.id.clone(), d.what.clone())).collect();
     Ok(ChildPage {
         who: None,

@@ -265,6 +265,7 @@ async fn photographs_are_checked_by_their_bytes_and_size_and_served_only_to_thos
         assert!(page.html.contains("alt=\"Photograph of Kim Ours, taken 1 February 2026\""), "{}", page.html);
         let record = b.get(&format!("/children/{}", w.child)).await;
         assert!(record.html.contains(&format!("src=\"{latest}\"")), "the child's page shows the latest photograph");
+        assert!(record.html.contains("alt=\"Photograph of Kim Ours, taken 1 February 2026\""));
 
         let served = raw(&b, "GET", &latest, None, Vec::new()).await;
         assert_eq!(served.status, StatusCode::OK);
