@@ -216,6 +216,7 @@ pub async fn demo_accounts(state: &AppState, authorities: &[String]) -> Result<V
         }
     }
     live_episodes(state, &some).await?;
+    demo_profiles(state, &some).await?;
     Ok(created)
 }
 
@@ -250,6 +251,95 @@ async fn live_episodes(state: &AppState, children: &[homeward_store::Child]) -> 
             let found = serde_json::json!({"at": at(*back), "episode": episode, "type": "returned", "found_by": "police"});
             state.store.record_event(&child.id, found, &actor, now, homeward_store::RecordOptions::default()).await?;
         }
+    }
+    Ok(())
+}
+
+/// A 1×1 PNG: the demo's photograph.
+const DEMO_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02,
+    0x00, 0x00, 0x00, 0x90, 0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x90, 0x2d, 0xd8, 0x01, 0x00, 0x01, 0xf3, 0x01,
+    0x46, 0xf3, 0x2b, 0x19, 0xd3, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// Profiles and trigger plans for the first three children the demo's
+/// agencies serve, one adult associate and one place linking them (so the
+/// associate's page lists two children), and a photograph of the first.
+async fn demo_profiles(state: &AppState, children: &[homeward_store::Child]) -> Result<(), StoreError> {
+    use crate::service::profiles::{Online, Person, Phone, Profile};
+    let actor = Actor { user: "demo-loader".into(), agency: "homeward".into() };
+    let now = state.clock.now();
+    let profiles = [
+        Profile {
+            nationality: "British".into(),
+            legal_status: "care_order".into(),
+            height: "157 cm".into(),
+            build: "Slim".into(),
+            hair: "Long, dark brown, often tied back".into(),
+            eyes: "Brown".into(),
+            distinguishing_features: "Small scar above the left eyebrow; pierced ears".into(),
+            phones: vec![Phone { number: "07700 900101".into(), make_model: "Samsung Galaxy A14".into() }],
+            online: vec![Online { platform: "Snapchat".into(), username: "demo_user_1".into(), passwords_held_by: "Nobody: the child keeps them".into() }],
+            family: vec![Person { name: "Demo Parent".into(), relationship: "Mother".into(), contact: "07700 900102".into() }],
+            places_frequented: vec!["Town centre bus station".into(), "The retail park".into()],
+            triggers: "Cancelled family contact; arguments with other young people at the home".into(),
+            plan_when_missing: "Staff search the home and grounds, ring her phone and her mother, then report to the police within one hour. Tell the social worker the same day.".into(),
+            prevention_plan: "Return interview within 72 hours; keep contact arrangements predictable; key worker session after each episode.".into(),
+            ..Profile::default()
+        },
+        Profile {
+            legal_status: "section_20".into(),
+            height: "170 cm".into(),
+            build: "Medium".into(),
+            hair: "Short, fair".into(),
+            eyes: "Blue".into(),
+            triggers: "Being asked about school attendance".into(),
+            plan_when_missing: "Ring his phone and his friend's family; report to the police after two hours, or at once after dark.".into(),
+            ..Profile::default()
+        },
+        Profile {
+            legal_status: "interim_care_order".into(),
+            height: "150 cm".into(),
+            languages_needs: "Speaks English and Polish".into(),
+            plan_when_missing: "Report to the police at once: high risk of exploitation.".into(),
+            ..Profile::default()
+        },
+    ];
+    let blank = serde_json::to_value(Profile::default()).map_err(|e| StoreError::Internal(e.to_string()))?;
+    for (child, profile) in children.iter().zip(profiles) {
+        let body = serde_json::to_value(profile).map_err(|e| StoreError::Internal(e.to_string()))?;
+        state.store.save_profile(&child.id, &body, &blank, &actor, now).await?;
+    }
+    if let Some(first) = children.first() {
+        let photo = homeward_store::NewPhoto {
+            content_type: "image/png".into(),
+            bytes: DEMO_PNG.to_vec(),
+            taken_on: homeward_core::calendar::local_date(now).to_string(),
+            consent_investigation: true,
+            consent_media: false,
+            child_agreed: true,
+        };
+        state.store.add_photo(&first.id, &photo, &actor, now).await?;
+    }
+    if children.len() >= 3 {
+        let associate = homeward_store::NewAssociate {
+            name: "Demo Associate".into(),
+            description: "Man in his thirties who offers lifts in a silver hatchback".into(),
+            markers: vec!["cawn".into()],
+        };
+        let associate = state.store.create_associate(&associate, &actor, now).await?;
+        let place = homeward_store::NewPlace {
+            name: "Flat 3, 12 Example Street (demo address)".into(),
+            postcode: "BL1 1AA".into(),
+            kind: "found_at".into(),
+            description: "Address where children have been found".into(),
+        };
+        let place = state.store.create_place(&place, &actor, now).await?;
+        use homeward_store::LinkKind;
+        state.store.link(LinkKind::Associate, &children[0].id, &associate.id, "Collected her from the home twice", &actor, now).await?;
+        state.store.link(LinkKind::Associate, &children[1].id, &associate.id, "Seen with him in the town centre", &actor, now).await?;
+        state.store.link(LinkKind::Place, &children[0].id, &place.id, "Found here after her last episode", &actor, now).await?;
+        state.store.link(LinkKind::Place, &children[2].id, &place.id, "Says she stays here with friends", &actor, now).await?;
     }
     Ok(())
 }

@@ -54,6 +54,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (8, "open duty order", include_str!("../migrations/sqlite/0008_open_duty_order.sql")),
     (9, "prompts and deadline source", include_str!("../migrations/sqlite/0009_prompts_and_deadline_source.sql")),
     (10, "retention reviews", include_str!("../migrations/sqlite/0010_retention_reviews.sql")),
+    (11, "profiles", include_str!("../migrations/sqlite/0011_profiles.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
@@ -66,6 +67,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (8, "open duty order", include_str!("../migrations/postgres/0008_open_duty_order.sql")),
     (9, "prompts and deadline source", include_str!("../migrations/postgres/0009_prompts_and_deadline_source.sql")),
     (10, "retention reviews", include_str!("../migrations/postgres/0010_retention_reviews.sql")),
+    (11, "profiles", include_str!("../migrations/postgres/0011_profiles.sql")),
 ];
 
 impl Db {

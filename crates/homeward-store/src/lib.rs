@@ -15,6 +15,7 @@ pub mod db;
 mod error;
 mod model;
 mod notifications;
+mod profiles;
 mod retention;
 pub mod sql;
 mod sso;
@@ -29,6 +30,7 @@ pub use model::*;
 pub use notifications::{
     Delivery, DeliveryRecord, Escalated, MAX_ATTEMPTS, NewNotification, NotificationFilter, NotificationRecord, Notifier, Silent, Target, ack_due, backoff,
 };
+pub use profiles::{Associate, Link, LinkKind, NewAssociate, NewPhoto, NewPlace, PhotoMeta, Place, ProfileVersion, changed_fields};
 pub use queries::EpisodeFacts;
 pub use retention::{Deletion, DeletionFilter, NationalAlert, NewNationalAlert, RetentionDecision, RetentionReview, ReviewFilter};
 pub use sso::{PendingSsoLogin, SsoLink};

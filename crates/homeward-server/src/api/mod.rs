@@ -19,6 +19,7 @@ mod involvements;
 mod missing;
 mod national_alerts;
 mod notifications;
+mod profiles;
 mod reports;
 mod retention;
 mod session;
@@ -52,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(children::match_children))
         .routes(routes!(children::get_child))
         .routes(routes!(children::child_timeline))
+        .routes(routes!(profiles::get_profile, profiles::put_profile))
         .routes(routes!(events::record_event))
         .routes(routes!(duties::list_duties))
         .routes(routes!(missing::currently_missing))

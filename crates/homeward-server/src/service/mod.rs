@@ -17,6 +17,7 @@ pub mod missing;
 pub mod national_alerts;
 pub mod notifications;
 pub mod placements;
+pub mod profiles;
 pub mod reports;
 pub mod sessions;
 pub mod tokens;

@@ -20,6 +20,7 @@ mod notification_form;
 mod notifications;
 mod pages;
 mod placement;
+mod profile;
 mod protocols;
 mod records;
 mod report;
@@ -64,6 +65,17 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/protocols", get(protocols::list))
         .route("/protocols/{id}", get(protocols::show))
         .route("/protocols/{id}/changes", get(protocols::changes))
+        .route("/children/{id}/profile", get(profile::show))
+        .route("/children/{id}/profile/change", get(profile::change_form).post(profile::change))
+        .route("/children/{id}/profile/history", get(profile::history))
+        .route("/children/{id}/profile/print", get(profile::print))
+        .route("/children/{id}/photos", axum::routing::post(profile::upload))
+        .route("/children/{id}/photos/new", get(profile::photo_form))
+        .route("/children/{id}/photos/{photo}", get(profile::photo))
+        .route("/children/{id}/associates/new", get(profile::associate_form).post(profile::link_associate))
+        .route("/children/{id}/places/new", get(profile::place_form).post(profile::link_place))
+        .route("/associates/{id}", get(profile::associate))
+        .route("/places/{id}", get(profile::place))
         .route("/static/homeward.css", get(stylesheet))
         .merge(admin::routes())
 }

@@ -503,6 +503,8 @@ struct ChildPage {
     duties: Vec<DutyRow>,
     events: Vec<EventRow>,
     access_log: Option<Vec<AccessLogRow>>,
+    /// The latest photograph: its address and text alternative.
+    photo: Option<(String, String)>,
 }
 
 pub async fn child(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
@@ -580,6 +582,15 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
     };
     let c = timeline.child;
     let name = format!("{} {}", c.given_name, c.family_name);
+    let photo = state.store.photos(id).await?.into_iter().next().map(|p| {
+        (
+            format!("/children/{id}/photos/{}", p.id),
+            format!(
+                "Photograph of {name}, taken {}",
+                p.taken_on.parse::<jiff::civil::Date>().map(|d| d.strftime("%-d %B %Y").to_string()).unwrap_or(p.taken_on.clone())
+            ),
+        )
+    });
     let duty_names: HashMap<String, String> = timeline.duties.iter().map(|d| (d.id.clone(), d.what.clone())).collect();
     Ok(ChildPage {
         who: None,
@@ -605,6 +616,7 @@ async fn child_page(state: &AppState, viewer: &Viewer, id: &str) -> Result<Child
         duties: timeline.duties.into_iter().map(|d| DutyRow::new(d, Some(name.clone()), state.store.registry())).collect(),
         events: timeline.events.into_iter().map(|e| event_row(e, &duty_names, &timeline.access)).collect(),
         access_log,
+        photo,
     })
 }
 

@@ -10,6 +10,7 @@ mod admin;
 mod episodes;
 mod journeys;
 mod placement;
+mod profile;
 mod records;
 
 use axum::body::Body;
