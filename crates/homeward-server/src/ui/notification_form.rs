@@ -123,6 +123,22 @@ async fn build(state: &AppState, viewer: &Viewer, id: &str, episode: &str) -> Re
             answer: first(&|e| e.event_type == "plan_updated" && kind(e) == Some("trigger_plan"), true),
         },
     ];
+    // The profile: the legal status in detail, and whether a trigger plan is written.
+    let profile = service::profiles::profile(state, &viewer.0, id).await?;
+    let legal_status = match service::profiles::LEGAL_STATUSES.iter().find(|(k, _)| *k == profile.profile.legal_status) {
+        Some((_, label)) if profile.profile.legal_status_detail.is_empty() => label.to_string(),
+        Some((_, label)) => format!("{label}: {}", profile.profile.legal_status_detail),
+        None => words(&timeline.child.status),
+    };
+    let plan_written = profile.plan_readable && !profile.profile.plan_when_missing.is_empty();
+    let mut answers = answers;
+    let trigger = answers.iter_mut().find(|a| a.question.starts_with("Has the Trigger Plan"));
+    if let (Some(trigger), true, Some(version)) = (trigger, plan_written, &profile.version) {
+        if trigger.answer.is_none() {
+            let at = Timestamp::from_second(version.changed_at).map(|t| local(&t.to_string())).unwrap_or_default();
+            trigger.answer = Some(format!("Yes: the trigger plan in the child's profile, last changed {at}"));
+        }
+    }
     let circumstances = ours.iter().find(|e| e.event_type == "reported").and_then(|e| e.body.get("note")).and_then(Value::as_str).map(str::to_string);
     let strategy_meetings = ours
         .iter()
@@ -143,7 +159,7 @@ async fn build(state: &AppState, viewer: &Viewer, id: &str, episode: &str) -> Re
         statuses,
         name: format!("{} {}", c.given_name, c.family_name),
         date_of_birth: c.date_of_birth.clone(),
-        legal_status: words(&c.status),
+        legal_status,
         address: c.placement_address.clone(),
         went_missing: local(&found.started_at),
         days_missing: match (days, ended.is_none()) {

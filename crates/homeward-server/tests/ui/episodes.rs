@@ -162,6 +162,20 @@ async fn newhams_notification_form_is_filled_from_the_record_and_leaves_blank_wh
         ] {
             assert!(text.contains(expected), "'{expected}' in: {text}");
         }
+        // Once the profile says more, so does the form.
+        let token = support::account(&w.state.store, "newham-cs", "childrens_services", &["newham"], "nsw-api", "social_worker").await;
+        let auth = format!("Bearer {token}");
+        let profile =
+            json!({"legal_status": "care_order", "legal_status_detail": "since 2024", "plan_when_missing": "Call her aunt first; check the college library."});
+        let (status, body) =
+            support::request(&w.state, "PUT", &format!("/api/v1/children/{child}/profile"), &[("authorization", auth.as_str())], Some(profile)).await;
+        assert!(status.is_success(), "{status} {body}");
+        let text = page_text(&b.get(&link).await.html);
+        assert!(text.contains("Legal Status: Care order: since 2024"), "{text}");
+        assert!(
+            text.contains("Has the Trigger Plan been completed? Date: Yes: the trigger plan in the child&#39;s profile, last changed Thu 5 Mar 2026, 06:00"),
+            "{text}"
+        );
         // Bolton children have no such form.
         let mut sw = Browser::new(&w.state);
         sw.log_in("sw", PASSWORD, "/").await;
