@@ -16,10 +16,8 @@ pub const INTERVIEW_MODES: &[&str] = &["in_person", "video", "telephone"];
 /// Whether a meeting decided on a section 47 enquiry.
 pub const SECTION_47: &[&str] = &["yes", "no", "not_considered"];
 
-/// The details of one event, by its type. Made one at a time while an
-/// event is checked, never held in bulk: the variants' sizes do not matter.
+/// The details of one event, by its type.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(clippy::large_enum_variant)]
 pub enum Details {
     ReturnInterview(Box<ReturnInterviewDetails>),
     /// A `strategy_meeting` or another `meeting`: the same record.
