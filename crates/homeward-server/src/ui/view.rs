@@ -156,7 +156,7 @@ impl From<EpisodeOut> for EpisodeRow {
             started_at: local(&e.started_at),
             returned_at: e.returned_at.map(|r| local(&r)).unwrap_or_else(|| "Still missing".to_string()),
             category: e.category.map(|c| words(&c)).unwrap_or_else(|| hidden.to_string()),
-            risk: e.risk.unwrap_or_else(|| hidden.to_string()),
+            risk: e.risk.map(|r| words(&r)).unwrap_or_else(|| hidden.to_string()),
             owner,
         }
     }
