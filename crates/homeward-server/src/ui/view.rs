@@ -191,7 +191,11 @@ impl EventRow {
                     ("duty", Value::String(id)) => {
                         details.push(format!("Duty: {}", duties.get(id).cloned().unwrap_or_else(|| "a duty no longer shown".to_string())))
                     }
-                    (_, Value::String(s)) => details.push(format!("{}: {}", words(k), words(s))),
+                    // Codes of the contract's vocabulary read as words; what a person typed stays as typed.
+                    ("category" | "risk" | "found_by" | "by" | "outcome" | "kind" | "to" | "decision" | "found_in", Value::String(s)) => {
+                        details.push(format!("{}: {}", words(k), words(s)))
+                    }
+                    (_, Value::String(s)) => details.push(format!("{}: {s}", words(k))),
                     (_, Value::Number(n)) => details.push(format!("{}: {n}", words(k))),
                     (_, Value::Bool(b)) => details.push(format!("{}: {}", words(k), if *b { "yes" } else { "no" })),
                     _ => {}
@@ -237,6 +241,26 @@ mod tests {
     fn a_duty_id_is_one_segment_of_a_path() {
         assert_eq!(segment("bolton.r1/child-1/e1"), "bolton.r1%2Fchild-1%2Fe1");
         assert_eq!(segment("a b&c"), "a%20b%26c");
+    }
+
+    #[test]
+    fn an_event_says_codes_in_words_and_keeps_what_was_typed() {
+        let body = serde_json::json!({"type": "returned", "found_by": "police", "location": "Ashton-under-Lyne bus station"});
+        let e = EventOut {
+            id: "ev".into(),
+            seq: 1,
+            child: "c".into(),
+            episode: Some("e1".into()),
+            event_type: "returned".into(),
+            at: "2026-03-03T10:00:00Z".into(),
+            body,
+            recorded_by: "sw".into(),
+            agency: "cs".into(),
+            recorded_at: "2026-03-03T10:00:00Z".into(),
+            supersedes: None,
+        };
+        let row = EventRow::new(e, &std::collections::HashMap::new());
+        assert_eq!(row.details, "Found by: Police · Location: Ashton-under-Lyne bus station");
     }
 
     #[test]
