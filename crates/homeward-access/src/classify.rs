@@ -12,6 +12,9 @@ pub const MISSING_STATUS: &str = "missing_status";
 pub const EPISODE: &str = "episode";
 /// Free-text notes on events other than return interviews and safety plans.
 pub const CASE_NOTES: &str = "case_notes";
+/// Case notes and record details on events the reader's own agency recorded:
+/// what it wrote, read back (a policy without the class gives nobody this).
+pub const OWN_NOTES: &str = "own_notes";
 /// A return interview: recording one, and its content.
 pub const RETURN_INTERVIEW: &str = "return_interview";
 /// Safety plans and police trigger plans.

@@ -103,10 +103,12 @@ pub async fn timeline(state: &AppState, caller: &Caller, id: &str) -> Result<Tim
             continue;
         }
         let note_class = classify::note_class(&out.event_type, kind.as_deref());
+        // Case notes the reader's own agency wrote, read back where the policy allows it.
+        let own = note_class == classify::CASE_NOTES && out.agency == caller.identity.agency.id && readable(classify::OWN_NOTES);
         if let Some(obj) = out.body.as_object_mut() {
             // A record's details are its content, as its note is (a
             // return interview's: return interview content).
-            if !readable(note_class) {
+            if !readable(note_class) && !own {
                 obj.remove("note");
                 obj.remove("details");
             }

@@ -128,6 +128,8 @@ async fn a_placement_reports_a_child_missing_then_back_and_the_figures_fields_ar
         sw.log_in("sw", PASSWORD, "/").await;
         let episode = sw.get(&format!("/children/{}/episodes/e2", w.child)).await;
         assert!(episode.html.contains("<h1>Missing now</h1>") && episode.html.contains("Left through a window"), "{}", episode.html);
+        // Under policy version 1 (before 4 December 2026) the placement cannot read its own note back.
+        assert!(!home.get(&format!("/children/{}/episodes/e2", w.child)).await.html.contains("Left through a window"));
 
         // Figure 3: found somewhere else, with what changed in the child's care.
         w.clock.advance(jiff::SignedDuration::from_hours(3));
@@ -231,5 +233,40 @@ async fn recording_a_parents_report_asks_the_checks_of_the_childs_protocol() {
         assert!(bolton.html.contains("Have you physically checked the residence") && !bolton.html.contains("local hospitals"));
         // Other forms ask none.
         assert!(!sw.get(&format!("/children/{}/record/returned", w.child)).await.html.contains("check-"));
+    }
+}
+
+#[tokio::test]
+async fn from_policy_version_2_a_placement_reads_back_what_it_wrote_and_nothing_else() {
+    for url in support::fresh_databases("ui-placement-own-notes").await {
+        let clock = Arc::new(ManualClock::new("2026-12-05T06:00:00Z".parse().unwrap()));
+        let state = support::app_state(&url, clock.clone(), "ui-test").await;
+        let (sw, child) = people_and_child(&state).await;
+        place_at_oak_house(&state, &child).await;
+        let auth = format!("Bearer {sw}");
+        let social_workers = json!({"at": "2026-12-05T05:00:00Z", "type": "plan_updated", "kind": "care_plan", "note": "family court hearing next week"});
+        let (status, body) =
+            support::request(&state, "POST", &format!("/api/v1/children/{child}/events"), &[("authorization", auth.as_str())], Some(social_workers)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let mut home = Browser::new(&state);
+        home.log_in("home", PASSWORD, "/").await;
+        let form = home.get(&format!("/children/{child}/placement/missing")).await;
+        let mut fields = figure_1(&form.csrf());
+        for (k, v) in fields.iter_mut() {
+            if k.ends_with("-month") {
+                *v = "12".into();
+            }
+            if k.ends_with("-day") {
+                *v = "5".into();
+            }
+        }
+        let sent = home.post(&format!("/children/{child}/placement/missing"), &pairs(&fields)).await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.html);
+        let page = home.get(&format!("/children/{child}/episodes/e1")).await;
+        assert!(page.html.contains("Left through a window after lights out."), "its own report's circumstances: {}", page.html);
+        assert!(page.html.contains("Jo Keyworker, 01204 333 333"), "and its details");
+        let record = home.get(&format!("/children/{child}")).await;
+        assert!(!record.html.contains("family court hearing"), "never another agency's note");
+        assert!(record.html.contains("<code>placement-own-notes</code>"), "the rule is named on the record");
     }
 }
