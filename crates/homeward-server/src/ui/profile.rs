@@ -540,11 +540,14 @@ pub(crate) struct Part {
     pub bytes: Vec<u8>,
 }
 
+/// Where `needle` is in `haystack` at or after `from`, in time linear in
+/// the haystack (the body is read before the login is checked, so its
+/// search must not be a way to make the service work hard).
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || haystack.len() < needle.len() {
+    if needle.is_empty() {
         return None;
     }
-    (from..=haystack.len() - needle.len()).find(|&i| &haystack[i..i + needle.len()] == needle)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|i| i + from)
 }
 
 /// The parts of a `multipart/form-data` body with this boundary; None when
