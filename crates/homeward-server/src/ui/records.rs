@@ -485,7 +485,7 @@ pub fn recorded(kind: &str, details: Option<&Value>) -> Vec<Shown> {
 
 /// Whether an event has a printable record.
 pub fn printable(kind: &str) -> bool {
-    matches!(kind, "return_interview" | "strategy_meeting" | "meeting")
+    matches!(kind, "return_interview" | "strategy_meeting" | "meeting" | "safe_and_well_check")
 }
 
 // ------------------------------------------------------------ printing
@@ -522,6 +522,7 @@ pub async fn print(State(state): State<AppState>, viewer: Viewer, Path((id, even
         ("return_interview", _) => "Return interview record".to_string(),
         ("meeting", Some(kind)) => format!("{} meeting record", words(kind)),
         ("meeting", None) => "Meeting record".to_string(),
+        ("safe_and_well_check", _) => "Safe and well check record".to_string(),
         _ => "Strategy meeting record".to_string(),
     };
     let today = homeward_core::calendar::local_date(state.clock.now());
@@ -541,6 +542,14 @@ pub async fn print(State(state): State<AppState>, viewer: Viewer, Path((id, even
             facts.push(("Outcome".to_string(), outcome.unwrap_or_default()));
             let independent = body.get("independent").and_then(Value::as_bool).map(|b| if b { "Yes" } else { "No" }.to_string());
             facts.push(("Held by someone independent".to_string(), independent.unwrap_or_default()));
+        }
+        "safe_and_well_check" => {
+            facts.push(("Date and time of the check".to_string(), local(&at)));
+            let by = body
+                .get("by")
+                .and_then(Value::as_str)
+                .map(|b| if b == "police" { "The police".to_string() } else { "Someone other than the police".to_string() });
+            facts.push(("Done by".to_string(), by.unwrap_or_default()));
         }
         _ => {
             facts.push(("Date and time of the meeting".to_string(), local(&at)));

@@ -120,7 +120,11 @@ async fn a_safe_and_well_check_and_a_meeting_record_their_details() {
         ]);
         let done = b.post(&uri, &check).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
-        let body: serde_json::Value = serde_json::from_str(&last_event(&w, "safe_and_well_check").await.body).unwrap();
+        let check_event = last_event(&w, "safe_and_well_check").await;
+        let body: serde_json::Value = serde_json::from_str(&check_event.body).unwrap();
+        let printed = page_text(&b.get(&format!("/children/{}/events/{}/print", w.child, check_event.id)).await.html);
+        assert!(printed.contains("Safe and well check record") && printed.contains("Done by Someone other than the police"), "{printed}");
+        assert!(printed.contains("How the child presented Tired, clean clothes"), "{printed}");
         assert_eq!(
             body["details"],
             json!({"by_name": "Jo Carer", "by_agency": "Oak House", "rationale": "Low risk, agreed with the police", "presentation": "Tired, clean clothes", "psr_submitted": false})
