@@ -30,6 +30,10 @@ use std::collections::HashMap;
 const HOME_ROWS: usize = 50;
 /// Most episodes whose duties the home page shows (the most urgent).
 const HOME_GROUPS: usize = 50;
+/// Most prompts to consider shown on the home page (the rest are counted,
+/// and each is on its episode's page): a long list made the page too slow
+/// and too long to use.
+const HOME_PROMPTS: usize = 50;
 /// Most duties read for each list on the home page.
 const HOME_DUTIES: i64 = 500;
 
@@ -182,6 +186,10 @@ struct Home {
     back_query: String,
     missing: Vec<MissingNow>,
     to_consider: Vec<DutyRow>,
+    /// How many prompts wait to be considered ("at least 500" past the read limit).
+    prompts_total: String,
+    /// Fewer prompts are shown than wait.
+    prompts_cut: bool,
     whose: Vec<FilterLink>,
     when: Vec<FilterLink>,
     when_label: String,
@@ -443,7 +451,9 @@ async fn home_page(state: &AppState, viewer: &Viewer, query: &crate::http::Query
         back: here(whose, when),
         back_query: super::view::segment(&here(whose, when)),
         missing: missing_now,
-        to_consider: rows(to_consider),
+        prompts_total: counted(to_consider.len(), to_consider.len()),
+        prompts_cut: to_consider.len() > HOME_PROMPTS,
+        to_consider: rows(to_consider.into_iter().take(HOME_PROMPTS).collect()),
         whose: whose_links,
         when: when_links,
         when_label: when.label().to_lowercase(),
